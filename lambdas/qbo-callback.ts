@@ -1,0 +1,4 @@
+// Placeholder entry point: the real handler is being written (see docs/ARCHITECTURE.md).
+export const handler = async (): Promise<never> => {
+  throw new Error('lambdas/qbo-callback.ts is not wired yet');
+};

@@ -1,0 +1,76 @@
+/**
+ * POST /webhooks/stripe (API Gateway REST, proxy integration) → `ingestWebhook`.
+ *
+ * Thin: decodes the API Gateway event (base64 bodies, case-insensitive headers) and answers JSON. Its
+ * dependencies are built on the first call and cached for the container's life (settings are read once per
+ * cold start); a failure to build them answers 500 and is retried on the next call. Importing this module has no
+ * side effects. It imports no QuickBooks code (bundle size): only `src/runtime-base.ts`.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type IngestWebhookDeps, ingestWebhook } from '../src/app/ingest-webhook.js';
+import { buildWebhookDeps } from '../src/runtime-base.js';
+
+export type WebhookHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** A header value by case-insensitive name (single- or multi-value headers). */
+export function headerValue(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string) {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted && values !== undefined && values.length > 0) return values.join(',');
+  }
+  return undefined;
+}
+
+/** The raw body bytes exactly as Stripe signed them. */
+export function rawBodyOf(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+function json(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * The handler over given dependencies, or a provider called once (its result cached; a rejection is not cached,
+ * so the next delivery tries again).
+ */
+export function makeWebhookHandler(deps: IngestWebhookDeps | (() => Promise<IngestWebhookDeps>)): WebhookHandler {
+  let cached: Promise<IngestWebhookDeps> | undefined;
+  const resolve = (): Promise<IngestWebhookDeps> => {
+    if (typeof deps !== 'function') return Promise.resolve(deps);
+    cached ??= deps().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+  return async (event) => {
+    let ready: IngestWebhookDeps;
+    try {
+      ready = await resolve();
+    } catch (error) {
+      // No logger yet: this is the one place the handler writes to stderr directly (no secrets in the message).
+      process.stderr.write(
+        `${JSON.stringify({ level: 'ERROR', message: 'webhook not configured', reason: error instanceof Error ? error.message : String(error) })}\n`,
+      );
+      return json(500, { error: 'the webhook endpoint is not configured; Stripe will retry' });
+    }
+    const signature = headerValue(event, 'stripe-signature');
+    const response = await ingestWebhook(ready, {
+      rawBody: rawBodyOf(event),
+      ...(signature === undefined ? {} : { signature }),
+    });
+    return json(response.status, response.body);
+  };
+}
+
+/** The Lambda entry point: dependencies from the environment (tables, queue, Stripe secrets), built on first use. */
+export const handler: WebhookHandler = makeWebhookHandler(() => buildWebhookDeps(process.env));

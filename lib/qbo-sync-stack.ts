@@ -1,0 +1,195 @@
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Construct } from 'constructs';
+import type { StageConfig } from './config.js';
+import { AlarmTopic } from './constructs/alarm-topic.js';
+import { NodeFunction } from './constructs/node-function.js';
+import { PayoutQueue } from './constructs/payout-queue.js';
+import { SyncApi } from './constructs/sync-api.js';
+import { SyncSecrets } from './constructs/sync-secrets.js';
+import { SyncTables } from './constructs/sync-tables.js';
+
+export interface QboSyncStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** The output keys `qbo-sync … --stack NAME` reads (exact). */
+export const OUTPUT_KEYS = [
+  'WebhookUrl',
+  'CallbackUrl',
+  'QueueUrl',
+  'DlqUrl',
+  'TenantsTable',
+  'CustomersTable',
+  'LedgerTable',
+  'IdempotencyTable',
+  'StripeSecretArn',
+  'QboAppSecretArn',
+  'QboTokenSecretPrefix',
+] as const;
+export type OutputKey = (typeof OUTPUT_KEYS)[number];
+
+/**
+ * momence-qbo-sync on AWS, as in the diagram:
+ *
+ * ```
+ * Stripe ─▶ API POST /webhooks/stripe ─▶ Webhook fn ─▶ PayoutQueue (FIFO) ─▶ DepositBuilder fn ─▶ QuickBooks
+ *                                                          │  └─ 5 failures ─▶ DLQ ─▶ alarm ─▶ AlarmTopic
+ * CatchUpSchedule (daily) ─▶ CatchUp fn ───────────────────┘
+ * Intuit OAuth ─▶ API GET /quickbooks/callback ─▶ QboCallback fn ─▶ token secrets, tenants
+ * ```
+ *
+ * Environment-agnostic (no account or region in the template, no lookups): every setting comes from the
+ * validated stage context (lib/config.ts). Each function is granted exactly what it uses.
+ */
+export class QboSyncStack extends Stack {
+  readonly functions: {
+    readonly webhook: NodeFunction;
+    readonly depositBuilder: NodeFunction;
+    readonly catchUp: NodeFunction;
+    readonly qboCallback: NodeFunction;
+  };
+  readonly tables: SyncTables;
+  readonly secrets: SyncSecrets;
+  readonly payoutQueue: PayoutQueue;
+  readonly api: SyncApi;
+  readonly alarms: AlarmTopic;
+
+  constructor(scope: Construct, id: string, props: QboSyncStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add('app', 'momence-qbo-sync');
+    Tags.of(this).add('stage', config.stage);
+
+    const fnDefaults = {
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+      metafile: config.bundleMetafile,
+    };
+    const workerTimeout = Duration.seconds(config.workerTimeoutSeconds);
+
+    // Stateful: tables, secrets, the queue and its alarm.
+    this.tables = new SyncTables(this, 'Tables', { deletionProtection: config.deletionProtection });
+    this.secrets = new SyncSecrets(this, 'Secrets');
+    this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail });
+    this.payoutQueue = new PayoutQueue(this, 'PayoutQueue', { workerTimeout, alarmTopic: this.alarms.topic });
+    const { tables, secrets, payoutQueue } = this;
+
+    // Webhook: verify the Stripe signature, find the tenant, enqueue. No QuickBooks access of any kind.
+    const webhook = new NodeFunction(this, 'Webhook', {
+      ...fnDefaults,
+      entry: 'lambdas/webhook.ts',
+      description: 'Stripe webhook: verifies the signature and enqueues payout events',
+      timeout: Duration.seconds(10),
+    })
+      .bindTable('TENANTS_TABLE', tables.tenants, 'read')
+      .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
+      .bindQueue('QUEUE_URL', payoutQueue.queue);
+
+    // Deposit builder: the queue's worker; reads Stripe, writes QuickBooks, the ledger and the customer map.
+    const depositBuilder = new NodeFunction(this, 'DepositBuilder', {
+      ...fnDefaults,
+      entry: 'lambdas/deposit-builder.ts',
+      description: 'Queue worker: builds and posts one QuickBooks deposit per Stripe payout',
+      timeout: workerTimeout,
+      memorySize: 1024,
+    })
+      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindTable('CUSTOMERS_TABLE', tables.customers, 'readWrite')
+      .bindTable('LEDGER_TABLE', tables.ledger, 'readWrite')
+      .bindTable('IDEMPOTENCY_TABLE', tables.idempotency, 'readWrite')
+      .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
+      .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
+      .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite')
+      .bindQueue('QUEUE_URL', payoutQueue.queue);
+    payoutQueue.consumeWith(depositBuilder, {
+      batchSize: config.workerBatchSize,
+      maxConcurrency: config.workerConcurrency,
+    });
+
+    // Daily catch-up: re-enqueues recent payouts that never reached a final status.
+    const catchUp = new NodeFunction(this, 'CatchUp', {
+      ...fnDefaults,
+      entry: 'lambdas/catch-up.ts',
+      description: 'Daily catch-up: enqueues payouts of the last 7 days not yet POSTED, HELD or SKIPPED',
+      timeout: Duration.minutes(5),
+    })
+      .bindTable('TENANTS_TABLE', tables.tenants, 'read')
+      .bindTable('LEDGER_TABLE', tables.ledger, 'read')
+      .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
+      .bindQueue('QUEUE_URL', payoutQueue.queue);
+    new Rule(this, 'CatchUpSchedule', {
+      description: `Runs the catch-up every day at ${String(config.catchUpHourUtc).padStart(2, '0')}:15 UTC`,
+      schedule: Schedule.cron({ minute: '15', hour: String(config.catchUpHourUtc) }),
+      targets: [new LambdaFunction(catchUp.function, { retryAttempts: 2 })],
+    });
+    const catchUpErrors = new Alarm(this, 'CatchUpErrorsAlarm', {
+      alarmDescription:
+        'The daily catch-up failed: payouts waiting for reconciliation may not be synced. Read the CatchUp ' +
+        "function's log group, fix the cause, then `npx qbo-sync payouts backfill --tenant T --since DATE`.",
+      metric: catchUp.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    catchUpErrors.addAlarmAction(new SnsAction(this.alarms.topic));
+
+    // QuickBooks OAuth callback: exchanges the code, stores the realm's tokens, links the tenant.
+    const qboCallback = new NodeFunction(this, 'QboCallback', {
+      ...fnDefaults,
+      entry: 'lambdas/qbo-callback.ts',
+      description: 'QuickBooks OAuth callback: stores the company tokens and links the tenant',
+      timeout: Duration.seconds(29),
+    })
+      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
+      .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'create');
+
+    if (config.qboApiBase !== undefined) {
+      depositBuilder.setOrigin('QBO_API_BASE', config.qboApiBase);
+      qboCallback.setOrigin('QBO_API_BASE', config.qboApiBase);
+    }
+
+    this.functions = { webhook, depositBuilder, catchUp, qboCallback };
+
+    this.api = new SyncApi(this, 'Api', {
+      webhook,
+      qboCallback,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+      logRetention: config.logRetentionDays,
+      cloudWatchRole: config.apiCloudWatchRole,
+    });
+
+    const outputs: Record<OutputKey, { value: string; description: string }> = {
+      WebhookUrl: {
+        value: this.api.webhookUrl,
+        description: 'Register as the Stripe (Connect) webhook endpoint',
+      },
+      CallbackUrl: { value: this.api.callbackUrl, description: 'Register as the Intuit app redirect URI' },
+      QueueUrl: { value: payoutQueue.queue.queueUrl, description: 'Payout queue (FIFO)' },
+      DlqUrl: { value: payoutQueue.deadLetterQueue.queueUrl, description: 'Dead-letter queue (FIFO)' },
+      TenantsTable: { value: tables.tenants.tableName, description: 'Tenants table' },
+      CustomersTable: { value: tables.customers.tableName, description: 'Customer map table' },
+      LedgerTable: { value: tables.ledger.tableName, description: 'Payout ledger table' },
+      IdempotencyTable: { value: tables.idempotency.tableName, description: 'Idempotency table' },
+      StripeSecretArn: {
+        value: secrets.stripe.secretArn,
+        description: 'Stripe secret: {secretKey, webhookSecret}',
+      },
+      QboAppSecretArn: {
+        value: secrets.qboApp.secretArn,
+        description: 'QuickBooks app secret: {clientId, clientSecret, redirectUri}',
+      },
+      QboTokenSecretPrefix: {
+        value: secrets.tokens.prefix,
+        description: 'Per-realm token secrets: <prefix><realmId>',
+      },
+    };
+    for (const key of OUTPUT_KEYS) new CfnOutput(this, key, outputs[key]);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * email → QuickBooks customer id, per realm, in the customers table (pk `realmId`, sk `email`, attr `customerId`).
+ * Reads are BatchGetItem of ≤ 100 keys, writes BatchWriteItem of ≤ 25 items; whatever DynamoDB leaves unprocessed
+ * is retried with jittered backoff. `calls` counts every request (the benchmark reports it).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { TransientError } from '../../app/errors.js';
+import type { CustomerMap } from '../../app/ports.js';
+import { backoffMs, parseItem, sleep } from './util.js';
+
+const READ_BATCH = 100;
+const WRITE_BATCH = 25;
+const MappingItem = z.object({ realmId: z.string(), email: z.string(), customerId: z.string().min(1) });
+
+export interface DynamoCustomerMapOptions {
+  doc: DynamoDBDocumentClient;
+  /** The customers table (env `CUSTOMERS_TABLE`). */
+  tableName: string;
+  /** Batches in flight at once. Default 4. */
+  concurrency?: number;
+  /** Rounds of retrying unprocessed keys/items before giving up with a TransientError. Default 8. */
+  maxRetries?: number;
+}
+
+export class DynamoCustomerMap implements CustomerMap {
+  /** DynamoDB requests made, retries included. */
+  calls = 0;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly concurrency: number;
+  private readonly maxRetries: number;
+
+  constructor(options: DynamoCustomerMapOptions) {
+    this.doc = options.doc;
+    this.table = options.tableName;
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.maxRetries = options.maxRetries ?? 8;
+  }
+
+  async getMany(realmId: string, emails: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const unique = [...new Set(emails)];
+    await this.inBatches(unique, READ_BATCH, async (batch) => {
+      let keys: Record<string, unknown>[] = batch.map((email) => ({ realmId, email }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > this.maxRetries) {
+          throw new TransientError(`DynamoDB kept ${keys.length} customer-map reads unprocessed (throttled); retry later`);
+        }
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        this.calls++;
+        const out = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.table]: {
+                Keys: keys,
+                ProjectionExpression: 'realmId, email, customerId',
+              },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const row = parseItem(MappingItem, item, `${this.table} item (${String(item.realmId)}, ${String(item.email)})`);
+          found.set(row.email, row.customerId);
+        }
+        keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    });
+    return found;
+  }
+
+  async putMany(realmId: string, entries: readonly { email: string; customerId: string }[]): Promise<void> {
+    // BatchWriteItem refuses two writes of one key in a request: the last entry for an email wins.
+    const byEmail = new Map(entries.map((e) => [e.email, e.customerId]));
+    const items = [...byEmail].map(([email, customerId]) => ({ realmId, email, customerId }));
+    await this.inBatches(items, WRITE_BATCH, async (batch) => {
+      let requests: unknown[] = batch.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > this.maxRetries) {
+          throw new TransientError(`DynamoDB kept ${requests.length} customer-map writes unprocessed (throttled); retry later`);
+        }
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        this.calls++;
+        const out = await this.doc.send(
+          new BatchWriteCommand({
+            RequestItems: { [this.table]: requests as { PutRequest: { Item: Record<string, unknown> } }[] },
+          }),
+        );
+        requests = out.UnprocessedItems?.[this.table] ?? [];
+      }
+    });
+  }
+
+  private async inBatches<T>(all: readonly T[], size: number, run: (batch: T[]) => Promise<void>): Promise<void> {
+    const batches: T[][] = [];
+    for (let i = 0; i < all.length; i += size) batches.push(all.slice(i, i + size));
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        if (batch) await run(batch);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
+  }
+}

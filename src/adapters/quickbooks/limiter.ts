@@ -1,0 +1,239 @@
+/**
+ * Per-realm request limiter: QuickBooks allows 10 requests in flight and 500 requests a minute per company and
+ * app (each batch item counts as one). Callers wait for a slot instead of failing; waiters are served first come,
+ * first served, so a 30-item batch is never starved by single calls.
+ *
+ * The window is rolling: a start at time t consumes its units until t + windowMs.
+ */
+import { QboTransientError } from './faults.js';
+
+export interface LimiterClock {
+  now(): number;
+  /** Calls `fn` after `delayMs`; returns a cancel function. */
+  schedule(fn: () => void, delayMs: number): () => void;
+}
+
+export const systemClock: LimiterClock = {
+  now: () => Date.now(),
+  schedule: (fn, delayMs) => {
+    const t = setTimeout(fn, Math.max(0, delayMs));
+    t.unref?.();
+    return () => clearTimeout(t);
+  },
+};
+
+export interface LimiterOptions {
+  /** Requests in flight at once (QuickBooks: 10). */
+  maxInFlight?: number;
+  /** Request units per rolling window (QuickBooks: 500 a minute). */
+  perMinute?: number;
+  /** Window length, 60 000 ms unless a test shortens it. */
+  windowMs?: number;
+  clock?: LimiterClock;
+}
+
+export interface LimiterStats {
+  inFlight: number;
+  /** Highest number of requests in flight seen. */
+  peakInFlight: number;
+  /** Units started within the current window. */
+  unitsInWindow: number;
+  /** Highest number of units seen within any window. */
+  peakUnitsInWindow: number;
+  /** Requests started. */
+  started: number;
+  /** Units started. */
+  units: number;
+  /** Requests that had to wait for a slot. */
+  waited: number;
+  /** Requests waiting now. */
+  queued: number;
+}
+
+interface Waiter {
+  units: number;
+  giveUpAt: number | undefined;
+  resolve: (release: () => void) => void;
+  reject: (e: Error) => void;
+  waited: boolean;
+}
+
+export class RateLimiter {
+  readonly maxInFlight: number;
+  readonly perWindow: number;
+  readonly windowMs: number;
+  private readonly clock: LimiterClock;
+  private inFlight = 0;
+  /** Starts within the window, oldest first. */
+  private readonly window: Array<{ at: number; units: number }> = [];
+  private windowUnits = 0;
+  private readonly queue: Waiter[] = [];
+  private wake: { at: number; cancel: () => void } | undefined;
+  private counters = { peakInFlight: 0, peakUnitsInWindow: 0, started: 0, units: 0, waited: 0 };
+
+  constructor(opts: LimiterOptions = {}) {
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 10);
+    this.perWindow = Math.max(1, opts.perMinute ?? 500);
+    this.windowMs = Math.max(1, opts.windowMs ?? 60_000);
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** Runs `fn` once a slot and `units` are free. */
+  async run<T>(units: number, fn: () => Promise<T>, opts: { giveUpAt?: number } = {}): Promise<T> {
+    const release = await this.acquire(units, opts);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Waits for a slot; resolves with the function that frees it. With `giveUpAt` (clock ms), rejects with a
+   * `QboTransientError` when no slot can be had by then.
+   */
+  acquire(units: number, opts: { giveUpAt?: number } = {}): Promise<() => void> {
+    // A request larger than the whole window could never start: it is charged the whole window instead.
+    const cost = Math.min(Math.max(1, Math.ceil(units)), this.perWindow);
+    return new Promise<() => void>((resolve, reject) => {
+      this.queue.push({ units: cost, giveUpAt: opts.giveUpAt, resolve, reject, waited: false });
+      this.pump();
+    });
+  }
+
+  stats(): LimiterStats {
+    this.prune(this.clock.now());
+    return {
+      inFlight: this.inFlight,
+      peakInFlight: this.counters.peakInFlight,
+      unitsInWindow: this.windowUnits,
+      peakUnitsInWindow: this.counters.peakUnitsInWindow,
+      started: this.counters.started,
+      units: this.counters.units,
+      waited: this.counters.waited,
+      queued: this.queue.length,
+    };
+  }
+
+  private prune(now: number): void {
+    while (this.window.length > 0 && (this.window[0]?.at ?? 0) + this.windowMs <= now) {
+      this.windowUnits -= this.window.shift()?.units ?? 0;
+    }
+  }
+
+  private pump(): void {
+    const now = this.clock.now();
+    this.prune(now);
+    this.expire(now);
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as Waiter;
+      if (this.inFlight >= this.maxInFlight) {
+        // A release will pump again; only a deadline needs a timer.
+        this.markWaiting();
+        this.scheduleWake(now, undefined);
+        return;
+      }
+      if (this.windowUnits + head.units > this.perWindow) {
+        this.markWaiting();
+        this.scheduleWake(now, head.units);
+        return;
+      }
+      this.queue.shift();
+      this.start(now, head);
+    }
+  }
+
+  private start(now: number, waiter: Waiter): void {
+    this.inFlight += 1;
+    this.window.push({ at: now, units: waiter.units });
+    this.windowUnits += waiter.units;
+    const c = this.counters;
+    c.started += 1;
+    c.units += waiter.units;
+    c.peakInFlight = Math.max(c.peakInFlight, this.inFlight);
+    c.peakUnitsInWindow = Math.max(c.peakUnitsInWindow, this.windowUnits);
+    let released = false;
+    waiter.resolve(() => {
+      if (released) return;
+      released = true;
+      this.inFlight -= 1;
+      this.pump();
+    });
+  }
+
+  private markWaiting(): void {
+    for (const w of this.queue) {
+      if (!w.waited) {
+        w.waited = true;
+        this.counters.waited += 1;
+      }
+    }
+  }
+
+  /** Rejects waiters whose deadline has passed or cannot be met by the rolling window. */
+  private expire(now: number): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const w = this.queue[i] as Waiter;
+      if (w.giveUpAt !== undefined && now >= w.giveUpAt) {
+        this.queue.splice(i, 1);
+        w.reject(
+          new QboTransientError(
+            'QuickBooks request limit for this company (requests a minute / in flight) left no slot before the time ran out',
+            { code: 'LOCAL_LIMIT' },
+          ),
+        );
+      }
+    }
+  }
+
+  /**
+   * Schedules a pump for when `needed` units fit in the window again (undefined: blocked by requests in flight),
+   * or for the earliest waiter's deadline when that comes first.
+   */
+  private scheduleWake(now: number, needed: number | undefined): void {
+    let at = Number.POSITIVE_INFINITY;
+    if (needed !== undefined) {
+      let units = this.windowUnits;
+      at = now;
+      for (const entry of this.window) {
+        if (units + needed <= this.perWindow) break;
+        units -= entry.units;
+        at = entry.at + this.windowMs;
+      }
+    }
+    for (const w of this.queue) if (w.giveUpAt !== undefined) at = Math.min(at, w.giveUpAt);
+    if (!Number.isFinite(at)) return;
+    if (this.wake && this.wake.at <= at) return;
+    this.wake?.cancel();
+    const cancel = this.clock.schedule(
+      () => {
+        this.wake = undefined;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
+    this.wake = { at, cancel };
+  }
+}
+
+/** One limiter per realm. The process-wide registry is shared by every client of the process. */
+export class LimiterRegistry {
+  private readonly limiters = new Map<string, RateLimiter>();
+  constructor(private readonly options: LimiterOptions = {}) {}
+
+  forRealm(realmId: string): RateLimiter {
+    let limiter = this.limiters.get(realmId);
+    if (!limiter) {
+      limiter = new RateLimiter(this.options);
+      this.limiters.set(realmId, limiter);
+    }
+    return limiter;
+  }
+
+  realms(): string[] {
+    return [...this.limiters.keys()];
+  }
+}
+
+/** Shared by every QuickBooks client of this process that does not ask for its own limits. */
+export const processLimiters = new LimiterRegistry();

@@ -1,0 +1,220 @@
+/**
+ * The webhook use case (CONTRACT §1): checks a Stripe delivery and puts one `PayoutMessage` on the FIFO queue.
+ *
+ * Order of the checks, each answered without looking further:
+ * 1. body over 1 MiB → 413 (before anything else, so an oversized body is never parsed or verified);
+ * 2. no webhook secret configured → 500 (a configuration error: Stripe keeps retrying until it is fixed;
+ *    there is never an unverified fallback);
+ * 3. missing or bad `Stripe-Signature`, or a timestamp older than the tolerance → 400, nothing enqueued;
+ * 4. an envelope that is not a Stripe event → 400 with the reason;
+ * 5. an event type other than the four payout types → 200, ignored;
+ * 6. an unknown account, or `livemode` not matching the key's mode → 200, logged, not enqueued;
+ * 7. enqueue (MessageGroupId = tenant, MessageDeduplicationId = event id); a failure → 500 so Stripe retries.
+ *
+ * The body is never logged (it may carry emails); only ids, types and accounts are.
+ */
+import { z } from 'zod';
+import { StripeEventSchema } from '../domain/stripe.js';
+import { PAYOUT_EVENT_TYPES, type PayoutEventType } from '../domain/types.js';
+import { type AppLog, describeError, maskEmailsIn } from './log.js';
+import type { PayoutMessage, PayoutQueue, TenantStore } from './ports.js';
+
+/** Stripe's largest event is far below this; anything bigger is refused with 413 before it is parsed. */
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+
+export type StripeKeyMode = 'live' | 'test';
+
+/** `sk_live_…` / `rk_live_…` → `live`; anything else (`sk_test_…`, stand-in keys) → `test`. */
+export function stripeKeyMode(secretKey: string): StripeKeyMode {
+  return /^(sk|rk)_live_/.test(secretKey) ? 'live' : 'test';
+}
+
+export interface IngestWebhookDeps {
+  tenants: Pick<TenantStore, 'findByStripeAccount'>;
+  queue: PayoutQueue;
+  /** The endpoint's signing secret (`whsec_…`). Empty → every delivery gets 500 (configuration error). */
+  webhookSecret: string;
+  /** The mode of the Stripe secret key the worker reads payouts with. */
+  stripeKeyMode: StripeKeyMode;
+  /**
+   * Verifies `Stripe-Signature` over the raw bytes (tolerance 300 s) and returns the parsed event; throws when
+   * the signature is missing, bad or too old. E.g. `(raw, header, secret) => verifyStripeSignature(raw, header, secret, 300)`.
+   */
+  verify: (rawBody: Buffer, header: string, secret: string) => unknown;
+  now?: () => Date;
+  log: AppLog;
+}
+
+export interface IngestWebhookRequest {
+  rawBody: Buffer;
+  /** The `Stripe-Signature` header, looked up case-insensitively by the caller. */
+  signature?: string;
+}
+
+export type IngestWebhookBody =
+  | { received: true; queued: true; eventId: string; payoutId: string; tenantId: string }
+  | { received: true; queued: false; eventId: string; ignored: string }
+  | { error: string };
+
+export interface IngestWebhookResponse {
+  status: 200 | 400 | 413 | 500;
+  body: IngestWebhookBody;
+}
+
+const PayoutRefSchema = z
+  .object({
+    id: z.string().regex(/^po_[A-Za-z0-9_]+$/, { error: 'data.object.id must be a payout id (po_…)' }),
+    object: z.literal('payout', { error: 'data.object must be a payout' }),
+  })
+  .loose();
+
+function isPayoutEventType(type: string): type is PayoutEventType {
+  return (PAYOUT_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+function zodReason(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+/** Parses what the verifier returned: the event object, or its raw JSON text/bytes. */
+function asJson(verified: unknown): unknown {
+  if (Buffer.isBuffer(verified)) return JSON.parse(verified.toString('utf8'));
+  if (typeof verified === 'string') return JSON.parse(verified);
+  return verified;
+}
+
+export async function ingestWebhook(
+  deps: IngestWebhookDeps,
+  req: IngestWebhookRequest,
+): Promise<IngestWebhookResponse> {
+  const { log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  // 1. Size first: 413 before any signature work.
+  if (req.rawBody.length > MAX_WEBHOOK_BODY_BYTES) {
+    log.warn('webhook body too large', { bytes: req.rawBody.length, limit: MAX_WEBHOOK_BODY_BYTES });
+    return {
+      status: 413,
+      body: { error: `body is ${req.rawBody.length} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MiB)` },
+    };
+  }
+
+  // 2. No secret: a configuration error, never an unverified fallback.
+  if (deps.webhookSecret.trim() === '') {
+    log.error('webhook secret is not configured: refusing every delivery until it is set', {
+      fix: 'set webhookSecret in the STRIPE_SECRET_ARN secret (or STRIPE_WEBHOOK_SECRET in local mode)',
+    });
+    return { status: 500, body: { error: 'the webhook signing secret is not configured on this endpoint' } };
+  }
+
+  // 3. Signature over the raw bytes.
+  const header = req.signature?.trim();
+  if (header === undefined || header === '') {
+    log.warn('webhook without Stripe-Signature header: rejected');
+    return { status: 400, body: { error: 'missing Stripe-Signature header' } };
+  }
+  let verified: unknown;
+  try {
+    verified = deps.verify(req.rawBody, header, deps.webhookSecret);
+  } catch (error) {
+    const reason = describeError(error);
+    log.warn('webhook signature rejected', { reason });
+    return { status: 400, body: { error: `signature verification failed: ${reason}` } };
+  }
+
+  // 4. The envelope.
+  let json: unknown;
+  try {
+    json = asJson(verified);
+  } catch {
+    log.warn('webhook body is not JSON');
+    return { status: 400, body: { error: 'the body is not JSON' } };
+  }
+  const parsed = StripeEventSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = maskEmailsIn(zodReason(parsed.error));
+    log.warn('webhook body is not a Stripe event', { reason });
+    return { status: 400, body: { error: `not a Stripe event: ${reason}` } };
+  }
+  const event = parsed.data;
+  const context = { eventId: event.id, type: event.type, account: event.account ?? 'platform' };
+
+  // 5. Only the four payout types.
+  if (!isPayoutEventType(event.type)) {
+    log.info('webhook event type ignored', context);
+    return {
+      status: 200,
+      body: { received: true, queued: false, eventId: event.id, ignored: `event type ${event.type} is not synced` },
+    };
+  }
+  const payoutRef = PayoutRefSchema.safeParse(event.data.object);
+  if (!payoutRef.success) {
+    const reason = maskEmailsIn(zodReason(payoutRef.error));
+    log.warn('payout event without a payout object', { ...context, reason });
+    return { status: 400, body: { error: `${event.type} event ${event.id}: ${reason}` } };
+  }
+  const payoutId = payoutRef.data.id;
+
+  // 6. Tenant by account, and the key's mode.
+  const stripeAccount = event.account ?? 'platform';
+  let tenant: Awaited<ReturnType<IngestWebhookDeps['tenants']['findByStripeAccount']>>;
+  try {
+    tenant = await deps.tenants.findByStripeAccount(stripeAccount);
+  } catch (error) {
+    log.error('tenant lookup failed; answering 500 so Stripe retries', { ...context, reason: describeError(error) });
+    return { status: 500, body: { error: 'could not look the tenant up; Stripe will retry' } };
+  }
+  if (tenant === undefined) {
+    log.warn('webhook for an unknown Stripe account: not enqueued', {
+      ...context,
+      payoutId,
+      fix: `add a tenant with stripeAccount "${stripeAccount}" to the sync config and import it`,
+    });
+    return {
+      status: 200,
+      body: { received: true, queued: false, eventId: event.id, ignored: `no tenant for account ${stripeAccount}` },
+    };
+  }
+  const eventMode: StripeKeyMode = event.livemode ? 'live' : 'test';
+  if (eventMode !== deps.stripeKeyMode) {
+    log.warn('webhook livemode does not match the Stripe key: not enqueued', {
+      ...context,
+      payoutId,
+      eventMode,
+      keyMode: deps.stripeKeyMode,
+    });
+    return {
+      status: 200,
+      body: {
+        received: true,
+        queued: false,
+        eventId: event.id,
+        ignored: `a ${eventMode}-mode event, but this endpoint uses a ${deps.stripeKeyMode}-mode Stripe key`,
+      },
+    };
+  }
+
+  // 7. Enqueue.
+  const message: PayoutMessage = {
+    eventId: event.id,
+    eventType: event.type,
+    tenantId: tenant.books.tenantId,
+    stripeAccount,
+    payoutId,
+    receivedAt: now().toISOString(),
+  };
+  try {
+    await deps.queue.enqueue(message);
+  } catch (error) {
+    log.error('enqueue failed; answering 500 so Stripe retries', { ...context, payoutId, reason: describeError(error) });
+    return { status: 500, body: { error: 'could not queue the event; Stripe will retry' } };
+  }
+  log.info('payout event queued', { ...context, payoutId, tenantId: message.tenantId });
+  return {
+    status: 200,
+    body: { received: true, queued: true, eventId: event.id, payoutId, tenantId: message.tenantId },
+  };
+}

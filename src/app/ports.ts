@@ -1,0 +1,152 @@
+/**
+ * The ports: small interfaces named for what the application needs. Adapters in `src/adapters/*`
+ * implement them against Stripe, QuickBooks, DynamoDB, SQS and Secrets Manager; the use cases in
+ * `src/app/*` depend only on these. Dependencies point inwards: adapters → app → domain.
+ */
+import type { BalanceTransaction, Payout } from '../domain/stripe.js';
+import type { LedgerStatus, QboChart, QboCustomer, QboEntry, TenantBooks } from '../domain/types.js';
+import type { SyncConfigFile } from '../domain/config.js';
+
+// ---------------------------------------------------------------- Stripe
+
+export interface PayoutSource {
+  /** The payout, read as the connected account (`stripeAccount` `platform` → the platform itself). */
+  getPayout(stripeAccount: string, payoutId: string): Promise<Payout>;
+  /** Every balance transaction of an automatic payout: auto-paginated (100 a page), `source` expanded. */
+  listPayoutTransactions(stripeAccount: string, payoutId: string): Promise<BalanceTransaction[]>;
+  /** Paid payouts arriving at or after `arrivalSince` (unix seconds), newest first. */
+  listPaidPayouts(stripeAccount: string, arrivalSince: number): AsyncIterable<Payout>;
+}
+
+// ---------------------------------------------------------------- QuickBooks
+
+// The plain data types of the chart live in the domain (the pure chart resolver reads them); re-exported here.
+export type { QboAccount, QboChart, QboClass, QboCustomer } from '../domain/types.js';
+
+export interface PostedRef {
+  type: 'Deposit' | 'JournalEntry';
+  id: string;
+}
+
+/** One QuickBooks company (realm), authenticated, rate-limited and retried by the adapter. */
+export interface QuickBooksBooks {
+  readonly realmId: string;
+  /** Customers whose PrimaryEmailAddr matches (checked client-side, case-insensitive). Missing emails are absent. */
+  findCustomersByEmail(emails: readonly string[]): Promise<Map<string, QboCustomer>>;
+  /** Creates customers in batches of ≤ 30, DisplayName made unique when taken. Keyed by email. */
+  createCustomers(members: readonly { email: string; displayName: string }[]): Promise<Map<string, QboCustomer>>;
+  /** Every active customer, paged 1000 at a time. */
+  listCustomers(onPage?: (readSoFar: number) => void): Promise<QboCustomer[]>;
+  /** Customer by exact DisplayName (for `walkInCustomer`). */
+  findCustomerByName(displayName: string): Promise<QboCustomer | undefined>;
+  /** Posts the entry once: `requestId` makes a retry return the original response. */
+  createEntry(entry: QboEntry, requestId: string): Promise<PostedRef>;
+  /** Reads a posted entry; undefined when it no longer exists. */
+  getEntry(ref: PostedRef): Promise<{ id: string; syncToken: string; body: Record<string, unknown> } | undefined>;
+  /** Deletes a posted entry. `refused` when QuickBooks will not delete it (closed period, deposited…). */
+  deleteEntry(ref: PostedRef, requestId: string): Promise<'deleted' | 'gone' | 'refused'>;
+  /** Accounts, classes and company preferences, for config validation. */
+  getChart(): Promise<QboChart>;
+}
+
+// ---------------------------------------------------------------- stores
+
+export interface StoredTenant {
+  books: TenantBooks;
+  /** The tenant entry as written in the config file, for `config export`. */
+  source: SyncConfigFile['tenants'][number];
+  updatedAt: string;
+}
+
+export interface TenantStore {
+  get(tenantId: string): Promise<StoredTenant | undefined>;
+  findByStripeAccount(stripeAccount: string): Promise<StoredTenant | undefined>;
+  list(): Promise<StoredTenant[]>;
+  /** Writes the tenant and its stripeAccount index; refuses a stripeAccount owned by another tenant. */
+  put(tenant: StoredTenant): Promise<void>;
+}
+
+/** email (normalised) → QuickBooks customer id, per realm. */
+export interface CustomerMap {
+  /** BatchGetItem, ≤ 100 keys a call. */
+  getMany(realmId: string, emails: readonly string[]): Promise<Map<string, string>>;
+  /** BatchWriteItem, ≤ 25 items a call. */
+  putMany(realmId: string, entries: readonly { email: string; customerId: string }[]): Promise<void>;
+}
+
+export interface LedgerRecord {
+  payoutId: string;
+  tenantId: string;
+  status: LedgerStatus;
+  reason: string | null;
+  hint: string | null;
+  quickbooks: PostedRef | null;
+  /** The write about to be sent to QuickBooks; recorded before sending so a crash can never double-post. */
+  intent: { requestId: string; entryType: 'Deposit' | 'JournalEntry' } | null;
+  /** Bumped by each resync: the generation of the posted object. */
+  generation: number;
+  /** Status-change counter for optimistic concurrency. */
+  version: number;
+  lineDetailUsed?: string;
+  folded?: boolean;
+  attempts: number;
+  lastEventId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Ledger {
+  get(payoutId: string): Promise<LedgerRecord | undefined>;
+  /** Creates the row as RECEIVED if absent; returns the current row either way. */
+  ensure(payoutId: string, tenantId: string, eventId?: string): Promise<LedgerRecord>;
+  /**
+   * Conditional update: applies `patch` only if the stored `version` equals `expectedVersion`;
+   * returns the new row, or undefined when someone else changed it first.
+   */
+  update(
+    payoutId: string,
+    expectedVersion: number,
+    patch: Partial<Omit<LedgerRecord, 'payoutId' | 'version' | 'createdAt'>>,
+  ): Promise<LedgerRecord | undefined>;
+  /** Newest first (by updatedAt), optionally filtered. */
+  list(filter: { status?: LedgerStatus; tenantId?: string; limit?: number }): Promise<LedgerRecord[]>;
+}
+
+// ---------------------------------------------------------------- queue
+
+/** The message the webhook (and the CLI, and the catch-up job) put on the FIFO queue. */
+export interface PayoutMessage {
+  /** Stripe event id, or a generated id for CLI / catch-up / continuation messages. */
+  eventId: string;
+  /** A Stripe payout event type, or `sync` (CLI, catch-up), `resync`, `continue` (work split across invocations). */
+  eventType: string;
+  tenantId: string;
+  stripeAccount: string;
+  payoutId: string;
+  /** ISO time the event was accepted. */
+  receivedAt: string;
+}
+
+export interface PayoutQueue {
+  /** FIFO: MessageGroupId = tenantId, MessageDeduplicationId = eventId. */
+  enqueue(message: PayoutMessage): Promise<void>;
+}
+
+// ---------------------------------------------------------------- tokens
+
+export interface QboTokens {
+  realmId: string;
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch ms. */
+  accessTokenExpiresAt: number;
+  refreshTokenExpiresAt?: number;
+  updatedAt: string;
+}
+
+export interface TokenStore {
+  get(realmId: string): Promise<QboTokens | undefined>;
+  put(tokens: QboTokens): Promise<void>;
+  /** Runs `fn` holding the realm's refresh lock (cross-process), so concurrent refreshes never strand each other. */
+  withRefreshLock<T>(realmId: string, fn: () => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,169 @@
+/**
+ * Resolve customers (CONTRACT §5): the QuickBooks customer of every member of a payout, by email.
+ *
+ * Primary course:
+ *   1. emails normalised (trimmed, lower-cased) and de-duplicated;
+ *   2. the mapping table first (one BatchGetItem per 100 emails);
+ *   3. the misses looked up in QuickBooks (batched queries, or paging when fewer calls) and the found ones mapped;
+ *   4. the rest created in batches of ≤ 30, each batch's mappings stored as soon as it is created, so a crash or an
+ *      out-of-time stop never loses a created customer;
+ *   5. a dry run (`payouts preview`) creates and stores nothing and returns the DisplayName each would get.
+ */
+
+import type { CustomerDirectory, Member, Ref } from '../domain/types.js';
+import { OutOfTimeError } from './errors.js';
+import type { CustomerMap, QboCustomer, QuickBooksBooks } from './ports.js';
+
+/** QuickBooks' create batch limit. */
+export const CREATE_BATCH_SIZE = 30;
+/** Create batches in flight at once (QuickBooks' limiter in the adapter bounds the requests further). */
+const CREATE_CONCURRENCY = 3;
+
+/** A DisplayName QuickBooks accepts: no `:`, tab or newline, single spaces, at most 500 characters. */
+export function sanitizeDisplayName(name: string): string {
+  return name
+    .replace(/[:\p{Cc}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 500)
+    .trimEnd();
+}
+
+/** The DisplayName a new customer gets: the member's name, else the email. */
+export function customerDisplayName(member: Member): string {
+  return sanitizeDisplayName(member.name ?? '') || sanitizeDisplayName(member.email);
+}
+
+const normalise = (email: string) => email.trim().toLowerCase();
+/** QuickBooks requires an `@` and a `.` in PrimaryEmailAddr. */
+const looksLikeEmail = (email: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
+
+export interface ResolveCustomersDeps {
+  customerMap: CustomerMap;
+  books: QuickBooksBooks;
+}
+
+export interface ResolveCustomersInput {
+  realmId: string;
+  members: Member[];
+  /** The tenant's walk-in customer: used for members whose email QuickBooks cannot take. */
+  walkIn?: Ref;
+  dryRun?: boolean;
+  /** Checked between create batches; when true, the work stops with `OutOfTimeError` (progress kept). */
+  isOutOfTime?: () => boolean;
+}
+
+export interface ResolveCustomersResult {
+  directory: CustomerDirectory;
+  /** Customers created in QuickBooks. */
+  created: number;
+  /** Customers found by a QuickBooks lookup (and now mapped). */
+  lookedUp: number;
+  /** Customers found in the mapping table. */
+  fromMap: number;
+}
+
+function createdCustomersOf(e: unknown): Map<string, QboCustomer> | undefined {
+  if (typeof e !== 'object' || e === null || !('createdCustomers' in e)) return undefined;
+  const created = (e as { createdCustomers: unknown }).createdCustomers;
+  return created instanceof Map ? (created as Map<string, QboCustomer>) : undefined;
+}
+
+export async function resolveCustomers(
+  deps: ResolveCustomersDeps,
+  input: ResolveCustomersInput,
+): Promise<ResolveCustomersResult> {
+  const { customerMap, books } = deps;
+  const { realmId } = input;
+  const directory = new Map<string, Ref | { value: null; name: string }>();
+
+  // 1. One member per email; the first non-empty name wins.
+  const members = new Map<string, Member>();
+  for (const m of input.members) {
+    const email = normalise(m.email);
+    if (email === '') continue;
+    if (!looksLikeEmail(email)) {
+      if (input.walkIn) directory.set(email, input.walkIn);
+      continue;
+    }
+    const known = members.get(email);
+    if (!known) members.set(email, { email, ...(m.name?.trim() ? { name: m.name.trim() } : {}) });
+    else if (!known.name && m.name?.trim()) known.name = m.name.trim();
+  }
+  const emails = [...members.keys()];
+
+  // 2. The mapping table.
+  const mapped = emails.length > 0 ? await customerMap.getMany(realmId, emails) : new Map<string, string>();
+  for (const [email, customerId] of mapped)
+    if (members.has(email)) directory.set(email, { value: customerId });
+  const fromMap = emails.filter((e) => mapped.has(e)).length;
+
+  // 3. QuickBooks lookup for the misses.
+  const misses = emails.filter((e) => !mapped.has(e));
+  const found = misses.length > 0 ? await books.findCustomersByEmail(misses) : new Map<string, QboCustomer>();
+  const foundEntries: { email: string; customerId: string }[] = [];
+  for (const email of misses) {
+    const c = found.get(email);
+    if (!c) continue;
+    directory.set(email, { value: c.id, name: c.displayName });
+    foundEntries.push({ email, customerId: c.id });
+  }
+  if (!input.dryRun && foundEntries.length > 0) await customerMap.putMany(realmId, foundEntries);
+
+  // 4. Creation.
+  const toCreate = misses.filter((e) => !found.has(e)).map((e) => members.get(e) as Member);
+  if (input.dryRun) {
+    for (const m of toCreate) directory.set(m.email, { value: null, name: customerDisplayName(m) });
+    return { directory, created: 0, lookedUp: foundEntries.length, fromMap };
+  }
+
+  let created = 0;
+  const record = async (customers: Map<string, QboCustomer>) => {
+    const entries = [...customers].map(([email, c]) => ({ email, customerId: c.id }));
+    if (entries.length === 0) return;
+    await customerMap.putMany(realmId, entries);
+    for (const [email, c] of customers) directory.set(email, { value: c.id, name: c.displayName });
+    created += entries.length;
+  };
+
+  const batches: Member[][] = [];
+  for (let i = 0; i < toCreate.length; i += CREATE_BATCH_SIZE)
+    batches.push(toCreate.slice(i, i + CREATE_BATCH_SIZE));
+  let next = 0;
+  let outOfTime = false;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < batches.length && !failure) {
+      if (input.isOutOfTime?.()) {
+        outOfTime = true;
+        return;
+      }
+      const batch = batches[next++] as Member[];
+      try {
+        await record(
+          await books.createCustomers(
+            batch.map((m) => ({ email: m.email, displayName: customerDisplayName(m) })),
+          ),
+        );
+      } catch (e) {
+        const partial = createdCustomersOf(e);
+        if (partial) {
+          try {
+            await record(partial);
+          } catch {
+            // The original error matters more; the customers will be found by the lookup next time.
+          }
+        }
+        failure ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, batches.length) }, worker));
+  if (failure) throw failure.error;
+  if (outOfTime) {
+    throw new OutOfTimeError(
+      `out of time while creating QuickBooks customers: ${created} of ${toCreate.length} created and mapped; the rest continue in the next invocation`,
+    );
+  }
+  return { directory, created, lookedUp: foundEntries.length, fromMap };
+}

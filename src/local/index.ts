@@ -1,0 +1,21 @@
+/** Local mode (`qbo-sync local`, `npm start`): see run.ts. The CLI's `--local` uses `readLocalTarget`. */
+export { LOCAL_USAGE, type LocalCliOptions, parseLocalArgs, UsageError } from './args.js';
+export {
+  DEFAULT_PORT,
+  type DemoOutcome,
+  type LocalInstance,
+  type LocalOptions,
+  LocalStartError,
+  runLocal,
+  startLocal,
+} from './run.js';
+export {
+  DEFAULT_DATA_DIR,
+  isProcessAlive,
+  LocalModeNotRunningError,
+  type LocalTarget,
+  LocalTargetSchema,
+  localTargetEnv,
+  readLocalTarget,
+  resolveDataDir,
+} from './target.js';

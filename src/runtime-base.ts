@@ -1,0 +1,44 @@
+/**
+ * The part of the composition root without QuickBooks: what the webhook Lambda needs (tenants, the queue, the
+ * Stripe settings). Kept apart from `src/runtime.ts` so the webhook bundle imports neither the QuickBooks adapter
+ * nor axios. Nothing happens at import time: everything is built when a function is called.
+ */
+import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
+import { awsClients, type AwsClients } from './adapters/aws/clients.js';
+import { SqsPayoutQueue } from './adapters/aws/queue.js';
+import { resourcesFromEnv } from './adapters/aws/resources.js';
+import { loadStripeSettings } from './adapters/aws/settings.js';
+import { createLogger, type Logger } from './adapters/logging.js';
+import { verifyStripeSignature } from './adapters/stripe/signature.js';
+import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
+
+/** Stripe's default signature tolerance (CONTRACT §1: a timestamp older than 300 s gets 400). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export interface WebhookDepsOptions {
+  /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
+  clients?: AwsClients;
+  log?: Logger;
+}
+
+/**
+ * The webhook's dependencies from the environment: `TENANTS_TABLE`, `QUEUE_URL`, and the Stripe settings
+ * (`STRIPE_SECRET_KEY` / `STRIPE_WEBHOOK_SECRET`, else the secret named by `STRIPE_SECRET_ARN`). Throws, naming
+ * what is missing, when the environment is incomplete.
+ */
+export async function buildWebhookDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: WebhookDepsOptions = {},
+): Promise<IngestWebhookDeps> {
+  const { tenantsTable, queueUrl } = resourcesFromEnv(['tenantsTable', 'queueUrl'], env);
+  const clients = opts.clients ?? awsClients();
+  const settings = await loadStripeSettings({ env });
+  return {
+    tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
+    queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
+    webhookSecret: settings.stripeWebhookSecret,
+    stripeKeyMode: stripeKeyMode(settings.stripeSecretKey),
+    verify: (rawBody, header, secret) => verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
+    log: opts.log ?? createLogger('qbo-sync-webhook'),
+  };
+}

@@ -1,0 +1,523 @@
+/**
+ * One QuickBooks company (realm) held in memory: its settings, its entities by type, the indexes the queries
+ * need (customers by lower-cased email and DisplayName), and the `requestid` replays.
+ */
+import { z } from 'zod';
+import { qboTime } from './clock.js';
+import { currencyName } from './money.js';
+import type { CompanySeed, StandInEntityType } from './types.js';
+
+export const ACCOUNT_TYPES = {
+  Bank: { classification: 'Asset', subType: 'Checking' },
+  'Accounts Receivable': { classification: 'Asset', subType: 'AccountsReceivable' },
+  'Other Current Asset': { classification: 'Asset', subType: 'OtherCurrentAssets' },
+  'Fixed Asset': { classification: 'Asset', subType: 'OtherFixedAssets' },
+  'Other Asset': { classification: 'Asset', subType: 'OtherLongTermAssets' },
+  'Accounts Payable': { classification: 'Liability', subType: 'AccountsPayable' },
+  'Credit Card': { classification: 'Liability', subType: 'CreditCard' },
+  'Other Current Liability': { classification: 'Liability', subType: 'OtherCurrentLiabilities' },
+  'Long Term Liability': { classification: 'Liability', subType: 'OtherLongTermLiabilities' },
+  Equity: { classification: 'Equity', subType: 'OwnersEquity' },
+  Income: { classification: 'Revenue', subType: 'OtherPrimaryIncome' },
+  'Other Income': { classification: 'Revenue', subType: 'OtherMiscellaneousIncome' },
+  'Cost of Goods Sold': { classification: 'Expense', subType: 'SuppliesMaterialsCogs' },
+  Expense: { classification: 'Expense', subType: 'OtherMiscellaneousServiceCost' },
+  'Other Expense': { classification: 'Expense', subType: 'OtherMiscellaneousExpense' },
+  'Non-Posting': { classification: undefined, subType: 'OtherNonPosting' },
+} as const satisfies Record<string, { classification: string | undefined; subType: string }>;
+export type AccountType = keyof typeof ACCOUNT_TYPES;
+
+export interface RefOut {
+  value: string;
+  name?: string;
+}
+export interface Meta {
+  CreateTime: string;
+  LastUpdatedTime: string;
+}
+export type AccountEntity = {
+  Id: string;
+  Name: string;
+  SubAccount: boolean;
+  ParentRef?: RefOut;
+  FullyQualifiedName: string;
+  Active: boolean;
+  Classification?: string;
+  AccountType: string;
+  AccountSubType: string;
+  CurrentBalance: number;
+  CurrentBalanceWithSubAccounts: number;
+  CurrencyRef: RefOut;
+  domain: 'QBO';
+  sparse: false;
+  SyncToken: string;
+  MetaData: Meta;
+};
+export type ClassEntity = {
+  Id: string;
+  Name: string;
+  SubClass: boolean;
+  ParentRef?: RefOut;
+  FullyQualifiedName: string;
+  Active: boolean;
+  domain: 'QBO';
+  sparse: false;
+  SyncToken: string;
+  MetaData: Meta;
+};
+export type CustomerEntity = {
+  Id: string;
+  DisplayName: string;
+  Active: boolean;
+  PrimaryEmailAddr?: { Address: string };
+  SyncToken: string;
+  MetaData: Meta;
+  [key: string]: unknown;
+};
+export type TxnEntity = {
+  Id: string;
+  SyncToken: string;
+  TxnDate: string;
+  MetaData: Meta;
+  [key: string]: unknown;
+};
+
+export interface StoredResponse {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+export interface CompanySettings {
+  realmId: string;
+  companyName: string;
+  homeCurrency: string;
+  multicurrency: boolean;
+  classTrackingPerTxnLine: boolean;
+  closedBefore?: string;
+  /** Clock time the company was created (CompanyInfo / Preferences MetaData). */
+  createdAt: number;
+  prefsSyncToken: number;
+}
+
+const seedSchema = z.object({
+  realmId: z.string().regex(/^[0-9A-Za-z_-]{1,40}$/, 'realmId: 1–40 letters, digits, "_" or "-"'),
+  companyName: z.string().min(1).optional(),
+  homeCurrency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'homeCurrency: a 3-letter ISO code')
+    .optional(),
+  multicurrency: z.boolean().optional(),
+  classTrackingPerTxnLine: z.boolean().optional(),
+  closedBefore: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'closedBefore: YYYY-MM-DD')
+    .optional(),
+  accounts: z
+    .array(
+      z.object({
+        Id: z.string().regex(/^\d+$/).optional(),
+        Name: z
+          .string()
+          .min(1)
+          .max(100)
+          .refine((s) => !s.includes(':') && !s.includes('"'), 'no ":" or \'"\' in Name'),
+        AccountType: z.enum(Object.keys(ACCOUNT_TYPES) as [AccountType, ...AccountType[]]),
+        AccountSubType: z.string().min(1).optional(),
+        Active: z.boolean().optional(),
+        CurrencyRef: z
+          .string()
+          .regex(/^[A-Za-z]{3}$/)
+          .optional(),
+        ParentName: z.string().min(1).optional(),
+      }),
+    )
+    .optional(),
+  classes: z
+    .array(
+      z.object({
+        Id: z.string().regex(/^\d+$/).optional(),
+        Name: z.string().min(1).max(100),
+        Active: z.boolean().optional(),
+        ParentName: z.string().min(1).optional(),
+      }),
+    )
+    .optional(),
+  customers: z
+    .array(
+      z.object({
+        Id: z.string().regex(/^\d+$/).optional(),
+        DisplayName: z.string().min(1).max(500),
+        Email: z.string().optional(),
+        Active: z.boolean().optional(),
+        CreateTime: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+
+export class Company {
+  readonly accounts = new Map<string, AccountEntity>();
+  readonly classes = new Map<string, ClassEntity>();
+  readonly customers = new Map<string, CustomerEntity>();
+  readonly deposits = new Map<string, TxnEntity>();
+  readonly journalEntries = new Map<string, TxnEntity>();
+  /** lower-cased trimmed email → customer Ids. */
+  private readonly byEmail = new Map<string, Set<string>>();
+  /** lower-cased DisplayName → customer Id (names are unique, inactive ones included). */
+  private readonly byName = new Map<string, string>();
+  readonly replays = new Map<string, StoredResponse>();
+  private nextId = 1;
+
+  private constructor(readonly settings: CompanySettings) {}
+
+  static fromSeed(input: CompanySeed, nowMs: number): Company {
+    const parsed = seedSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(
+        `QuickBooks stand-in: invalid company seed ${JSON.stringify(input.realmId)} at ` +
+          `${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const seed = parsed.data;
+    const home = (seed.homeCurrency ?? 'USD').toUpperCase();
+    const company = new Company({
+      realmId: seed.realmId,
+      companyName: seed.companyName ?? `Sandbox Company ${seed.realmId}`,
+      homeCurrency: home,
+      multicurrency: seed.multicurrency ?? false,
+      classTrackingPerTxnLine: seed.classTrackingPerTxnLine ?? true,
+      ...(seed.closedBefore ? { closedBefore: seed.closedBefore } : {}),
+      createdAt: nowMs,
+      prefsSyncToken: 0,
+    });
+    const meta = { CreateTime: qboTime(nowMs), LastUpdatedTime: qboTime(nowMs) };
+    // Explicit Ids are reserved first so generated ones never collide with them.
+    for (const list of [seed.accounts, seed.classes, seed.customers]) {
+      for (const item of list ?? []) if (item.Id) company.reserveId(item.Id);
+    }
+
+    const accounts = seed.accounts ?? [];
+    const placed = resolveParents(
+      accounts,
+      (a) => a.Name,
+      (a) => a.ParentName,
+      `accounts of ${seed.realmId}`,
+    );
+    for (const { item: a, parent } of placed) {
+      const parentEntity = parent ? company.findAccountByName(parent) : undefined;
+      const type = ACCOUNT_TYPES[a.AccountType];
+      const currency = (a.CurrencyRef ?? home).toUpperCase();
+      const account: AccountEntity = {
+        Id: a.Id ?? company.newId(),
+        Name: a.Name,
+        SubAccount: parentEntity !== undefined,
+        ...(parentEntity ? { ParentRef: { value: parentEntity.Id } } : {}),
+        FullyQualifiedName: parentEntity ? `${parentEntity.FullyQualifiedName}:${a.Name}` : a.Name,
+        Active: a.Active ?? true,
+        ...(type.classification ? { Classification: type.classification } : {}),
+        AccountType: a.AccountType,
+        AccountSubType: a.AccountSubType ?? type.subType,
+        CurrentBalance: 0,
+        CurrentBalanceWithSubAccounts: 0,
+        CurrencyRef: { value: currency, name: currencyName(currency) },
+        domain: 'QBO',
+        sparse: false,
+        SyncToken: '0',
+        MetaData: { ...meta },
+      };
+      company.accounts.set(account.Id, account);
+    }
+
+    const classes = seed.classes ?? [];
+    for (const { item: c, parent } of resolveParents(
+      classes,
+      (c) => c.Name,
+      (c) => c.ParentName,
+      `classes of ${seed.realmId}`,
+    )) {
+      const parentEntity = parent ? company.findClassByName(parent) : undefined;
+      const cls: ClassEntity = {
+        Id: c.Id ?? company.newId(),
+        Name: c.Name,
+        SubClass: parentEntity !== undefined,
+        ...(parentEntity ? { ParentRef: { value: parentEntity.Id } } : {}),
+        FullyQualifiedName: parentEntity ? `${parentEntity.FullyQualifiedName}:${c.Name}` : c.Name,
+        Active: c.Active ?? true,
+        domain: 'QBO',
+        sparse: false,
+        SyncToken: '0',
+        MetaData: { ...meta },
+      };
+      company.classes.set(cls.Id, cls);
+    }
+
+    for (const c of seed.customers ?? []) {
+      if (company.customerIdByName(c.DisplayName)) {
+        throw new Error(
+          `QuickBooks stand-in: seed of ${seed.realmId} has two customers named "${c.DisplayName}"`,
+        );
+      }
+      const created = c.CreateTime ?? meta.CreateTime;
+      company.putCustomer({
+        Id: c.Id ?? company.newId(),
+        DisplayName: c.DisplayName,
+        ...(c.Email ? { PrimaryEmailAddr: { Address: c.Email } } : {}),
+        ...customerDefaults(c.DisplayName, home),
+        Active: c.Active ?? true,
+        domain: 'QBO',
+        sparse: false,
+        SyncToken: '0',
+        MetaData: { CreateTime: created, LastUpdatedTime: created },
+      });
+    }
+    return company;
+  }
+
+  // ------------------------------------------------------------------------------ ids
+
+  newId(): string {
+    return String(this.nextId++);
+  }
+
+  private reserveId(id: string): void {
+    const n = Number(id);
+    if (Number.isSafeInteger(n) && n >= this.nextId) this.nextId = n + 1;
+  }
+
+  // ------------------------------------------------------------------------------ lookups
+
+  findAccountByName(name: string): AccountEntity | undefined {
+    for (const a of this.accounts.values()) if (a.FullyQualifiedName === name) return a;
+    for (const a of this.accounts.values()) if (a.Name === name) return a;
+    return undefined;
+  }
+
+  findClassByName(name: string): ClassEntity | undefined {
+    for (const c of this.classes.values()) if (c.FullyQualifiedName === name) return c;
+    for (const c of this.classes.values()) if (c.Name === name) return c;
+    return undefined;
+  }
+
+  customerIdByName(displayName: string): string | undefined {
+    return this.byName.get(displayName.trim().toLowerCase());
+  }
+
+  customerIdsByEmail(email: string): ReadonlySet<string> | undefined {
+    return this.byEmail.get(email.trim().toLowerCase());
+  }
+
+  /** Inserts or replaces a customer, keeping the indexes in step. */
+  putCustomer(customer: CustomerEntity): void {
+    const previous = this.customers.get(customer.Id);
+    if (previous) this.unindexCustomer(previous);
+    this.customers.set(customer.Id, customer);
+    this.byName.set(customer.DisplayName.trim().toLowerCase(), customer.Id);
+    const email = customer.PrimaryEmailAddr?.Address.trim().toLowerCase();
+    if (email) {
+      let ids = this.byEmail.get(email);
+      if (!ids) {
+        ids = new Set();
+        this.byEmail.set(email, ids);
+      }
+      ids.add(customer.Id);
+    }
+  }
+
+  private unindexCustomer(customer: CustomerEntity): void {
+    const name = customer.DisplayName.trim().toLowerCase();
+    if (this.byName.get(name) === customer.Id) this.byName.delete(name);
+    const email = customer.PrimaryEmailAddr?.Address.trim().toLowerCase();
+    if (email) {
+      const ids = this.byEmail.get(email);
+      ids?.delete(customer.Id);
+      if (ids && ids.size === 0) this.byEmail.delete(email);
+    }
+  }
+
+  /** The map holding entities of `type`. */
+  store(type: StandInEntityType): Map<string, Record<string, unknown> & { Id: string }> {
+    switch (type) {
+      case 'Account':
+        return this.accounts;
+      case 'Class':
+        return this.classes;
+      case 'Customer':
+        return this.customers;
+      case 'Deposit':
+        return this.deposits;
+      case 'JournalEntry':
+        return this.journalEntries;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ company documents
+
+  preferences(): Record<string, unknown> {
+    const s = this.settings;
+    return {
+      AccountingInfoPrefs: {
+        UseAccountNumbers: false,
+        TrackDepartments: false,
+        DepartmentTerminology: 'Location',
+        ClassTrackingPerTxn: false,
+        ClassTrackingPerTxnLine: s.classTrackingPerTxnLine,
+        CustomerTerminology: 'Customers',
+        ...(s.closedBefore ? { BookCloseDate: previousDay(s.closedBefore) } : {}),
+      },
+      SalesFormsPrefs: { CustomTxnNumbers: false, AllowDeposit: true, DefaultTerms: { value: '3' } },
+      VendorAndPurchasesPrefs: { TrackingByCustomer: false, BillableExpenseTracking: false },
+      TaxPrefs: { UsingSalesTax: false, PartnerTaxEnabled: false },
+      CurrencyPrefs: {
+        MultiCurrencyEnabled: s.multicurrency,
+        HomeCurrency: { value: s.homeCurrency },
+      },
+      OtherPrefs: { NameValue: [{ Name: 'SalesFormsPrefs.DefaultCustomerMessage', Value: 'Thank you.' }] },
+      domain: 'QBO',
+      sparse: false,
+      Id: '1',
+      SyncToken: String(s.prefsSyncToken),
+      MetaData: { CreateTime: qboTime(s.createdAt), LastUpdatedTime: qboTime(s.createdAt) },
+    };
+  }
+
+  companyInfo(): Record<string, unknown> {
+    const s = this.settings;
+    const country = COUNTRY_BY_CURRENCY[s.homeCurrency] ?? 'US';
+    const address = {
+      Id: '1',
+      Line1: '1 Main Street',
+      City: 'Mountain View',
+      Country: country,
+      PostalCode: '94043',
+    };
+    return {
+      CompanyName: s.companyName,
+      LegalName: s.companyName,
+      CompanyAddr: address,
+      LegalAddr: address,
+      CustomerCommunicationAddr: address,
+      Country: country,
+      Email: { Address: 'noreply@quickbooks.com' },
+      SupportedLanguages: 'en',
+      FiscalYearStartMonth: 'January',
+      CompanyStartDate: new Date(s.createdAt).toISOString().slice(0, 10),
+      NameValue: [
+        { Name: 'NeoEnabled', Value: 'true' },
+        { Name: 'IndustryType', Value: 'Fitness and Recreation' },
+        { Name: 'QBOIndustryType', Value: 'Fitness' },
+        { Name: 'SubscriptionStatus', Value: 'SUBSCRIBED' },
+        { Name: 'OfferingSku', Value: 'QuickBooks Online Plus' },
+      ],
+      domain: 'QBO',
+      sparse: false,
+      Id: '1',
+      SyncToken: '0',
+      MetaData: { CreateTime: qboTime(s.createdAt), LastUpdatedTime: qboTime(s.createdAt) },
+    };
+  }
+
+  // ------------------------------------------------------------------------------ persistence
+
+  toJSON(): PersistedCompany {
+    return {
+      settings: this.settings,
+      nextId: this.nextId,
+      accounts: [...this.accounts.values()],
+      classes: [...this.classes.values()],
+      customers: [...this.customers.values()],
+      deposits: [...this.deposits.values()],
+      journalEntries: [...this.journalEntries.values()],
+      replays: [...this.replays.entries()],
+    };
+  }
+
+  static fromJSON(data: PersistedCompany): Company {
+    const company = new Company(data.settings);
+    company.nextId = data.nextId;
+    for (const a of data.accounts) company.accounts.set(a.Id, a);
+    for (const c of data.classes) company.classes.set(c.Id, c);
+    for (const c of data.customers) company.putCustomer(c);
+    for (const d of data.deposits) company.deposits.set(d.Id, d);
+    for (const j of data.journalEntries) company.journalEntries.set(j.Id, j);
+    for (const [k, v] of data.replays) company.replays.set(k, v);
+    return company;
+  }
+}
+
+export interface PersistedCompany {
+  settings: CompanySettings;
+  nextId: number;
+  accounts: AccountEntity[];
+  classes: ClassEntity[];
+  customers: CustomerEntity[];
+  deposits: TxnEntity[];
+  journalEntries: TxnEntity[];
+  replays: Array<[string, StoredResponse]>;
+}
+
+/** Fields QuickBooks fills on every customer it returns. */
+export function customerDefaults(displayName: string, currency: string): Record<string, unknown> {
+  return {
+    FullyQualifiedName: displayName,
+    PrintOnCheckName: displayName,
+    Taxable: false,
+    Job: false,
+    BillWithParent: false,
+    Balance: 0,
+    BalanceWithJobs: 0,
+    CurrencyRef: { value: currency, name: currencyName(currency) },
+    PreferredDeliveryMethod: 'Print',
+    IsProject: false,
+  };
+}
+
+const COUNTRY_BY_CURRENCY: Record<string, string> = {
+  USD: 'US',
+  CAD: 'CA',
+  GBP: 'GB',
+  AUD: 'AU',
+  EUR: 'FR',
+  INR: 'IN',
+};
+
+function previousDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Orders seed items so parents come before children; throws on an unknown parent or a cycle. */
+function resolveParents<T>(
+  items: readonly T[],
+  name: (t: T) => string,
+  parentName: (t: T) => string | undefined,
+  what: string,
+): Array<{ item: T; parent: string | undefined }> {
+  const out: Array<{ item: T; parent: string | undefined }> = [];
+  const placed = new Set<string>();
+  const fqn = new Map<string, string>();
+  let pending = [...items];
+  while (pending.length > 0) {
+    const next: T[] = [];
+    for (const item of pending) {
+      const p = parentName(item);
+      const parentFqn = p === undefined ? undefined : placed.has(p) ? p : fqn.get(p);
+      if (p !== undefined && parentFqn === undefined) {
+        next.push(item);
+        continue;
+      }
+      const full = parentFqn ? `${parentFqn}:${name(item)}` : name(item);
+      placed.add(full);
+      if (!fqn.has(name(item))) fqn.set(name(item), full);
+      out.push({ item, parent: parentFqn });
+    }
+    if (next.length === pending.length) {
+      const names = next.map((i) => `${name(i)} (parent ${parentName(i)})`).join(', ');
+      throw new Error(`QuickBooks stand-in: ${what}: unknown parent for ${names}`);
+    }
+    pending = next;
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+/**
+ * QuickBooks throttling per realm (external-apis.md §6): at most `maxInFlight` concurrent requests and
+ * `perMinute` requests in any rolling 60 s, each batch item counting as one request.
+ */
+export interface Limits {
+  maxInFlight: number;
+  perMinute: number;
+}
+
+interface RealmWindow {
+  inFlight: number;
+  /** (time, cost) of accepted requests, oldest first. */
+  events: Array<{ at: number; cost: number }>;
+  head: number;
+  used: number;
+}
+
+export class RealmLimiter {
+  private readonly realms = new Map<string, RealmWindow>();
+
+  constructor(
+    private readonly limits: Limits | false,
+    private readonly now: () => number,
+  ) {}
+
+  private window(realmId: string): RealmWindow {
+    let w = this.realms.get(realmId);
+    if (!w) {
+      w = { inFlight: 0, events: [], head: 0, used: 0 };
+      this.realms.set(realmId, w);
+    }
+    return w;
+  }
+
+  /** Admits a request of `cost` units; false means answer 429. An admitted request must be `release`d. */
+  admit(realmId: string, cost: number): boolean {
+    const w = this.window(realmId);
+    if (this.limits === false) {
+      w.inFlight++;
+      return true;
+    }
+    const now = this.now();
+    while (w.head < w.events.length) {
+      const e = w.events[w.head];
+      if (!e || e.at > now - 60_000) break;
+      w.used -= e.cost;
+      w.head++;
+    }
+    if (w.head > 1024 && w.head * 2 > w.events.length) {
+      w.events = w.events.slice(w.head);
+      w.head = 0;
+    }
+    if (w.inFlight >= this.limits.maxInFlight) return false;
+    if (w.used + cost > this.limits.perMinute) return false;
+    w.inFlight++;
+    w.used += cost;
+    w.events.push({ at: now, cost });
+    return true;
+  }
+
+  release(realmId: string): void {
+    const w = this.window(realmId);
+    w.inFlight = Math.max(0, w.inFlight - 1);
+  }
+}

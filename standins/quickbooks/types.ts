@@ -1,0 +1,122 @@
+/**
+ * Public types of the strict local QuickBooks Online stand-in (Accounting API v3 + Intuit OAuth 2.0).
+ * See docs/readme/standins-quickbooks.md for what it models and why.
+ */
+
+/** One QuickBooks company (realm) to create when the stand-in starts, or later with `addCompany`. */
+export interface CompanySeed {
+  realmId: string;
+  companyName?: string;
+  /** ISO 4217 code, default `USD`. */
+  homeCurrency?: string;
+  /** `Preferences.CurrencyPrefs.MultiCurrencyEnabled`, default false. */
+  multicurrency?: boolean;
+  /** `Preferences.AccountingInfoPrefs.ClassTrackingPerTxnLine`, default true. */
+  classTrackingPerTxnLine?: boolean;
+  /** YYYY-MM-DD: the books are closed before this date; writes dated earlier get fault 6210. */
+  closedBefore?: string;
+  accounts?: Array<{
+    Id?: string;
+    Name: string;
+    AccountType: string;
+    AccountSubType?: string;
+    Active?: boolean;
+    /** ISO currency of the account; default the home currency. */
+    CurrencyRef?: string;
+    /** Name (or FullyQualifiedName) of the parent account: makes this a sub-account. */
+    ParentName?: string;
+  }>;
+  classes?: Array<{ Id?: string; Name: string; Active?: boolean; ParentName?: string }>;
+  customers?: Array<{
+    Id?: string;
+    DisplayName: string;
+    Email?: string;
+    Active?: boolean;
+    CreateTime?: string;
+  }>;
+}
+
+export interface QuickBooksStandInOptions {
+  /** Default `local-client-id`. */
+  clientId?: string;
+  /** Default `local-client-secret`. */
+  clientSecret?: string;
+  /** Default 3600. */
+  accessTokenTtlSeconds?: number;
+  /** `lenient` (default): the previous refresh token stays valid 24 h after a refresh; `strict`: invalid at once. */
+  rotation?: 'lenient' | 'strict';
+  /** Per realm. Default `{ maxInFlight: 10, perMinute: 500 }`; `false` turns throttling off. */
+  limits?: { maxInFlight: number; perMinute: number } | false;
+  /** `refused`: a query filtering on PrimaryEmailAddr gets fault 4001 (default `supported`). */
+  emailQuery?: 'supported' | 'refused';
+  /** Default `[demoCompanySeed()]`. */
+  companies?: CompanySeed[];
+  /** When set, state (companies, entities, tokens, requestid replays) is loaded from and saved to this JSON file. */
+  statePath?: string;
+  /** Clock in epoch milliseconds (token expiry, rate windows, MetaData times). Default `Date.now`. */
+  now?: () => number;
+}
+
+export type StandInEntityType = 'Deposit' | 'JournalEntry' | 'Customer' | 'Account' | 'Class';
+
+export interface InjectedFault {
+  status: number;
+  /** How many matching requests get the fault; default 1. */
+  count?: number;
+  /** Only requests for this realm. */
+  realmId?: string;
+  /** A string matches a request path equal to it or ending with it; a RegExp is tested on path + query string. */
+  path?: string | RegExp;
+  /** Response body; default a fault shaped like QuickBooks' own for that status. */
+  body?: string;
+  /** Default `application/xml` when the body starts with `<`, else `application/json`. */
+  contentType?: string;
+  /** Process the request for real, then answer with the fault (QuickBooks accepted it, the answer was lost). */
+  afterProcessing?: boolean;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string>;
+  realmId?: string;
+  status: number;
+  /** Items of a batch request. */
+  batchItems?: number;
+  /** The `requestid` query parameter, when sent. */
+  requestId?: string;
+  /** Clock time (ms) when the request arrived. */
+  at: number;
+}
+
+export interface QuickBooksStandIn {
+  /** Origin, e.g. `http://127.0.0.1:53211`: the product's QBO_API_BASE. */
+  readonly url: string;
+  /** `${url}/oauth2/v1/tokens/bearer`: QBO_OAUTH_TOKEN_URL. */
+  readonly tokenUrl: string;
+  /** `${url}/connect/oauth2`: GET → 302 to redirect_uri?code=…&state=…&realmId=… (auto-consent). */
+  readonly authorizeUrl: string;
+  /** `${url}/oauth2/v1/tokens/revoke`. */
+  readonly revokeUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  addCompany(seed: CompanySeed): void;
+  setCompany(
+    realmId: string,
+    patch: Partial<
+      Pick<CompanySeed, 'closedBefore' | 'multicurrency' | 'classTrackingPerTxnLine' | 'homeCurrency'>
+    >,
+  ): void;
+  /** A valid refresh token for the realm, as after "connect". */
+  issueRefreshToken(realmId: string): string;
+  /** Every token of the realm becomes invalid (`invalid_grant`, 3200). */
+  revokeAll(realmId: string): void;
+  /** Live (not deleted) entities of the realm, as stored (QuickBooks JSON); copies. */
+  entities(realmId: string, type: StandInEntityType): Record<string, unknown>[];
+  injectFault(fault: InjectedFault): void;
+  setLatency(ms: number): void;
+  readonly requests: ReadonlyArray<RequestLogEntry>;
+  clearRequests(): void;
+  close(): Promise<void>;
+}

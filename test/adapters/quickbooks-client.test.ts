@@ -1,0 +1,482 @@
+import { QuickBooksClientFactory } from '../../src/adapters/quickbooks/client.js';
+import { QboTransientError, QboValidationFault } from '../../src/adapters/quickbooks/faults.js';
+import { TransientError } from '../../src/app/errors.js';
+import type { TokenStore } from '../../src/app/ports.js';
+import { resolveTenantBooks } from '../../src/domain/chart.js';
+import { TenantConfigSchema } from '../../src/domain/config.js';
+import type { QboEntry } from '../../src/domain/types.js';
+import {
+  type CompanySeed,
+  demoCompanySeed,
+  type QuickBooksStandIn,
+  startQuickBooksStandIn,
+} from '../../standins/quickbooks/index.js';
+import { apiCalls, FAST_RETRY, REALM, seedTokens, tokenStoreForTest } from './quickbooks-helpers.js';
+
+const BIG_REALM = '5550002500';
+const BIG_COUNT = 2500;
+const bigEmail = (i: number) => `member${String(i).padStart(4, '0')}@example.com`;
+
+function bigCompany(): CompanySeed {
+  return {
+    realmId: BIG_REALM,
+    customers: Array.from({ length: BIG_COUNT }, (_, i) => ({
+      DisplayName: `Member ${i}`,
+      Email: bigEmail(i),
+      CreateTime: '2023-03-01T10:00:00.000-07:00',
+    })),
+  };
+}
+
+let qbo: QuickBooksStandIn;
+let refusing: QuickBooksStandIn;
+let store: TokenStore;
+
+beforeAll(async () => {
+  [qbo, refusing] = await Promise.all([
+    startQuickBooksStandIn({ companies: [demoCompanySeed(), bigCompany()] }),
+    startQuickBooksStandIn({ emailQuery: 'refused' }),
+  ]);
+  ({ store } = await tokenStoreForTest('client'));
+});
+
+afterAll(async () => {
+  await Promise.all([qbo?.close(), refusing?.close()]);
+});
+
+beforeEach(() => {
+  qbo.clearRequests();
+  qbo.setLatency(0);
+  refusing.clearRequests();
+});
+
+function factory(standIn: QuickBooksStandIn = qbo, extra: Partial<ConstructorParameters<typeof QuickBooksClientFactory>[0]> = {}) {
+  return new QuickBooksClientFactory({
+    tokens: store,
+    clientId: standIn.clientId,
+    clientSecret: standIn.clientSecret,
+    apiBase: standIn.url,
+    tokenUrl: standIn.tokenUrl,
+    retry: FAST_RETRY,
+    limits: { maxInFlight: 10, perMinute: 500 },
+    ...extra,
+  });
+}
+
+/** A fresh access token for the realm, so the tests count API calls only. */
+async function connected(standIn: QuickBooksStandIn, realmId = REALM) {
+  await seedTokens(store, standIn, realmId);
+  const f = factory(standIn);
+  await f.tokenManager.accessToken(realmId);
+  standIn.clearRequests();
+  return f;
+}
+
+const accountId = (standIn: QuickBooksStandIn, name: string) =>
+  String(standIn.entities(REALM, 'Account').find((a) => a.Name === name)?.Id);
+
+function deposit(standIn: QuickBooksStandIn, txnDate = '2024-05-01', note = 'Stripe payout po_test'): QboEntry {
+  return {
+    type: 'Deposit',
+    body: {
+      DepositToAccountRef: { value: accountId(standIn, 'Checking') },
+      TxnDate: txnDate,
+      PrivateNote: note,
+      Line: [
+        {
+          Amount: 100.0,
+          DetailType: 'DepositLineDetail',
+          DepositLineDetail: { AccountRef: { value: accountId(standIn, 'Sales') } },
+        },
+        {
+          Amount: -3.2,
+          DetailType: 'DepositLineDetail',
+          DepositLineDetail: { AccountRef: { value: accountId(standIn, 'Stripe Fees') } },
+        },
+      ],
+    },
+  };
+}
+
+describe('QuickBooksRealmClient: customers', () => {
+  it('finds customers by email in one batch, case-insensitively; the oldest active one wins; inactive ones are absent', async () => {
+    // Prepare
+    const f = await connected(qbo);
+
+    // Act
+    const found = await f
+      .forRealm(REALM)
+      .findCustomersByEmail([' JANE@example.com ', 'sam@example.com', 'former@example.com', 'nobody@example.com']);
+
+    // Assess
+    expect([...found.keys()].sort()).toEqual(['jane@example.com', 'sam@example.com']);
+    expect(found.get('jane@example.com')).toMatchObject({ displayName: 'Jane Doe', email: 'jane@example.com', active: true });
+    expect(found.get('sam@example.com')?.displayName).toBe('Sam Lee (old)');
+    const calls = apiCalls(qbo);
+    expect(calls).toHaveLength(1); // one lookup batch: no count query for a single batch
+    expect(calls[0]).toMatchObject({ method: 'POST', batchItems: 4, status: 200 });
+    expect(calls[0]?.query.minorversion).toBe('75');
+  });
+
+  it('pages a company of 2,500 customers 1,000 at a time', async () => {
+    // Prepare
+    const f = await connected(qbo, BIG_REALM);
+    const progress: number[] = [];
+
+    // Act
+    const all = await f.forRealm(BIG_REALM).listCustomers((n) => progress.push(n));
+
+    // Assess
+    expect(all).toHaveLength(BIG_COUNT);
+    expect(new Set(all.map((c) => c.id)).size).toBe(BIG_COUNT);
+    expect(progress).toEqual([1000, 2000, 2500]);
+    expect(apiCalls(qbo).map((r) => r.query.query)).toEqual([
+      'SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 1000',
+      'SELECT * FROM Customer STARTPOSITION 1001 MAXRESULTS 1000',
+      'SELECT * FROM Customer STARTPOSITION 2001 MAXRESULTS 1000',
+    ]);
+  });
+
+  it('pages instead of querying when ⌈K/1000⌉ pages take fewer calls than ⌈M/30⌉ lookup batches', async () => {
+    // Prepare: 100 emails = 4 lookup batches; 2,500 customers = 3 pages
+    const f = await connected(qbo, BIG_REALM);
+    const emails = [
+      ...Array.from({ length: 50 }, (_, i) => bigEmail(i * 40)),
+      ...Array.from({ length: 50 }, (_, i) => `new${i}@example.com`),
+    ];
+
+    // Act
+    const found = await f.forRealm(BIG_REALM).findCustomersByEmail(emails);
+
+    // Assess
+    expect(found.size).toBe(50);
+    expect(found.get(bigEmail(40))?.displayName).toBe('Member 40');
+    const calls = apiCalls(qbo);
+    expect(calls.map((r) => r.query.query ?? 'batch')).toEqual([
+      'SELECT COUNT(*) FROM Customer',
+      ...Array.from({ length: 3 }, () => expect.stringMatching(/^SELECT \* FROM Customer STARTPOSITION \d+ MAXRESULTS 1000$/)),
+    ]);
+    expect(f.calls.forRealm(BIG_REALM)).toMatchObject({ requests: 4, batchRequests: 0 });
+  });
+
+  it('queries in batches of 30 when that takes fewer calls than paging', async () => {
+    // Prepare: 40 emails = 2 lookup batches < 3 pages
+    const f = await connected(qbo, BIG_REALM);
+    const emails = Array.from({ length: 40 }, (_, i) => bigEmail(i * 7));
+
+    // Act
+    const found = await f.forRealm(BIG_REALM).findCustomersByEmail(emails);
+
+    // Assess
+    expect(found.size).toBe(40);
+    const calls = apiCalls(qbo);
+    expect(calls[0]?.query.query).toBe('SELECT COUNT(*) FROM Customer');
+    expect(calls.slice(1).map((r) => r.batchItems)).toEqual([30, 10]);
+    expect(f.calls.forRealm(BIG_REALM)).toMatchObject({ requests: 3, batchRequests: 2, batchItems: 40, units: 41 });
+  });
+
+  it('falls back to paging when QuickBooks refuses the email query (4001), and remembers it', async () => {
+    // Prepare
+    const f = await connected(refusing);
+    const books = f.forRealm(REALM);
+
+    // Act
+    const first = await books.findCustomersByEmail(['jane@example.com', 'sam@example.com']);
+    const second = await books.findCustomersByEmail(['john.smith@example.com']);
+
+    // Assess
+    expect(first.get('jane@example.com')?.displayName).toBe('Jane Doe');
+    expect(first.get('sam@example.com')?.displayName).toBe('Sam Lee (old)');
+    expect(second.get('john.smith@example.com')?.displayName).toBe('John Smith');
+    expect(apiCalls(refusing).map((r) => (r.path.endsWith('/batch') ? 'batch' : r.query.query))).toEqual([
+      'batch',
+      'SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 1000',
+      'SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 1000',
+    ]);
+  });
+
+  it('creates customers in batches of at most 30, each with a requestid', async () => {
+    // Prepare
+    const f = await connected(qbo);
+    const members = Array.from({ length: 31 }, (_, i) => ({ email: `Batch${i}@Example.com`, displayName: `Batch Member ${i}` }));
+
+    // Act
+    const created = await f.forRealm(REALM).createCustomers(members);
+
+    // Assess
+    expect(created.size).toBe(31);
+    expect(created.get('batch7@example.com')).toMatchObject({ displayName: 'Batch Member 7', email: 'batch7@example.com' });
+    const calls = apiCalls(qbo);
+    expect(calls.map((r) => r.batchItems)).toEqual([30, 1]);
+    for (const c of calls) expect(c.requestId?.length).toBeLessThanOrEqual(36);
+    expect(new Set(calls.map((c) => c.requestId)).size).toBe(2);
+    const stored = qbo.entities(REALM, 'Customer').find((c) => c.DisplayName === 'Batch Member 30');
+    expect(stored?.PrimaryEmailAddr).toEqual({ Address: 'batch30@example.com' });
+  });
+
+  it('makes a taken DisplayName unique: "Name (email)", then a counter; strips ":" tabs and newlines', async () => {
+    // Prepare
+    const f = await connected(qbo);
+    const books = f.forRealm(REALM);
+    await books.createCustomers([{ email: 'twin@example.com', displayName: 'Jane Doe (jane2@example.com)' }]);
+    qbo.clearRequests();
+
+    // Act
+    const created = await books.createCustomers([
+      { email: 'jane2@example.com', displayName: 'Jane Doe' }, // "Jane Doe" and "Jane Doe (jane2@…)" are taken
+      { email: 'jane3@example.com', displayName: 'Jane Doe' },
+      { email: 'odd@example.com', displayName: 'Odd:\tName\nHere' },
+      { email: 'noname@example.com', displayName: '' },
+    ]);
+
+    // Assess
+    expect(created.get('jane2@example.com')?.displayName).toBe('Jane Doe (jane2@example.com) 2');
+    expect(created.get('jane3@example.com')?.displayName).toBe('Jane Doe (jane3@example.com)');
+    expect(created.get('odd@example.com')?.displayName).toBe('Odd Name Here');
+    expect(created.get('noname@example.com')?.displayName).toBe('noname@example.com');
+    // Round 1: 4 items (2 refused); round 2: 2 items (1 refused); round 3: 1 item
+    expect(apiCalls(qbo).map((r) => r.batchItems)).toEqual([4, 2, 1]);
+  });
+
+  it('reports a batch with partial faults: the others are created and handed back with the error', async () => {
+    // Prepare
+    const f = await connected(qbo);
+
+    // Act
+    const error = await f
+      .forRealm(REALM)
+      .createCustomers([
+        { email: 'good1@example.com', displayName: 'Good One' },
+        { email: 'broken@nodot', displayName: 'Broken Email' },
+        { email: 'good2@example.com', displayName: 'Good Two' },
+      ])
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(QboValidationFault);
+    expect((error as QboValidationFault).message).toMatch(/b\*\*\*@nodot/);
+    expect((error as QboValidationFault).message).not.toContain('broken@nodot');
+    const partial = (error as { createdCustomers?: Map<string, unknown> }).createdCustomers;
+    expect([...(partial?.keys() ?? [])].sort()).toEqual(['good1@example.com', 'good2@example.com']);
+    expect(apiCalls(qbo)).toHaveLength(1);
+  });
+
+  it("escapes an apostrophe in a looked-up email, and finds a customer by DisplayName", async () => {
+    const f = await connected(qbo);
+    const books = f.forRealm(REALM);
+    await books.createCustomers([{ email: "o'brien@example.com", displayName: "Pat O'Brien" }]);
+
+    const found = await books.findCustomersByEmail(["O'Brien@example.com"]);
+    expect(found.get("o'brien@example.com")?.displayName).toBe("Pat O'Brien");
+    await expect(books.findCustomerByName("Pat O'Brien")).resolves.toMatchObject({ email: "o'brien@example.com" });
+    await expect(books.findCustomerByName('Nobody At All')).resolves.toBeUndefined();
+  });
+});
+
+describe('QuickBooksRealmClient: retries, limits and deadlines', () => {
+  it('rides out a 429 storm (XML throttle bodies) with backoff', async () => {
+    // Prepare
+    const f = await connected(qbo);
+    qbo.injectFault({ status: 429, path: '/query', count: 3 });
+
+    // Act
+    const walkIn = await f.forRealm(REALM).findCustomerByName('Walk-in');
+
+    // Assess
+    expect(walkIn?.displayName).toBe('Walk-in');
+    expect(apiCalls(qbo).map((r) => r.status)).toEqual([429, 429, 429, 200]);
+    expect(f.calls.forRealm(REALM)).toMatchObject({ requests: 4, retries: 3, throttled: 3 });
+  });
+
+  it('retries a 5xx, then succeeds', async () => {
+    const f = await connected(qbo);
+    qbo.injectFault({ status: 503, path: '/query', count: 1 });
+    await expect(f.forRealm(REALM).findCustomerByName('Walk-in')).resolves.toBeDefined();
+    expect(apiCalls(qbo).map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it('gives up with a TransientError (keeping the intuit_tid) when the failures outlast the attempts', async () => {
+    const f = await connected(qbo);
+    qbo.injectFault({ status: 500, path: '/query', count: FAST_RETRY.maxAttempts });
+    const error = await f.forRealm(REALM).findCustomerByName('Walk-in').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QboTransientError);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as QboTransientError).intuitTid).toMatch(/^1-/);
+    expect(apiCalls(qbo)).toHaveLength(FAST_RETRY.maxAttempts);
+  });
+
+  it('does not retry a validation fault', async () => {
+    const f = await connected(qbo);
+    const bad = deposit(qbo);
+    (bad.body.DepositToAccountRef as { value: string }).value = '999999';
+    const error = await f.forRealm(REALM).createEntry(bad, 'req-validation-1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QboValidationFault);
+    expect((error as QboValidationFault).intuitTid).toMatch(/^1-/);
+    expect(apiCalls(qbo)).toHaveLength(1);
+  });
+
+  it('times out slow requests and retries them', async () => {
+    const f = new QuickBooksClientFactory({
+      tokens: store,
+      clientId: qbo.clientId,
+      clientSecret: qbo.clientSecret,
+      apiBase: qbo.url,
+      tokenUrl: qbo.tokenUrl,
+      retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+      timeoutMs: 100,
+    });
+    await seedTokens(store, qbo);
+    await f.tokenManager.accessToken(REALM);
+    qbo.setLatency(400);
+    const error = await f.forRealm(REALM).findCustomerByName('Walk-in').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QboTransientError);
+    expect((error as Error).message).toMatch(/could not reach QuickBooks/);
+    expect(f.calls.forRealm(REALM)).toMatchObject({ requests: 2, retries: 1 });
+  });
+
+  it('gives up before the deadline (a Lambda running out of time)', async () => {
+    // Prepare
+    await seedTokens(store, qbo);
+    const deadlineAt = Date.now() + 1500;
+    const f = factory(qbo, { deadline: () => deadlineAt, deadlineReserveMs: 200 });
+    await f.tokenManager.accessToken(REALM);
+    qbo.setLatency(3000);
+
+    // Act
+    const started = Date.now();
+    const error = await f.forRealm(REALM).findCustomerByName('Walk-in').catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(TransientError);
+    expect(Date.now()).toBeLessThan(deadlineAt);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('keeps within the in-flight limit: QuickBooks never answers 429', async () => {
+    // Prepare: a company allowing 2 requests in flight, and a client told the same
+    const tight = await startQuickBooksStandIn({ limits: { maxInFlight: 2, perMinute: 1000 } });
+    try {
+      await seedTokens(store, tight);
+      const f = factory(tight, { limits: { maxInFlight: 2, perMinute: 1000 } });
+      await f.tokenManager.accessToken(REALM);
+      tight.setLatency(30);
+
+      // Act
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () => f.forRealm(REALM).findCustomerByName('Walk-in')),
+      );
+
+      // Assess
+      expect(results.every((c) => c?.displayName === 'Walk-in')).toBe(true);
+      expect(apiCalls(tight).map((r) => r.status)).toEqual(Array(12).fill(200));
+      expect(f.limiter(REALM).stats()).toMatchObject({ peakInFlight: 2, started: 12 });
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('waits for the per-minute budget instead of failing, and stops waiting at the deadline', async () => {
+    // Prepare: 20 units a minute on both sides
+    const tight = await startQuickBooksStandIn({ limits: { maxInFlight: 10, perMinute: 20 } });
+    try {
+      await seedTokens(store, tight);
+      const deadlineAt = Date.now() + 1500;
+      const f = factory(tight, { limits: { perMinute: 20 }, deadline: () => deadlineAt, deadlineReserveMs: 200 });
+      await f.tokenManager.accessToken(REALM);
+      const books = f.forRealm(REALM);
+
+      // Act
+      const results = await Promise.allSettled(Array.from({ length: 21 }, () => books.findCustomerByName('Walk-in')));
+
+      // Assess: 20 went through; the 21st waited for the window and gave up before the deadline; no 429
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(rejected?.reason).toBeInstanceOf(TransientError);
+      expect(apiCalls(tight).filter((r) => r.status === 429)).toHaveLength(0);
+      expect(apiCalls(tight)).toHaveLength(20);
+      expect(f.limiter(REALM).stats().peakUnitsInWindow).toBe(20);
+    } finally {
+      await tight.close();
+    }
+  });
+});
+
+describe('QuickBooksRealmClient: entries and chart', () => {
+  it('posts an entry once even when the answer is lost and the request is retried (requestid)', async () => {
+    // Prepare
+    const f = await connected(qbo);
+    const before = qbo.entities(REALM, 'Deposit').length;
+    qbo.injectFault({ status: 502, path: '/deposit', count: 1, afterProcessing: true });
+
+    // Act
+    const posted = await f.forRealm(REALM).createEntry(deposit(qbo, '2024-05-01', 'Stripe payout po_lost'), 'req-lost-answer-1');
+
+    // Assess
+    expect(posted.type).toBe('Deposit');
+    expect(qbo.entities(REALM, 'Deposit')).toHaveLength(before + 1);
+    const calls = apiCalls(qbo);
+    expect(calls.map((r) => r.status)).toEqual([502, 200]);
+    expect(calls.map((r) => r.requestId)).toEqual(['req-lost-answer-1', 'req-lost-answer-1']);
+  });
+
+  it('reads, deletes and then reports a deleted entry as gone', async () => {
+    // Prepare
+    const f = await connected(qbo);
+    const books = f.forRealm(REALM);
+    const posted = await books.createEntry(deposit(qbo), 'req-delete-1');
+
+    // Act
+    const read = await books.getEntry(posted);
+    const deleted = await books.deleteEntry(posted, 'req-delete-1-del');
+    const again = await books.deleteEntry(posted, 'req-delete-1-del2');
+
+    // Assess
+    expect(read).toMatchObject({ id: posted.id, syncToken: '0' });
+    expect(read?.body.PrivateNote).toBe('Stripe payout po_test');
+    expect(deleted).toBe('deleted');
+    expect(again).toBe('gone');
+    await expect(books.getEntry(posted)).resolves.toBeUndefined();
+  });
+
+  it('reports a delete refused in a closed period', async () => {
+    const f = await connected(qbo);
+    const books = f.forRealm(REALM);
+    const posted = await books.createEntry(deposit(qbo, '2024-01-15'), 'req-closed-1');
+    qbo.setCompany(REALM, { closedBefore: '2024-02-01' });
+    try {
+      await expect(books.deleteEntry(posted, 'req-closed-1-del')).resolves.toBe('refused');
+      await expect(books.createEntry(deposit(qbo, '2024-01-20'), 'req-closed-2')).rejects.toMatchObject({
+        code: '6210',
+        hint: expect.stringMatching(/reopen the period or change the closing date/),
+      });
+    } finally {
+      qbo.setCompany(REALM, { closedBefore: undefined });
+    }
+  });
+
+  it('reads the chart (inactive accounts included) and company preferences, which the resolver accepts', async () => {
+    // Act
+    const f = await connected(qbo);
+    const chart = await f.forRealm(REALM).getChart();
+
+    // Assess
+    expect(chart.company).toEqual({ homeCurrency: 'USD', multicurrency: false, classTrackingPerTxnLine: true });
+    expect(chart.accounts.find((a) => a.name === 'Old Revenue')).toMatchObject({ active: false, accountType: 'Income' });
+    expect(chart.accounts.find((a) => a.name === 'Intro Offers')?.fullyQualifiedName).toBe('Class Pack Revenue:Intro Offers');
+    expect(chart.accounts.find((a) => a.name === 'Undeposited Funds')?.accountSubType).toBe('UndepositedFunds');
+    expect(chart.classes.find((c) => c.name === 'Downtown')?.fullyQualifiedName).toBe('Studio:Downtown');
+    const tenant = TenantConfigSchema.parse({
+      id: 'downtown-yoga',
+      stripeAccount: 'platform',
+      quickbooks: {
+        realmId: REALM,
+        depositAccount: 'Checking',
+        processingFeesAccount: 'Stripe Fees',
+        adjustmentsAccount: 'Stripe Adjustments',
+      },
+      revenue: [{ category: 'Classes', account: 'Class Pack Revenue:Intro Offers', class: 'studio:downtown' }],
+    });
+    const resolved = resolveTenantBooks(tenant, chart);
+    expect(resolved.ok).toBe(true);
+  });
+});

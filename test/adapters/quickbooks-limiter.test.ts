@@ -1,0 +1,154 @@
+import { QboTransientError } from '../../src/adapters/quickbooks/faults.js';
+import { type LimiterClock, RateLimiter } from '../../src/adapters/quickbooks/limiter.js';
+
+/** A manual clock: time only moves when the test says so. */
+class FakeClock implements LimiterClock {
+  time = 0;
+  private timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
+  now(): number {
+    return this.time;
+  }
+  schedule(fn: () => void, delayMs: number): () => void {
+    const timer = { at: this.time + delayMs, fn, cancelled: false };
+    this.timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+  /** Advances to `to`, firing due timers in order. */
+  async advanceTo(to: number): Promise<void> {
+    for (;;) {
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= to).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.time = Math.max(this.time, due.at);
+      due.cancelled = true;
+      due.fn();
+      await flush();
+    }
+    this.time = to;
+    await flush();
+  }
+}
+
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+describe('RateLimiter', () => {
+  it('never has more than maxInFlight requests running at once', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ maxInFlight: 10, perMinute: 1000, clock });
+    let running = 0;
+    let peak = 0;
+    const gates: Array<() => void> = [];
+    const task = () =>
+      limiter.run(1, async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running -= 1;
+      });
+
+    // Act
+    const all = Array.from({ length: 35 }, task);
+    await flush();
+    const startedAtOnce = running;
+    while (gates.length > 0) {
+      gates.shift()?.();
+      await flush();
+    }
+    await Promise.all(all);
+
+    // Assess
+    expect(startedAtOnce).toBe(10);
+    expect(peak).toBe(10);
+    expect(limiter.stats()).toMatchObject({ peakInFlight: 10, started: 35, inFlight: 0, queued: 0 });
+    expect(limiter.stats().waited).toBe(25);
+  });
+
+  it('starts at most perMinute units in any rolling 60 s window, counting a batch as its items', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 100, clock });
+    const starts: Array<{ at: number; units: number }> = [];
+    const units = [40, 40, 40, 40, 10, 30];
+
+    // Act
+    const all = units.map((u) => limiter.run(u, async () => void starts.push({ at: clock.now(), units: u })));
+    await flush();
+    const startedAtZero = starts.length;
+    await clock.advanceTo(59_999);
+    const startedBeforeAMinute = starts.length;
+    await clock.advanceTo(60_000);
+    await clock.advanceTo(120_000);
+    await Promise.all(all);
+
+    // Assess: 40+40 fit at t=0; the third batch waits until they leave the window (FIFO keeps the rest behind
+    // it); at 60 s 40+40+10 start, and the last 30 would make 120, so it waits for the next minute.
+    expect(startedAtZero).toBe(2);
+    expect(startedBeforeAMinute).toBe(2);
+    expect(starts.map((s) => s.at)).toEqual([0, 0, 60_000, 60_000, 60_000, 120_000]);
+    for (const s of starts) {
+      const inWindow = starts
+        .filter((o) => o.at > s.at - 60_000 && o.at <= s.at)
+        .reduce((n, o) => n + o.units, 0);
+      expect(inWindow).toBeLessThanOrEqual(100);
+    }
+    expect(limiter.stats().peakUnitsInWindow).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps a steady stream within the limit (500 a minute, 10 in flight) over several minutes', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    const starts: number[] = [];
+
+    // Act: 1,600 single requests of 200 ms each
+    const all = Array.from({ length: 1600 }, () =>
+      limiter.run(1, async () => {
+        starts.push(clock.now());
+        await new Promise<void>((resolve) => clock.schedule(resolve, 200));
+      }),
+    );
+    for (let t = 0; t <= 5 * 60_000; t += 100) await clock.advanceTo(t);
+    await Promise.all(all);
+
+    // Assess
+    expect(starts).toHaveLength(1600);
+    let i = 0;
+    for (let j = 0; j < starts.length; j++) {
+      while ((starts[i] as number) <= (starts[j] as number) - 60_000) i++;
+      expect(j - i + 1).toBeLessThanOrEqual(500);
+    }
+    expect(limiter.stats().peakInFlight).toBeLessThanOrEqual(10);
+    expect(limiter.stats().peakUnitsInWindow).toBe(500);
+    // The 1,600th request cannot start before 3 full windows have passed.
+    expect(starts[1599]).toBeGreaterThanOrEqual(180_000);
+  });
+
+  it('gives up with a transient error when no slot frees before the deadline', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ maxInFlight: 10, perMinute: 5, clock });
+    for (let i = 0; i < 5; i++) await limiter.run(1, async () => undefined);
+
+    // Act
+    const late = limiter.acquire(1, { giveUpAt: 10_000 });
+    const outcome = late.then(
+      () => 'started',
+      (e: unknown) => e,
+    );
+    await clock.advanceTo(10_000);
+
+    // Assess
+    expect(await outcome).toBeInstanceOf(QboTransientError);
+    expect(limiter.stats().queued).toBe(0);
+  });
+
+  it('charges a request larger than the window the whole window instead of blocking forever', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ perMinute: 20, clock });
+    await expect(limiter.run(30, async () => 'ran')).resolves.toBe('ran');
+  });
+});
