@@ -1,4 +1,46 @@
-// Placeholder entry point: the real handler is being written (see docs/ARCHITECTURE.md).
-export const handler = async (): Promise<never> => {
-  throw new Error('lambdas/catch-up.ts is not wired yet');
-};
+/**
+ * The daily catch-up (EventBridge schedule) → `catchUp`: every tenant's payouts paid in the last 7 days whose ledger
+ * row is missing or unsettled are queued as `sync` messages. Thin: the logic is in src/app/catch-up.ts.
+ */
+import { type CatchUpDeps, type CatchUpResult, catchUp } from '../src/app/catch-up.js';
+import { buildRuntime } from '../src/runtime.js';
+
+export type CatchUpHandler = () => Promise<CatchUpResult>;
+
+export interface CatchUpHandlerOptions {
+  /** How far back to look (default 7 days). */
+  days?: number;
+}
+
+/**
+ * The handler over given dependencies, or a provider called once (cached; a rejection is not). When some tenant
+ * failed, the invocation fails after every other tenant was processed, so the schedule's error metric shows it.
+ */
+export function makeCatchUpHandler(
+  deps: CatchUpDeps | (() => Promise<CatchUpDeps>),
+  opts: CatchUpHandlerOptions = {},
+): CatchUpHandler {
+  let cached: Promise<CatchUpDeps> | undefined;
+  const resolve = (): Promise<CatchUpDeps> => {
+    if (typeof deps !== 'function') return Promise.resolve(deps);
+    cached ??= deps().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+  return async () => {
+    const result = await catchUp(await resolve(), opts.days !== undefined ? { days: opts.days } : {});
+    if (result.failures.length > 0) {
+      const list = result.failures.map((f) => `${f.tenantId}: ${f.reason}`).join('; ');
+      throw new Error(
+        `catch-up failed for ${result.failures.length} of ${result.tenants} tenant(s) (${result.enqueued.length} payout(s) queued): ${list}`,
+      );
+    }
+    return result;
+  };
+}
+
+export const handler: CatchUpHandler = makeCatchUpHandler(async () =>
+  (await buildRuntime(process.env, { serviceName: 'qbo-sync-catch-up' })).catchUpDeps(),
+);

@@ -14,19 +14,20 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError } from '../src/app/log.js';
 import { parsePayoutMessage } from '../src/app/payout-message.js';
 import type { PayoutMessage } from '../src/app/ports.js';
 import { recordUnprocessedMessage } from '../src/app/record-failure.js';
-import { buildRuntime } from '../src/runtime.js';
 import {
   DEFAULT_MAX_RECEIVE_COUNT,
   type SyncPayoutDeps,
   type SyncPayoutResult,
   syncPayout,
 } from '../src/app/sync-payout.js';
+import { buildRuntime, type Runtime } from '../src/runtime.js';
 
 export interface DepositBuilderDeps {
   /** The use case's dependencies; `isOutOfTime` is set per invocation from the Lambda context. */
@@ -66,10 +67,12 @@ export function makeDepositBuilderHandler(
 ): DepositBuilderHandler {
   let cached: Promise<Ready> | undefined;
   const resolve = (): Promise<Ready> => {
-    cached ??= (typeof deps === 'function' ? deps() : Promise.resolve(deps)).then(prepare).catch((error: unknown) => {
-      cached = undefined;
-      throw error;
-    });
+    cached ??= (typeof deps === 'function' ? deps() : Promise.resolve(deps))
+      .then(prepare)
+      .catch((error: unknown) => {
+        cached = undefined;
+        throw error;
+      });
     return cached;
   };
   return async (event, context) => (await resolve()).handle(event, context);
@@ -93,7 +96,10 @@ function prepare(deps: DepositBuilderDeps): Ready {
   });
   let isOutOfTime: () => boolean = () => false;
   const run = async (message: PayoutMessage, receiveCount: number): Promise<SyncPayoutResult> =>
-    syncPayout({ ...deps.sync, isOutOfTime: () => isOutOfTime() }, { message, receiveCount, maxReceiveCount });
+    syncPayout(
+      { ...deps.sync, isOutOfTime: () => isOutOfTime() },
+      { message, receiveCount, maxReceiveCount },
+    );
   const runOnce =
     deps.idempotencyStore === undefined
       ? run
@@ -151,7 +157,10 @@ function prepare(deps: DepositBuilderDeps): Ready {
           hint: `fix the earlier payout's problem (\`npx qbo-sync dlq list\`), then \`npx qbo-sync dlq replay --all\``,
         });
       } catch (error) {
-        log.error('could not record a skipped message in the ledger', { messageId: id, reason: describeError(error) });
+        log.error('could not record a skipped message in the ledger', {
+          messageId: id,
+          reason: describeError(error),
+        });
       }
     }
     if (response.batchItemFailures.length > 0) {
@@ -173,7 +182,28 @@ function prepare(deps: DepositBuilderDeps): Ready {
   return { handle };
 }
 
+/**
+ * The deposit builder's dependencies over a runtime: `syncPayout`'s adapters, Powertools idempotency on
+ * IDEMPOTENCY_TABLE (a persistence layer of its own), the QuickBooks deadline, the DLQ for malformed messages.
+ */
+export function depositBuilderDepsFromRuntime(
+  runtime: Runtime,
+  overrides: Partial<Omit<DepositBuilderDeps, 'sync'>> = {},
+): DepositBuilderDeps {
+  return {
+    sync: runtime.syncDeps(),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: runtime.resources.idempotencyTable,
+      awsSdkV3Client: runtime.clients.dynamodb,
+    }),
+    maxReceiveCount: runtime.maxReceiveCount,
+    setDeadline: (ms) => runtime.setDeadline(ms),
+    deadLetter: (record, reason) => runtime.sendToDeadLetterQueue(record, reason),
+    ...overrides,
+  };
+}
+
 /** The Lambda entry point: dependencies from the environment, built on first use and kept for the container. */
 export const handler: DepositBuilderHandler = makeDepositBuilderHandler(async () =>
-  (await buildRuntime(process.env)).depositBuilderDeps(),
+  depositBuilderDepsFromRuntime(await buildRuntime(process.env, { serviceName: 'qbo-sync-deposit-builder' })),
 );

@@ -1,4 +1,81 @@
-// Placeholder entry point: the real handler is being written (see docs/ARCHITECTURE.md).
-export const handler = async (): Promise<never> => {
-  throw new Error('lambdas/qbo-callback.ts is not wired yet');
-};
+/**
+ * GET /quickbooks/callback?code&state&realmId (API Gateway REST proxy) → `completeQuickBooksConnection`, answered
+ * with a small HTML page. Thin: the logic is in src/app/connect-quickbooks.ts.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  type CallbackQuery,
+  type CompleteConnectionDeps,
+  completeQuickBooksConnection,
+} from '../src/app/connect-quickbooks.js';
+import { buildRuntime } from '../src/runtime.js';
+
+export type QboCallbackHandler = (
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
+) => Promise<APIGatewayProxyResult>;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The page shown in the browser that completed the OAuth flow. */
+export function callbackPage(title: string, message: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · qbo-sync</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5}</style>
+</head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>
+`;
+}
+
+function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): CallbackQuery {
+  const q = event.queryStringParameters ?? {};
+  const pick = (key: keyof CallbackQuery) => {
+    const value = q[key];
+    return typeof value === 'string' && value !== '' ? { [key]: value } : {};
+  };
+  return {
+    ...pick('code'),
+    ...pick('state'),
+    ...pick('realmId'),
+    ...pick('error'),
+    ...pick('error_description'),
+  };
+}
+
+export function makeQboCallbackHandler(
+  deps: CompleteConnectionDeps | (() => Promise<CompleteConnectionDeps>),
+): QboCallbackHandler {
+  let cached: Promise<CompleteConnectionDeps> | undefined;
+  const resolve = (): Promise<CompleteConnectionDeps> => {
+    if (typeof deps !== 'function') return Promise.resolve(deps);
+    cached ??= deps().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+  const page = (statusCode: number, title: string, message: string): APIGatewayProxyResult => ({
+    statusCode,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    },
+    body: callbackPage(title, message),
+  });
+  return async (event) => {
+    let ready: CompleteConnectionDeps;
+    try {
+      ready = await resolve();
+    } catch {
+      return page(500, 'Not connected', 'The QuickBooks callback is not configured on this deployment.');
+    }
+    const outcome = await completeQuickBooksConnection(ready, queryOf(event));
+    return page(outcome.status, outcome.title, outcome.message);
+  };
+}
+
+export const handler: QboCallbackHandler = makeQboCallbackHandler(async () =>
+  (await buildRuntime(process.env, { serviceName: 'qbo-sync-qbo-callback' })).connectDeps(),
+);

@@ -13,7 +13,10 @@ import { buildWebhookDeps } from '../src/runtime-base.js';
 export type WebhookHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 /** A header value by case-insensitive name (single- or multi-value headers). */
-export function headerValue(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string) {
+export function headerValue(
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+  name: string,
+) {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (key.toLowerCase() === wanted && value !== undefined) return value;
@@ -42,7 +45,9 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
  * The handler over given dependencies, or a provider called once (its result cached; a rejection is not cached,
  * so the next delivery tries again).
  */
-export function makeWebhookHandler(deps: IngestWebhookDeps | (() => Promise<IngestWebhookDeps>)): WebhookHandler {
+export function makeWebhookHandler(
+  deps: IngestWebhookDeps | (() => Promise<IngestWebhookDeps>),
+): WebhookHandler {
   let cached: Promise<IngestWebhookDeps> | undefined;
   const resolve = (): Promise<IngestWebhookDeps> => {
     if (typeof deps !== 'function') return Promise.resolve(deps);

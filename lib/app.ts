@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
+import { z } from 'zod';
 import { readStageConfig } from './config.js';
+import { PROJECT_ROOT } from './constructs/node-function.js';
 import { QboSyncStack } from './qbo-sync-stack.js';
 
 /**
@@ -13,4 +17,21 @@ export function addQboSyncStack(app: App): QboSyncStack {
     description: `momence-qbo-sync (${config.stage}): Stripe payouts to QuickBooks Online deposits`,
     config,
   });
+}
+
+const CdkJsonSchema = z.object({
+  app: z.string(),
+  notices: z.boolean().optional(),
+  context: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * The repository's cdk.json. Tools that build the app in-process (tests, scripts/bundle-sizes.ts) pass its
+ * `context` to `new App({ context })`, so they see the feature flags and defaults `cdk synth` sees.
+ */
+export function readCdkJson(): z.infer<typeof CdkJsonSchema> {
+  const file = path.join(PROJECT_ROOT, 'cdk.json');
+  const parsed = CdkJsonSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file} is not a valid cdk.json: ${parsed.error.message}`);
+  return parsed.data;
 }

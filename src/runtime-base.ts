@@ -3,14 +3,16 @@
  * Stripe settings). Kept apart from `src/runtime.ts` so the webhook bundle imports neither the QuickBooks adapter
  * nor axios. Nothing happens at import time: everything is built when a function is called.
  */
-import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
-import { awsClients, type AwsClients } from './adapters/aws/clients.js';
+
+import { type AwsClients, awsClients } from './adapters/aws/clients.js';
 import { SqsPayoutQueue } from './adapters/aws/queue.js';
 import { resourcesFromEnv } from './adapters/aws/resources.js';
 import { loadStripeSettings } from './adapters/aws/settings.js';
-import { createLogger, type Logger } from './adapters/logging.js';
+import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
+import { createLogger } from './adapters/logging.js';
 import { verifyStripeSignature } from './adapters/stripe/signature.js';
 import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
+import type { AppLog } from './app/log.js';
 
 /** Stripe's default signature tolerance (CONTRACT §1: a timestamp older than 300 s gets 400). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -18,7 +20,7 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 export interface WebhookDepsOptions {
   /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
   clients?: AwsClients;
-  log?: Logger;
+  log?: AppLog;
 }
 
 /**
@@ -38,7 +40,8 @@ export async function buildWebhookDeps(
     queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
     webhookSecret: settings.stripeWebhookSecret,
     stripeKeyMode: stripeKeyMode(settings.stripeSecretKey),
-    verify: (rawBody, header, secret) => verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
+    verify: (rawBody, header, secret) =>
+      verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
     log: opts.log ?? createLogger('qbo-sync-webhook'),
   };
 }

@@ -57,11 +57,16 @@ export function redact<T>(value: T): unknown {
     if (seen.has(v)) return '[Circular]';
     seen.add(v);
     if (v instanceof Error) {
-      return { name: v.name, message: redactString(v.message), ...(v.stack ? { stack: redactString(v.stack) } : {}) };
+      return {
+        name: v.name,
+        message: redactString(v.message),
+        ...(v.stack ? { stack: redactString(v.stack) } : {}),
+      };
     }
     if (v instanceof Date) return v.toISOString();
     if (Array.isArray(v)) return v.map(walk);
-    const entries = v instanceof Map ? [...v.entries()].map(([k, x]) => [String(k), x] as const) : Object.entries(v);
+    const entries =
+      v instanceof Map ? [...v.entries()].map(([k, x]) => [String(k), x] as const) : Object.entries(v);
     const out: Record<string, unknown> = {};
     for (const [k, x] of entries) {
       if (isSecretKey(k)) continue;

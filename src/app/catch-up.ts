@@ -3,10 +3,11 @@
  * ledger row is missing or not settled are queued as `sync` messages. Covers lost webhooks and payouts left
  * WAITING_FOR_RECONCILIATION (CONTRACT §1).
  */
+
+import type { LedgerStatus } from '../domain/types.js';
 import { type AppLog, describeError } from './log.js';
 import { internalEventId } from './payout-message.js';
 import type { Ledger, PayoutQueue, PayoutSource, TenantStore } from './ports.js';
-import type { LedgerStatus } from '../domain/types.js';
 
 /** Rows in these statuses are settled: the catch-up leaves them alone (a person re-runs HELD ones). */
 export const SETTLED_STATUSES: ReadonlySet<LedgerStatus> = new Set(['POSTED', 'HELD', 'SKIPPED', 'REVERSED']);

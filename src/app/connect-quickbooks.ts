@@ -30,7 +30,12 @@ export interface CompleteConnectionDeps {
   states: ConnectStateStore;
   tenants: Pick<TenantStore, 'get'>;
   /** Exchanges the authorization code and stores the tokens (QboTokenManager.exchangeAuthorizationCode). */
-  exchangeCode: (code: string, redirectUri: string, realmId: string, ctx: { tenantId: string }) => Promise<QboTokens>;
+  exchangeCode: (
+    code: string,
+    redirectUri: string,
+    realmId: string,
+    ctx: { tenantId: string },
+  ) => Promise<QboTokens>;
   /** The app's redirect URI, when the pending state does not carry one. */
   redirectUri?: string;
   log: AppLog;
@@ -71,19 +76,28 @@ export async function completeQuickBooksConnection(
   }
   const { code, state, realmId } = query;
   if (!code || !state || !realmId) {
-    return refused('the callback needs code, state and realmId: open the link printed by `npx qbo-sync connect`.');
+    return refused(
+      'the callback needs code, state and realmId: open the link printed by `npx qbo-sync connect`.',
+    );
   }
-  if (!REALM_ID.test(realmId)) return refused(`realmId "${realmId.slice(0, 40)}" is not a QuickBooks company id.`);
+  if (!REALM_ID.test(realmId))
+    return refused(`realmId "${realmId.slice(0, 40)}" is not a QuickBooks company id.`);
 
   let pending: PendingConnection | undefined;
   try {
     pending = await deps.states.get(state);
   } catch (error) {
     log.error('could not read the pending connection', { reason: describeError(error) });
-    return { status: 500, title: 'Not connected', message: 'could not read the pending connection; try again.' };
+    return {
+      status: 500,
+      title: 'Not connected',
+      message: 'could not read the pending connection; try again.',
+    };
   }
   if (pending === undefined) {
-    return refused('this link is unknown or was already used: run `npx qbo-sync connect --tenant <id>` again.');
+    return refused(
+      'this link is unknown or was already used: run `npx qbo-sync connect --tenant <id>` again.',
+    );
   }
   const tenantId = pending.tenantId;
   const again = `run \`npx qbo-sync connect --tenant ${tenantId}\` again`;
@@ -107,7 +121,8 @@ export async function completeQuickBooksConnection(
     return {
       status: 500,
       title: 'Not connected',
-      message: 'the QuickBooks app has no redirect URI configured (redirectUri in the QBO_APP_SECRET_ARN secret).',
+      message:
+        'the QuickBooks app has no redirect URI configured (redirectUri in the QBO_APP_SECRET_ARN secret).',
     };
   }
   try {
@@ -116,7 +131,11 @@ export async function completeQuickBooksConnection(
     const reason = describeError(error);
     log.warn('QuickBooks code exchange failed', { tenantId, realmId, reason });
     if (error instanceof PermanentError) return { ...refused(`${reason}. ${again}.`), tenantId, realmId };
-    return { status: 500, title: 'Not connected', message: `QuickBooks could not be reached: ${reason}. ${again}.` };
+    return {
+      status: 500,
+      title: 'Not connected',
+      message: `QuickBooks could not be reached: ${reason}. ${again}.`,
+    };
   }
   const first = await deps.states.complete(state, { realmId, completedAt: now.toISOString() });
   if (!first) log.warn('pending connection completed twice', { tenantId, realmId });

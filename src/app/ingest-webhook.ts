@@ -98,7 +98,9 @@ export async function ingestWebhook(
     log.warn('webhook body too large', { bytes: req.rawBody.length, limit: MAX_WEBHOOK_BODY_BYTES });
     return {
       status: 413,
-      body: { error: `body is ${req.rawBody.length} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MiB)` },
+      body: {
+        error: `body is ${req.rawBody.length} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MiB)`,
+      },
     };
   }
 
@@ -147,7 +149,12 @@ export async function ingestWebhook(
     log.info('webhook event type ignored', context);
     return {
       status: 200,
-      body: { received: true, queued: false, eventId: event.id, ignored: `event type ${event.type} is not synced` },
+      body: {
+        received: true,
+        queued: false,
+        eventId: event.id,
+        ignored: `event type ${event.type} is not synced`,
+      },
     };
   }
   const payoutRef = PayoutRefSchema.safeParse(event.data.object);
@@ -164,7 +171,10 @@ export async function ingestWebhook(
   try {
     tenant = await deps.tenants.findByStripeAccount(stripeAccount);
   } catch (error) {
-    log.error('tenant lookup failed; answering 500 so Stripe retries', { ...context, reason: describeError(error) });
+    log.error('tenant lookup failed; answering 500 so Stripe retries', {
+      ...context,
+      reason: describeError(error),
+    });
     return { status: 500, body: { error: 'could not look the tenant up; Stripe will retry' } };
   }
   if (tenant === undefined) {
@@ -175,7 +185,12 @@ export async function ingestWebhook(
     });
     return {
       status: 200,
-      body: { received: true, queued: false, eventId: event.id, ignored: `no tenant for account ${stripeAccount}` },
+      body: {
+        received: true,
+        queued: false,
+        eventId: event.id,
+        ignored: `no tenant for account ${stripeAccount}`,
+      },
     };
   }
   const eventMode: StripeKeyMode = event.livemode ? 'live' : 'test';
@@ -209,7 +224,11 @@ export async function ingestWebhook(
   try {
     await deps.queue.enqueue(message);
   } catch (error) {
-    log.error('enqueue failed; answering 500 so Stripe retries', { ...context, payoutId, reason: describeError(error) });
+    log.error('enqueue failed; answering 500 so Stripe retries', {
+      ...context,
+      payoutId,
+      reason: describeError(error),
+    });
     return { status: 500, body: { error: 'could not queue the event; Stripe will retry' } };
   }
   log.info('payout event queued', { ...context, payoutId, tenantId: message.tenantId });

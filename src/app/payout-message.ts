@@ -14,7 +14,9 @@ export const PayoutMessageSchema = z
   .object({
     eventId: z
       .string({ error: 'eventId must be a text value' })
-      .regex(/^[\x21-\x7e]{1,128}$/, { error: 'eventId must be 1–128 printable ASCII characters (an SQS dedup id)' }),
+      .regex(/^[\x21-\x7e]{1,128}$/, {
+        error: 'eventId must be 1–128 printable ASCII characters (an SQS dedup id)',
+      }),
     eventType: z.enum(MESSAGE_TYPES, { error: `eventType must be one of ${MESSAGE_TYPES.join(', ')}` }),
     tenantId: z
       .string({ error: 'tenantId must be a text value' })
@@ -29,7 +31,9 @@ export const PayoutMessageSchema = z
   })
   .loose() satisfies z.ZodType<PayoutMessage>;
 
-export type ParsedMessage = { ok: true; message: PayoutMessage } | { ok: false; reason: string; partial: Partial<PayoutMessage> };
+export type ParsedMessage =
+  | { ok: true; message: PayoutMessage }
+  | { ok: false; reason: string; partial: Partial<PayoutMessage> };
 
 /** Parses a queue body: JSON, then the schema. On failure, the reason and whatever ids could be read. */
 export function parsePayoutMessage(body: string): ParsedMessage {
@@ -47,7 +51,14 @@ export function parsePayoutMessage(body: string): ParsedMessage {
   const partial: Partial<PayoutMessage> = {};
   if (typeof json === 'object' && json !== null) {
     const record = json as Record<string, unknown>;
-    for (const key of ['eventId', 'eventType', 'tenantId', 'stripeAccount', 'payoutId', 'receivedAt'] as const) {
+    for (const key of [
+      'eventId',
+      'eventType',
+      'tenantId',
+      'stripeAccount',
+      'payoutId',
+      'receivedAt',
+    ] as const) {
       const value = record[key];
       if (typeof value === 'string') partial[key] = value;
     }
@@ -60,6 +71,10 @@ export function parsePayoutMessage(body: string): ParsedMessage {
 }
 
 /** A message id of our own, unique, usable as an SQS dedup id and a Powertools idempotency key. */
-export function internalEventId(kind: 'sync' | 'resync' | 'continue' | 'catchup', payoutId: string, unique: string) {
+export function internalEventId(
+  kind: 'sync' | 'resync' | 'continue' | 'catchup',
+  payoutId: string,
+  unique: string,
+) {
   return `${kind}-${payoutId}-${unique}`.slice(0, 128);
 }

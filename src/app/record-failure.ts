@@ -25,7 +25,9 @@ export async function recordUnprocessedMessage(
       ? input.partial.payoutId
       : messageLedgerKey(input.messageId);
   const tenantId =
-    input.partial.tenantId !== undefined && TENANT_ID.test(input.partial.tenantId) ? input.partial.tenantId : 'unknown';
+    input.partial.tenantId !== undefined && TENANT_ID.test(input.partial.tenantId)
+      ? input.partial.tenantId
+      : 'unknown';
   let row = await ledger.ensure(payoutId, tenantId, input.partial.eventId);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (row.status === 'POSTED' || row.status === 'REVERSED') return row;

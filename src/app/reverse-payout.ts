@@ -58,11 +58,17 @@ function utcDate(d: Date): string {
 export async function removePostedEntry(deps: RemovePostedDeps, row: LedgerRecord): Promise<RemovalOutcome> {
   const { books, log } = deps;
   const ref = row.quickbooks;
-  if (ref === null) throw new Error(`removePostedEntry: the ledger row of ${row.payoutId} has no QuickBooks object`);
+  if (ref === null)
+    throw new Error(`removePostedEntry: the ledger row of ${row.payoutId} has no QuickBooks object`);
 
   const result = await books.deleteEntry(ref, deps.newId());
   if (result === 'deleted' || result === 'gone') {
-    log.info('posted entry removed from QuickBooks', { payoutId: row.payoutId, type: ref.type, id: ref.id, result });
+    log.info('posted entry removed from QuickBooks', {
+      payoutId: row.payoutId,
+      type: ref.type,
+      id: ref.id,
+      result,
+    });
     return { how: result, removed: ref, row };
   }
 
@@ -74,16 +80,27 @@ export async function removePostedEntry(deps: RemovePostedDeps, row: LedgerRecor
     current = await updateOrConflict(
       deps.ledger,
       current,
-      { intent, reason: `${ref.type} ${ref.id} cannot be deleted in QuickBooks; reversing it with a JournalEntry` },
+      {
+        intent,
+        reason: `${ref.type} ${ref.id} cannot be deleted in QuickBooks; reversing it with a JournalEntry`,
+      },
       'recording the reversal intent',
     );
   }
   const posted = await books.getEntry(ref);
   if (posted === undefined) {
-    log.info('posted entry already gone from QuickBooks', { payoutId: row.payoutId, type: ref.type, id: ref.id });
+    log.info('posted entry already gone from QuickBooks', {
+      payoutId: row.payoutId,
+      type: ref.type,
+      id: ref.id,
+    });
     return { how: 'gone', removed: ref, row: current };
   }
-  const reversalEntry = buildReversalEntry({ type: ref.type, body: posted.body }, row.payoutId, utcDate(deps.now()));
+  const reversalEntry = buildReversalEntry(
+    { type: ref.type, body: posted.body },
+    row.payoutId,
+    utcDate(deps.now()),
+  );
   let reversal: PostedRef;
   try {
     reversal = await books.createEntry(reversalEntry, intent.requestId);

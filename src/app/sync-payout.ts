@@ -31,6 +31,7 @@ import type { Payout } from '../domain/stripe.js';
 import type { BuildResult, CustomerDirectory, LedgerStatus, TenantBooks } from '../domain/types.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
 import { type AppLog, describeError, maskEmailsIn } from './log.js';
+import { internalEventId } from './payout-message.js';
 import type {
   CustomerMap,
   Ledger,
@@ -42,9 +43,13 @@ import type {
   QuickBooksBooks,
   TenantStore,
 } from './ports.js';
-import { internalEventId } from './payout-message.js';
 import { resolveCustomers } from './resolve-customers.js';
-import { describeRemoval, LedgerConflictError, removePostedEntry, updateOrConflict } from './reverse-payout.js';
+import {
+  describeRemoval,
+  LedgerConflictError,
+  removePostedEntry,
+  updateOrConflict,
+} from './reverse-payout.js';
 
 /** The queue's default `maxReceiveCount` (CONTRACT §7: then the DLQ). */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
@@ -195,7 +200,11 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     log.info('payout already posted: nothing to do', { ...context, quickbooks: run.row.quickbooks });
     return result(run.row, 'unchanged', 'already posted');
   }
-  if ((status === 'HELD' || status === 'SKIPPED') && !PERSON_REQUESTS.has(type) && !FAILURE_EVENTS.has(type)) {
+  if (
+    (status === 'HELD' || status === 'SKIPPED') &&
+    !PERSON_REQUESTS.has(type) &&
+    !FAILURE_EVENTS.has(type)
+  ) {
     log.info(`payout is ${status}: only a sync or resync asked by a person re-runs it`, context);
     return result(run.row, 'unchanged');
   }
@@ -222,7 +231,10 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
   if (run.row.status === 'POSTED') {
     // resync, or payout.failed / payout.canceled after posting.
     if (type !== 'resync' && !failed) {
-      log.info(`${type} received but Stripe says the payout is ${payout.status}: the posted entry stays`, context);
+      log.info(
+        `${type} received but Stripe says the payout is ${payout.status}: the posted entry stays`,
+        context,
+      );
       return result(run.row, 'unchanged', 'already posted');
     }
     const live = run.row.quickbooks;
@@ -293,7 +305,12 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     run.row = await updateOrConflict(
       deps.ledger,
       run.row,
-      { status: 'SKIPPED', reason: `${payoutFailure(payout)}: nothing posted`, hint: null, lastEventId: message.eventId },
+      {
+        status: 'SKIPPED',
+        reason: `${payoutFailure(payout)}: nothing posted`,
+        hint: null,
+        lastEventId: message.eventId,
+      },
       'recording SKIPPED',
     );
     log.info('payout failed or canceled before posting: skipped', context);
@@ -311,7 +328,10 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       { status: 'WAITING_FOR_RECONCILIATION', reason, hint: null, lastEventId: message.eventId },
       'recording WAITING_FOR_RECONCILIATION',
     );
-    log.info('payout waiting for reconciliation', { ...context, reconciliation: payout.reconciliation_status });
+    log.info('payout waiting for reconciliation', {
+      ...context,
+      reconciliation: payout.reconciliation_status,
+    });
     return result(run.row, 'waiting');
   }
 
@@ -433,7 +453,11 @@ async function recordBuildOutcome(
     { status: 'HELD', reason: build.reason, hint: build.hint, lastEventId: run.message.eventId },
     'recording HELD',
   );
-  log.warn('payout held', { payoutId: run.row.payoutId, reason: maskEmailsIn(build.reason), intent: pending !== null });
+  log.warn('payout held', {
+    payoutId: run.row.payoutId,
+    reason: maskEmailsIn(build.reason),
+    intent: pending !== null,
+  });
   return result(run.row, 'held');
 }
 
@@ -442,7 +466,11 @@ async function recordBuildOutcome(
  * Replaying the intent's request id returns that entry if QuickBooks has it (or creates it if it never arrived);
  * either way it is then removed, so nothing stays live.
  */
-async function resolveIntentOfFailedPayout(run: Run, tenant: TenantBooks, payout: Payout): Promise<SyncPayoutResult> {
+async function resolveIntentOfFailedPayout(
+  run: Run,
+  tenant: TenantBooks,
+  payout: Payout,
+): Promise<SyncPayoutResult> {
   const { deps, log } = run;
   const intent = run.row.intent;
   if (intent === null) throw new Error('resolveIntentOfFailedPayout called without an intent');
@@ -469,7 +497,10 @@ async function resolveIntentOfFailedPayout(run: Run, tenant: TenantBooks, payout
     },
     'recording the entry to remove',
   );
-  const removal = await removePostedEntry({ ledger: deps.ledger, books, log, newId: run.newId, now: run.now }, run.row);
+  const removal = await removePostedEntry(
+    { ledger: deps.ledger, books, log, newId: run.newId, now: run.now },
+    run.row,
+  );
   run.row = await updateOrConflict(
     deps.ledger,
     removal.row,
@@ -564,13 +595,16 @@ async function recordFailure(
       reason: describeError(recordError),
     });
   }
-  log.warn(lastDelivery ? 'payout failed: retries exhausted, going to the DLQ' : 'payout attempt failed: will retry', {
-    payoutId: run.message.payoutId,
-    eventId: run.message.eventId,
-    reason: message,
-    receiveCount,
-    maxReceiveCount,
-  });
+  log.warn(
+    lastDelivery ? 'payout failed: retries exhausted, going to the DLQ' : 'payout attempt failed: will retry',
+    {
+      payoutId: run.message.payoutId,
+      eventId: run.message.eventId,
+      reason: message,
+      receiveCount,
+      maxReceiveCount,
+    },
+  );
 }
 
 /** The work did not fit in this invocation: progress is saved, a `continue` message picks it up. */
@@ -589,6 +623,9 @@ async function continueLater(run: Run, error: OutOfTimeError): Promise<SyncPayou
   await patchLatest(run, (current) =>
     current.status === 'POSTING' ? { reason, hint: null, lastEventId: message.eventId } : undefined,
   );
-  log.info('payout continues in the next invocation', { payoutId: message.payoutId, continueId: next.eventId });
+  log.info('payout continues in the next invocation', {
+    payoutId: message.payoutId,
+    continueId: next.eventId,
+  });
   return result(run.row, 'continued', reason);
 }

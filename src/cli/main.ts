@@ -1,43 +1,94 @@
 /**
- * The `qbo-sync` entry point (bin/qbo-sync.cjs runs it through tsx). Minimal for now: it dispatches `local` to
- * local mode (src/local); the operator commands are added by the full CLI.
+ * The `qbo-sync` entry point (bin/qbo-sync.cjs runs it through tsx). Parses the command line, runs the command and
+ * exits 0 on success, 1 on a failure, 2 on bad usage. Every error is caught here and printed as its message (with
+ * `--json`: `{"error": …}` on stdout); a stack trace is printed only with QBO_SYNC_DEBUG=1.
  */
-import { LOCAL_USAGE, parseLocalArgs, runLocal, UsageError } from '../local/index.js';
+import { CommanderError } from 'commander';
+import { describeError } from '../app/log.js';
+import type { CliIo } from './context.js';
+import { CliError, CliUsageError, hintOf } from './errors.js';
+import { Output } from './output.js';
+import { buildProgram } from './program.js';
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'local') {
-    let options: ReturnType<typeof parseLocalArgs>;
-    try {
-      options = parseLocalArgs(rest);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`qbo-sync local: ${error.message}\n`);
+const USAGE_CODES = new Set([
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.conflictingOption',
+  'commander.unknownOption',
+  'commander.excessArguments',
+  'commander.unknownCommand',
+  'commander.invalidArgument',
+  'commander.help',
+  'commander.error',
+]);
+
+/** Runs the CLI on `argv` (without `node` and the script); resolves with the exit code. */
+export async function runCli(argv: readonly string[], partial: Partial<CliIo> = {}): Promise<number> {
+  let interrupted = false;
+  const io: CliIo = {
+    cwd: partial.cwd ?? process.cwd(),
+    env: partial.env ?? process.env,
+    stdout: partial.stdout ?? process.stdout,
+    stderr: partial.stderr ?? process.stderr,
+    exitCode: 0,
+    cleanups: [],
+    interrupted: partial.interrupted ?? (() => interrupted),
+  };
+  const json = argv.includes('--json');
+  const out = new Output({ json, stdout: io.stdout, stderr: io.stderr, env: io.env });
+  const isLocal = argv[0] === 'local';
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+  };
+  if (!isLocal) process.on('SIGINT', onSignal);
+
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return io.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      // Commander has printed its message (and the help) on stderr already.
+      if (json) io.stdout.write(`${JSON.stringify({ error: error.message.replace(/^error: /, '') }, null, 2)}\n`);
+      return USAGE_CODES.has(error.code) || error.exitCode === 1 ? 2 : error.exitCode;
+    }
+    if (error instanceof CliUsageError) {
+      out.error(error.message);
+      if (!json) io.stderr.write('(run with --help for the usage)\n');
       return 2;
     }
-    if (options.help) {
-      process.stdout.write(LOCAL_USAGE);
-      return 0;
+    const hint = hintOf(error);
+    const details = error instanceof CliError ? error.details : {};
+    out.error(describeError(error), { ...(hint ? { hint } : {}), ...details });
+    if (hint && !json) io.stderr.write(`  fix: ${hint}\n`);
+    if (io.env.QBO_SYNC_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    for (const cleanup of io.cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // closing is best effort
+      }
     }
-    return runLocal(options);
   }
-  const help = 'Usage: qbo-sync <command>\n\nCommands:\n  local    run the pipeline on this machine (npm start)\n';
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(help);
-    return 0;
-  }
-  process.stderr.write(`qbo-sync: unknown command "${command}"\n\n${help}`);
-  return 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Anything still holding the event loop (keep-alive sockets) must not keep a finished command alive.
-    setTimeout(() => process.exit(code), 1000).unref();
-  },
-  (error: unknown) => {
-    process.stderr.write(`qbo-sync: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!stream.write('')) stream.once('drain', () => resolve());
+    else resolve();
+  });
+}
+
+if (require.main === module || process.argv[1]?.endsWith('qbo-sync.cjs')) {
+  void runCli(process.argv.slice(2)).then(async (code) => {
+    await Promise.all([flush(process.stdout), flush(process.stderr)]);
+    // Open sockets (SDK keep-alive) must not keep a finished command alive.
+    process.exit(code);
+  });
+}

@@ -1,7 +1,7 @@
 /** Local mode (`qbo-sync local`, `npm start`): see run.ts. The CLI's `--local` uses `readLocalTarget`. */
 export { LOCAL_USAGE, type LocalCliOptions, parseLocalArgs, UsageError } from './args.js';
+export * from './constants.js';
 export {
-  DEFAULT_PORT,
   type DemoOutcome,
   type LocalInstance,
   type LocalOptions,

@@ -29,20 +29,23 @@ import {
   startStripeStandIn,
 } from '../../standins/stripe/index.js';
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
-import { DynamoLedger } from '../adapters/aws/ledger.js';
 import { provisionLocalResources } from '../adapters/aws/provision.js';
-import { SqsPayoutQueue } from '../adapters/aws/queue.js';
 import { resourcesToEnv } from '../adapters/aws/resources.js';
-import { DynamoTenantStore } from '../adapters/aws/tenant-store.js';
-import { SecretsTokenStore } from '../adapters/aws/token-store.js';
-import { QuickBooksClientFactory } from '../adapters/quickbooks/client.js';
-import { ReconnectRequiredError } from '../app/errors.js';
 import { type AppLog, describeError } from '../app/log.js';
 import { internalEventId } from '../app/payout-message.js';
-import type { Ledger, LedgerRecord, PayoutQueue, TenantStore, TokenStore } from '../app/ports.js';
+import type { Ledger, LedgerRecord, PayoutQueue, TenantStore } from '../app/ports.js';
 import type { TenantConfig } from '../domain/config.js';
 import { formatMinor } from '../domain/money.js';
+import { buildRuntime } from '../runtime.js';
 import { parsePort } from './args.js';
+import {
+  DEFAULT_PORT,
+  LOCAL_INVOCATION_BUDGET_MS,
+  LOCAL_MAX_RECEIVE_COUNT,
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+  RESOURCE_PREFIX,
+  TOKEN_SECRET_PREFIX,
+} from './constants.js';
 import { type ConfigProblem, formatProblems, importTenants, readSyncConfig } from './config-import.js';
 import {
   DEMO_TENANT_ID,
@@ -65,15 +68,6 @@ import {
   writeLocalTarget,
 } from './target.js';
 
-export const DEFAULT_PORT = 3000;
-/** Receives before a payout message moves to the DLQ (ledger FAILED). */
-export const LOCAL_MAX_RECEIVE_COUNT = 5;
-/** Longer than one invocation's budget, so a message is never received twice while it is being worked on. */
-export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 90;
-/** The deposit builder's time budget per invocation (`context.getRemainingTimeInMillis`). */
-export const LOCAL_INVOCATION_BUDGET_MS = 60_000;
-const RESOURCE_PREFIX = 'qbo-sync-local';
-const TOKEN_SECRET_PREFIX = 'qbo-sync-local/quickbooks-tokens/';
 const SETTINGS_FILE = 'settings.json';
 const QUICKBOOKS_STATE_FILE = 'quickbooks.json';
 /** What a data folder may hold: `--fresh` refuses to empty a folder holding anything else. */
@@ -302,7 +296,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           method: 'GET',
           path: '/quickbooks/callback',
           functionName: 'qbo-sync-local-qbo-callback',
-          handler: async (event, context) => qboCallbackHandler(event, context),
+          handler: async (event) => {
+            if (!ready) return { statusCode: 503, body: JSON.stringify(notReady().body) };
+            return qboCallbackHandler(event);
+          },
         },
       ],
       onError: (error, route) => log.error('a local handler failed', { route: route.path, reason: describeError(error) }),
@@ -393,24 +390,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     });
     Object.assign(process.env, resourcesToEnv({ ...resources, tokenSecretPrefix: TOKEN_SECRET_PREFIX }));
 
-    // 4. The adapters local mode itself uses (imports, the demo, recovery).
-    const tenants: TenantStore = new DynamoTenantStore({ doc: clients.doc, tableName: resources.tenantsTable });
-    const ledger: Ledger = new DynamoLedger({ doc: clients.doc, tableName: resources.ledgerTable });
-    const tokens: TokenStore = new SecretsTokenStore({
-      secrets: clients.secrets,
-      doc: clients.doc,
-      tenantsTable: resources.tenantsTable,
-      secretPrefix: TOKEN_SECRET_PREFIX,
-    });
-    const queue: PayoutQueue = new SqsPayoutQueue({ sqs: clients.sqs, queueUrl: resources.queueUrl });
-    const quickbooks = new QuickBooksClientFactory({
-      tokens,
-      clientId: qboClientId,
-      clientSecret: qboClientSecret,
-      apiBase: endpoints.quickbooks,
-      tokenUrl: endpoints.tokenUrl,
-      retry: { maxAttempts: 3 },
-    });
+    // 4. The adapters local mode itself uses (imports, the demo, recovery): the same composition root as the Lambdas.
+    const runtime = await buildRuntime(process.env, { serviceName: 'qbo-sync-local' });
+    const { tenants, ledger, tokens, queue, quickbooks } = runtime;
     const books = (realmId: string, tenantId: string) => quickbooks.forRealm(realmId, { tenantId });
 
     /** Seeds a realm's refresh token, only when none is stored (a restart never rolls a rotated token back). */

@@ -154,7 +154,8 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
     updateTableMs: 0,
   });
   const inner = server.listeners('request')[0] as RequestListener | undefined;
-  if (!inner) throw new Error('dynalite-plus: dynalite did not register a request handler (unexpected version?)');
+  if (!inner)
+    throw new Error('dynalite-plus: dynalite did not register a request handler (unexpected version?)');
   server.removeAllListeners('request');
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -233,7 +234,10 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
       const kind = kinds[0];
       const params = kind ? item[kind] : undefined;
       if (kinds.length !== 1 || !kind || !params) {
-        return errorReply('ValidationException', `TransactItems[${i}] must hold exactly one of Put, Update, Delete, ConditionCheck`);
+        return errorReply(
+          'ValidationException',
+          `TransactItems[${i}] must hold exactly one of Put, Update, Delete, ConditionCheck`,
+        );
       }
       let key: Json;
       if (kind === 'Put') {
@@ -282,7 +286,9 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
           reasons.push({
             Code: 'ConditionalCheckFailed',
             Message: 'The conditional request failed',
-            ...(op.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && op.before ? { Item: op.before } : {}),
+            ...(op.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && op.before
+              ? { Item: op.before }
+              : {}),
           });
         } else {
           return r;
@@ -303,7 +309,9 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
           // A concurrent single-item writer changed the item between the check and the write.
           return cancelledReply(
             ops.map((_, j) =>
-              j === i ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
+              j === i
+                ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+                : { Code: 'None' },
             ),
           );
         }
@@ -343,8 +351,10 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
     if (exists.status !== 200) return exists;
     const spec = input.TimeToLiveSpecification;
     const current = ttl.get(input.TableName);
-    if (spec.Enabled && current !== undefined) return errorReply('ValidationException', 'TimeToLive is already enabled');
-    if (!spec.Enabled && current === undefined) return errorReply('ValidationException', 'TimeToLive is already disabled');
+    if (spec.Enabled && current !== undefined)
+      return errorReply('ValidationException', 'TimeToLive is already enabled');
+    if (!spec.Enabled && current === undefined)
+      return errorReply('ValidationException', 'TimeToLive is already disabled');
     if (spec.Enabled) ttl.set(input.TableName, spec.AttributeName);
     else ttl.delete(input.TableName);
     return { status: 200, body: { TimeToLiveSpecification: spec } };
@@ -359,7 +369,9 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
     return {
       status: 200,
       body: {
-        TimeToLiveDescription: attr ? { TimeToLiveStatus: 'ENABLED', AttributeName: attr } : { TimeToLiveStatus: 'DISABLED' },
+        TimeToLiveDescription: attr
+          ? { TimeToLiveStatus: 'ENABLED', AttributeName: attr }
+          : { TimeToLiveStatus: 'DISABLED' },
       },
     };
   }
@@ -401,7 +413,10 @@ export async function startDynalitePlus(options: DynalitePlusOptions = {}): Prom
       handler(body).then(
         (reply) => send(res, reply),
         (err: unknown) =>
-          send(res, { status: 500, body: { __type: `${ERROR_PREFIX}InternalServerError`, message: String(err) } }),
+          send(res, {
+            status: 500,
+            body: { __type: `${ERROR_PREFIX}InternalServerError`, message: String(err) },
+          }),
       );
     });
   });

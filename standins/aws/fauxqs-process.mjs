@@ -6,7 +6,9 @@ import { buildApp } from 'fauxqs';
 const app = buildApp({ logger: false, defaultRegion: process.env.AWS_REGION || 'us-east-1' });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
-process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`,
+);
 
 const stop = () => app.close().finally(() => process.exit(0));
 process.stdin.on('end', stop);

@@ -8,6 +8,7 @@
  * // … await aws.close();
  * ```
  */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DynalitePlus, startDynalitePlus } from './dynalite-plus.js';
 import { type SecretsManagerStub, startSecretsManagerStub } from './secrets-manager.js';
@@ -36,9 +37,18 @@ export interface StartAwsEmulatorsOptions {
 
 export async function startAwsEmulators(options: StartAwsEmulatorsOptions = {}): Promise<AwsEmulators> {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
   const started: { close(): Promise<void> }[] = [];
+  const closeEverything = async () => {
+    try {
+      await closeAll(started);
+    } finally {
+      await lock?.close();
+    }
+  };
   try {
-    const [dynamodb, sqs, secrets] = await Promise.all([
+    // allSettled: whatever did start is tracked (and closed) even when another part fails.
+    const [dynamodb, sqs, secrets] = await Promise.allSettled([
       track(started, startDynalitePlus(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {})),
       track(started, startSqsStandIn({ region })),
       track(
@@ -49,19 +59,58 @@ export async function startAwsEmulators(options: StartAwsEmulatorsOptions = {}):
         }),
       ),
     ]);
+    if (dynamodb.status === 'rejected') throw dynamodb.reason;
+    if (sqs.status === 'rejected') throw sqs.reason;
+    if (secrets.status === 'rejected') throw secrets.reason;
     return {
-      endpoints: { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, secretsManager: secrets.endpoint },
-      close: () => closeAll(started),
+      endpoints: {
+        dynamodb: dynamodb.value.endpoint,
+        sqs: sqs.value.endpoint,
+        secretsManager: secrets.value.endpoint,
+      },
+      close: closeEverything,
     };
   } catch (err) {
-    await closeAll(started);
-    if (options.dataDir && /LOCK|lock/.test(String(err))) {
-      throw new Error(
-        `the DynamoDB data in ${join(options.dataDir, 'dynamodb')} is in use by another process (is local mode already running?)`,
-        { cause: err },
-      );
-    }
+    await closeEverything().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * One process at a time per data folder: LevelDB cannot be shared, and dynalite only notices on the first request
+ * (by crashing). `<dataDir>/aws.lock` holds the owner's pid; a lock whose process is gone is taken over.
+ */
+function lockDataDir(dataDir: string): { close(): Promise<void> } {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'aws.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new Error(
+          `the data folder ${dataDir} is in use by process ${pid} (is local mode already running?); stop it, or use another folder`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  return {
+    close: async () => {
+      rmSync(file, { force: true });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -60,7 +60,12 @@ const SecretName = z
 const Token = z.string().min(32).max(64).optional();
 const Value = { SecretString: z.string().max(65536).optional(), SecretBinary: z.string().optional() };
 const Requests = {
-  CreateSecret: z.object({ Name: SecretName, ClientRequestToken: Token, Description: z.string().optional(), ...Value }),
+  CreateSecret: z.object({
+    Name: SecretName,
+    ClientRequestToken: Token,
+    Description: z.string().optional(),
+    ...Value,
+  }),
   PutSecretValue: z.object({
     SecretId: z.string().min(1),
     ClientRequestToken: Token,
@@ -95,10 +100,13 @@ class StubError extends Error {
   }
 }
 
-const notFound = () => new StubError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+const notFound = () =>
+  new StubError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
 const now = () => Date.now() / 1000;
 
-export async function startSecretsManagerStub(options: SecretsManagerStubOptions = {}): Promise<SecretsManagerStub> {
+export async function startSecretsManagerStub(
+  options: SecretsManagerStubOptions = {},
+): Promise<SecretsManagerStub> {
   const secrets = new Map<string, Secret>();
   if (options.file && existsSync(options.file)) {
     const parsed = StateFileSchema.safeParse(JSON.parse(readFileSync(options.file, 'utf8')));
@@ -114,7 +122,9 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
     if (!options.file) return;
     mkdirSync(dirname(options.file), { recursive: true });
     const tmp = `${options.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ format: 1, secrets: [...secrets.values()] }, null, 2), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ format: 1, secrets: [...secrets.values()] }, null, 2), {
+      mode: 0o600,
+    });
     renameSync(tmp, options.file);
     chmodSync(options.file, 0o600);
   }
@@ -124,7 +134,10 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
     if (byName) return byName;
     for (const s of secrets.values()) {
       // A full ARN, or a partial one without the random 6-character suffix.
-      if (s.arn === id || (id.startsWith('arn:') && s.arn.startsWith(`${id}-`) && s.arn.length === id.length + 7)) {
+      if (
+        s.arn === id ||
+        (id.startsWith('arn:') && s.arn.startsWith(`${id}-`) && s.arn.length === id.length + 7)
+      ) {
         return s;
       }
     }
@@ -142,7 +155,12 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
     return s;
   }
 
-  function addVersion(s: Secret, id: string, v: Omit<Version, 'stages' | 'createdDate'>, stages: string[]): void {
+  function addVersion(
+    s: Secret,
+    id: string,
+    v: Omit<Version, 'stages' | 'createdDate'>,
+    stages: string[],
+  ): void {
     for (const stage of stages) {
       for (const [otherId, other] of Object.entries(s.versions)) {
         if (otherId === id || !other.stages.includes(stage)) continue;
@@ -157,9 +175,12 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
     s.lastChangedDate = now();
   }
 
-  function valueOf(input: { SecretString?: string | undefined; SecretBinary?: string | undefined }) {
+  function secretValue(input: { SecretString?: string | undefined; SecretBinary?: string | undefined }) {
     if (input.SecretString !== undefined && input.SecretBinary !== undefined) {
-      throw new StubError('InvalidParameterException', 'You must provide either SecretString or SecretBinary, not both.');
+      throw new StubError(
+        'InvalidParameterException',
+        'You must provide either SecretString or SecretBinary, not both.',
+      );
     }
     return {
       ...(input.SecretString !== undefined ? { secretString: input.SecretString } : {}),
@@ -194,7 +215,10 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
         );
       }
       if (existing) {
-        throw new StubError('ResourceExistsException', `The operation failed because the secret ${input.Name} already exists.`);
+        throw new StubError(
+          'ResourceExistsException',
+          `The operation failed because the secret ${input.Name} already exists.`,
+        );
       }
       const suffix = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 6);
       const s: Secret = {
@@ -205,7 +229,7 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
         lastChangedDate: now(),
         versions: {},
       };
-      const value = valueOf(input);
+      const value = secretValue(input);
       const versionId = input.ClientRequestToken ?? randomUUID();
       const hasValue = Object.keys(value).length > 0;
       if (hasValue) addVersion(s, versionId, value, [CURRENT]);
@@ -216,9 +240,12 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
     PutSecretValue(body) {
       const input = Requests.PutSecretValue.parse(body);
       const s = live(input.SecretId);
-      const value = valueOf(input);
+      const value = secretValue(input);
       if (Object.keys(value).length === 0) {
-        throw new StubError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
+        throw new StubError(
+          'InvalidRequestException',
+          'You must provide either SecretString or SecretBinary.',
+        );
       }
       const versionId = input.ClientRequestToken ?? randomUUID();
       const existing = s.versions[versionId];
@@ -242,7 +269,8 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
       let entry: [string, Version] | undefined;
       if (input.VersionId !== undefined) {
         const v = s.versions[input.VersionId];
-        if (v && (input.VersionStage === undefined || v.stages.includes(input.VersionStage))) entry = [input.VersionId, v];
+        if (v && (input.VersionStage === undefined || v.stages.includes(input.VersionStage)))
+          entry = [input.VersionId, v];
       } else {
         const stage = input.VersionStage ?? CURRENT;
         entry = Object.entries(s.versions).find(([, v]) => v.stages.includes(stage));
@@ -288,7 +316,9 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
         tests.push((s) => field(s).some((text) => f.Values.some((v) => text.startsWith(v))));
       }
       const all = [...secrets.values()]
-        .filter((s) => (input.IncludePlannedDeletion || s.deletedDate === undefined) && tests.every((t) => t(s)))
+        .filter(
+          (s) => (input.IncludePlannedDeletion || s.deletedDate === undefined) && tests.every((t) => t(s)),
+        )
         .sort((a, b) => a.name.localeCompare(b.name));
       const start = input.NextToken ? Number.parseInt(input.NextToken, 10) || 0 : 0;
       const max = input.MaxResults ?? 100;
@@ -310,7 +340,9 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
         );
       }
       const s = find(input.SecretId);
-      const deletionDate = input.ForceDeleteWithoutRecovery ? now() : now() + (input.RecoveryWindowInDays ?? 30) * 86400;
+      const deletionDate = input.ForceDeleteWithoutRecovery
+        ? now()
+        : now() + (input.RecoveryWindowInDays ?? 30) * 86400;
       if (input.ForceDeleteWithoutRecovery) secrets.delete(s.name);
       else s.deletedDate = deletionDate;
       save();
@@ -351,7 +383,8 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
           __type: 'InvalidParameterException',
           message: `${opName}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid request'}`,
         });
-      } else if (err instanceof SyntaxError) send(res, 400, { __type: 'SerializationException', message: err.message });
+      } else if (err instanceof SyntaxError)
+        send(res, 400, { __type: 'SerializationException', message: err.message });
       else send(res, 500, { __type: 'InternalServiceError', message: String(err) });
     }
   }
@@ -364,7 +397,8 @@ export async function startSecretsManagerStub(options: SecretsManagerStubOptions
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => {
-      if (size > MAX_BODY) send(res, 413, { __type: 'RequestEntityTooLarge', message: 'request body over 1 MiB' });
+      if (size > MAX_BODY)
+        send(res, 413, { __type: 'RequestEntityTooLarge', message: 'request body over 1 MiB' });
       else if (req.method !== 'POST') send(res, 200, { status: 'ok' });
       else handle(req, res, Buffer.concat(chunks).toString('utf8'));
     });

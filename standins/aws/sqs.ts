@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
-type Fauxqs = typeof import('fauxqs', { with: { 'resolution-mode': 'import' } });
+type Fauxqs = typeof import('fauxqs', { with: { 'resolution-mode': 'import' }});
 
 export interface SqsStandIn {
   endpoint: string;
@@ -42,7 +42,9 @@ async function loadFauxqs(): Promise<Fauxqs | undefined> {
     for (const dir of require.resolve.paths('fauxqs') ?? []) {
       const pkgFile = join(dir, 'fauxqs', 'package.json');
       if (!existsSync(pkgFile)) continue;
-      const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports?: { '.'?: { import?: { default?: string } } } };
+      const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
+        exports?: { '.'?: { import?: { default?: string } } };
+      };
       const entry = pkg.exports?.['.']?.import?.default ?? './dist/app.js';
       return (await import(pathToFileURL(join(dir, 'fauxqs', entry)).href)) as Fauxqs;
     }
@@ -60,7 +62,10 @@ async function startInChild(region: string | undefined): Promise<SqsStandIn> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error('fauxqs child process did not start within 10 s')), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error('fauxqs child process did not start within 10 s')),
+      10_000,
+    );
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`fauxqs child process exited early (code ${code})`)));
     lines.once('line', (line) => {

@@ -94,9 +94,11 @@ function requireJson(req: ApiRequest): unknown {
   return parseJson(req.body);
 }
 
-/** A mutation counts for persistence. */
+/** A successful write (anything but a query): saved to the state file and kept for its requestid. */
 export function isMutation(req: ApiRequest, reply: Reply): boolean {
-  return req.method === 'POST' && reply.status >= 200 && reply.status < 300;
+  return (
+    req.method === 'POST' && !/^\/query\/?$/i.test(req.subPath) && reply.status >= 200 && reply.status < 300
+  );
 }
 
 export function handleApi(ctx: ApiContext, req: ApiRequest): Reply {

@@ -504,9 +504,9 @@ export function runQuery(company: Company, query: string, opts: QueryOptions): Q
     where.push({ field: 'Active', op: '=', values: [true] });
   }
 
+  const tests = where.map(predicate);
   const rows: Record<string, unknown>[] = [];
-  for (const row of candidates(company, entity, where))
-    if (where.every((c) => matches(row, c))) rows.push(row);
+  for (const row of candidates(company, entity, where)) if (tests.every((t) => t(row))) rows.push(row);
   if (q.count) return { QueryResponse: { totalCount: rows.length } };
 
   rows.sort(byId);

@@ -33,6 +33,8 @@ import type {
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const MAX_REQUEST_ID = 50;
+/** The request log keeps the most recent entries only, so a long local-mode run does not grow without bound. */
+const MAX_LOG_ENTRIES = 100_000;
 const MAX_BATCH_REQUEST_ID = 36;
 const TOKEN_PATH = '/oauth2/v1/tokens/bearer';
 const REVOKE_PATH = '/oauth2/v1/tokens/revoke';
@@ -311,6 +313,7 @@ export async function startQuickBooksStandIn(
     res.writeHead(reply.status, resHeaders);
     res.end(reply.body);
     log.push(entry);
+    if (log.length > MAX_LOG_ENTRIES) log.splice(0, log.length - MAX_LOG_ENTRIES);
     debug(`${method} ${path} → ${reply.status}${entry.batchItems ? ` (${entry.batchItems} items)` : ''}`);
   }
 

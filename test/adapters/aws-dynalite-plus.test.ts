@@ -43,7 +43,13 @@ describe('TransactWriteItems', () => {
     await doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: table, Item: { pk: 'new', n: 9 }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: table,
+              Item: { pk: 'new', n: 9 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
           {
             Update: {
               TableName: table,
@@ -54,7 +60,13 @@ describe('TransactWriteItems', () => {
             },
           },
           { Delete: { TableName: table, Key: { pk: 'b' } } },
-          { ConditionCheck: { TableName: table, Key: { pk: 'c' }, ConditionExpression: 'attribute_exists(pk)' } },
+          {
+            ConditionCheck: {
+              TableName: table,
+              Key: { pk: 'c' },
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
         ],
       }),
     );
@@ -149,7 +161,11 @@ describe('TransactWriteItems', () => {
 
   it('reports a missing table as ResourceNotFoundException', async () => {
     const err = await doc
-      .send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: `${table}-nope`, Item: { pk: 'a' } } }] }))
+      .send(
+        new TransactWriteCommand({
+          TransactItems: [{ Put: { TableName: `${table}-nope`, Item: { pk: 'a' } } }],
+        }),
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResourceNotFoundException);
   });

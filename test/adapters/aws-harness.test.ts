@@ -31,11 +31,17 @@ it('starts on 127.0.0.1, keeps DynamoDB and secrets in the data folder across a 
   // Prepare: first run writes a row, a token secret, and uses the queue.
   const first = await startAwsEmulators({ dataDir: dir });
   for (const url of Object.values(first.endpoints)) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  // A second user of the same folder is refused up front (LevelDB cannot be shared).
+  await expect(startAwsEmulators({ dataDir: dir })).rejects.toThrow(
+    `the data folder ${dir} is in use by process ${process.pid}`,
+  );
   Object.assign(process.env, localAwsEnv(first.endpoints));
   resetAwsClients();
   let clients = awsClients();
   const res = await provisionLocalResources(clients, { prefix: 'harness' });
-  await clients.doc.send(new PutCommand({ TableName: res.ledgerTable, Item: { payoutId: 'po_kept', tenantId: 't' } }));
+  await clients.doc.send(
+    new PutCommand({ TableName: res.ledgerTable, Item: { payoutId: 'po_kept', tenantId: 't' } }),
+  );
   const tokens = () =>
     new SecretsTokenStore({
       secrets: awsClients().secrets,
@@ -51,7 +57,12 @@ it('starts on 127.0.0.1, keeps DynamoDB and secrets in the data folder across a 
     updatedAt: '2026-01-01T00:00:00.000Z',
   });
   await clients.sqs.send(
-    new SendMessageCommand({ QueueUrl: res.queueUrl, MessageBody: '{}', MessageGroupId: 'g', MessageDeduplicationId: 'd' }),
+    new SendMessageCommand({
+      QueueUrl: res.queueUrl,
+      MessageBody: '{}',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd',
+    }),
   );
   const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: res.queueUrl }));
   expect(Messages).toHaveLength(1);
@@ -65,7 +76,9 @@ it('starts on 127.0.0.1, keeps DynamoDB and secrets in the data folder across a 
     resetAwsClients();
     clients = awsClients();
     const again = await provisionLocalResources(clients, { prefix: 'harness' });
-    const row = await clients.doc.send(new GetCommand({ TableName: again.ledgerTable, Key: { payoutId: 'po_kept' } }));
+    const row = await clients.doc.send(
+      new GetCommand({ TableName: again.ledgerTable, Key: { payoutId: 'po_kept' } }),
+    );
     const secret = await clients.secrets.send(new GetSecretValueCommand({ SecretId: 'qbo/123' }));
 
     // Assess

@@ -31,14 +31,29 @@ describe('Secrets Manager stand-in', () => {
     // Act
     const put = await secrets.send(new PutSecretValueCommand({ SecretId: Name, SecretString: 'v2' }));
     const current = await secrets.send(new GetSecretValueCommand({ SecretId: created.ARN }));
-    const previous = await secrets.send(new GetSecretValueCommand({ SecretId: Name, VersionStage: 'AWSPREVIOUS' }));
-    const first = await secrets.send(new GetSecretValueCommand({ SecretId: Name, VersionId: created.VersionId }));
+    const previous = await secrets.send(
+      new GetSecretValueCommand({ SecretId: Name, VersionStage: 'AWSPREVIOUS' }),
+    );
+    const first = await secrets.send(
+      new GetSecretValueCommand({ SecretId: Name, VersionId: created.VersionId }),
+    );
 
     // Assess
-    expect(created.ARN).toMatch(new RegExp(`^arn:aws:secretsmanager:us-east-1:000000000000:secret:${Name}-[A-Za-z0-9]{6}$`));
-    expect(current).toMatchObject({ Name, SecretString: 'v2', VersionId: put.VersionId, VersionStages: ['AWSCURRENT'] });
+    expect(created.ARN).toMatch(
+      new RegExp(`^arn:aws:secretsmanager:us-east-1:000000000000:secret:${Name}-[A-Za-z0-9]{6}$`),
+    );
+    expect(current).toMatchObject({
+      Name,
+      SecretString: 'v2',
+      VersionId: put.VersionId,
+      VersionStages: ['AWSCURRENT'],
+    });
     expect(current.CreatedDate).toBeInstanceOf(Date);
-    expect(previous).toMatchObject({ SecretString: 'v1', VersionId: created.VersionId, VersionStages: ['AWSPREVIOUS'] });
+    expect(previous).toMatchObject({
+      SecretString: 'v1',
+      VersionId: created.VersionId,
+      VersionStages: ['AWSPREVIOUS'],
+    });
     expect(first.SecretString).toBe('v1');
   });
 
@@ -54,7 +69,9 @@ describe('Secrets Manager stand-in', () => {
     expect(stages.filter((s) => s.includes('AWSCURRENT'))).toHaveLength(1);
     expect(stages.filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
     expect(stages.filter((s) => s.length === 0)).toHaveLength(1);
-    const prev = await secrets.send(new GetSecretValueCommand({ SecretId: Name, VersionStage: 'AWSPREVIOUS' }));
+    const prev = await secrets.send(
+      new GetSecretValueCommand({ SecretId: Name, VersionStage: 'AWSPREVIOUS' }),
+    );
     expect(prev.SecretString).toBe('b');
   });
 
@@ -64,9 +81,9 @@ describe('Secrets Manager stand-in', () => {
     await expect(secrets.send(new CreateSecretCommand({ Name, SecretString: 'y' }))).rejects.toBeInstanceOf(
       ResourceExistsException,
     );
-    await expect(secrets.send(new GetSecretValueCommand({ SecretId: `${prefix}missing` }))).rejects.toBeInstanceOf(
-      ResourceNotFoundException,
-    );
+    await expect(
+      secrets.send(new GetSecretValueCommand({ SecretId: `${prefix}missing` })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(
       secrets.send(new PutSecretValueCommand({ SecretId: `${prefix}missing`, SecretString: 'z' })),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
@@ -79,11 +96,17 @@ describe('Secrets Manager stand-in', () => {
     const Name = `${prefix}token`;
     await secrets.send(new CreateSecretCommand({ Name, SecretString: 'x' }));
     const token = 'a'.repeat(40);
-    const one = await secrets.send(new PutSecretValueCommand({ SecretId: Name, SecretString: 'y', ClientRequestToken: token }));
-    const two = await secrets.send(new PutSecretValueCommand({ SecretId: Name, SecretString: 'y', ClientRequestToken: token }));
+    const one = await secrets.send(
+      new PutSecretValueCommand({ SecretId: Name, SecretString: 'y', ClientRequestToken: token }),
+    );
+    const two = await secrets.send(
+      new PutSecretValueCommand({ SecretId: Name, SecretString: 'y', ClientRequestToken: token }),
+    );
     expect(two.VersionId).toBe(one.VersionId);
     await expect(
-      secrets.send(new PutSecretValueCommand({ SecretId: Name, SecretString: 'other', ClientRequestToken: token })),
+      secrets.send(
+        new PutSecretValueCommand({ SecretId: Name, SecretString: 'other', ClientRequestToken: token }),
+      ),
     ).rejects.toBeInstanceOf(ResourceExistsException);
   });
 
@@ -95,7 +118,11 @@ describe('Secrets Manager stand-in', () => {
     let NextToken: string | undefined;
     do {
       const page = await secrets.send(
-        new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`${prefix}list/`] }], MaxResults: 2, NextToken }),
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [`${prefix}list/`] }],
+          MaxResults: 2,
+          NextToken,
+        }),
       );
       names.push(...(page.SecretList ?? []).map((s) => s.Name ?? ''));
       NextToken = page.NextToken;
@@ -116,7 +143,9 @@ describe('Secrets Manager stand-in', () => {
     await expect(secrets.send(new GetSecretValueCommand({ SecretId: soft }))).rejects.toBeInstanceOf(
       InvalidRequestException,
     );
-    expect((await secrets.send(new DescribeSecretCommand({ SecretId: soft }))).DeletedDate).toBeInstanceOf(Date);
+    expect((await secrets.send(new DescribeSecretCommand({ SecretId: soft }))).DeletedDate).toBeInstanceOf(
+      Date,
+    );
     await expect(secrets.send(new GetSecretValueCommand({ SecretId: hard }))).rejects.toBeInstanceOf(
       ResourceNotFoundException,
     );
@@ -128,7 +157,11 @@ describe('Secrets Manager stand-in', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sm-stub-'));
     const file = join(dir, 'secrets.json');
     const client = (endpoint: string) =>
-      new SecretsManagerClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      new SecretsManagerClient({
+        endpoint,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      });
     try {
       const first = await startSecretsManagerStub({ file });
       const c1 = client(first.endpoint);

@@ -1,12 +1,12 @@
 // The DynamoDB adapters (tenant store, customer map, ledger) against dynalite-plus, on tables of their own.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { StoredTenant } from '../../src/app/ports.js';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import { DynamoCustomerMap } from '../../src/adapters/aws/customer-map.js';
 import { DynamoLedger } from '../../src/adapters/aws/ledger.js';
 import type { AwsResourceNames } from '../../src/adapters/aws/provision.js';
 import { DynamoTenantStore, StripeAccountTakenError } from '../../src/adapters/aws/tenant-store.js';
 import { PermanentError } from '../../src/app/errors.js';
+import type { StoredTenant } from '../../src/app/ports.js';
 import { provisioned } from './aws-test-helpers.js';
 
 let clients: AwsClients;
@@ -96,7 +96,10 @@ describe('DynamoTenantStore', () => {
 
   it('lists tenants by id, leaving pointers and locks out', async () => {
     await clients.doc.send(
-      new PutCommand({ TableName: res.tenantsTable, Item: { pk: 'LOCK#qbo-refresh#1', owner: 'x', expiresAt: 1 } }),
+      new PutCommand({
+        TableName: res.tenantsTable,
+        Item: { pk: 'LOCK#qbo-refresh#1', owner: 'x', expiresAt: 1 },
+      }),
     );
     const ids = (await store().list()).map((t) => t.books.tenantId);
     expect(ids).toEqual([...ids].sort());
@@ -105,7 +108,9 @@ describe('DynamoTenantStore', () => {
   });
 
   it('rejects a malformed stored item, naming it', async () => {
-    await clients.doc.send(new PutCommand({ TableName: res.tenantsTable, Item: { pk: 'TENANT#broken', books: 'x' } }));
+    await clients.doc.send(
+      new PutCommand({ TableName: res.tenantsTable, Item: { pk: 'TENANT#broken', books: 'x' } }),
+    );
     await expect(store().get('broken')).rejects.toThrow(/TENANT#broken is malformed/);
   });
 });
@@ -195,7 +200,7 @@ describe('DynamoLedger', () => {
       intent: { requestId: 'req-1', entryType: 'Deposit' },
       createdAt: row.createdAt,
     });
-    expect(posting?.updatedAt > row.updatedAt).toBe(true);
+    expect((posting?.updatedAt ?? '') > row.updatedAt).toBe(true);
     expect(stale).toBeUndefined();
     expect(missing).toBeUndefined();
     expect(await l.get('po_upd')).toEqual(posting);

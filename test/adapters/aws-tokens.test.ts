@@ -1,11 +1,11 @@
 // The token store: tokens in Secrets Manager, the refresh lock as a lease item in the tenants table.
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { QboTokens } from '../../src/app/ports.js';
-import { ReconnectRequiredError, TransientError } from '../../src/app/errors.js';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { AwsResourceNames } from '../../src/adapters/aws/provision.js';
 import { SecretsTokenStore, type SecretsTokenStoreOptions } from '../../src/adapters/aws/token-store.js';
+import { ReconnectRequiredError, TransientError } from '../../src/app/errors.js';
+import type { QboTokens } from '../../src/app/ports.js';
 import { provisioned } from './aws-test-helpers.js';
 
 let clients: AwsClients;
@@ -51,7 +51,10 @@ describe('SecretsTokenStore tokens', () => {
     const s = store();
     await expect(s.put({ ...tokens('4002', 1), refreshToken: '' })).rejects.toThrow(/refreshToken/);
     await clients.secrets.send(
-      new CreateSecretCommand({ Name: s.secretName('4003'), SecretString: 'not json at all: refresh-SECRET' }),
+      new CreateSecretCommand({
+        Name: s.secretName('4003'),
+        SecretString: 'not json at all: refresh-SECRET',
+      }),
     );
     const err = await s.get('4003').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReconnectRequiredError);
@@ -83,7 +86,11 @@ describe('SecretsTokenStore.withRefreshLock', () => {
       ['b:start', 'b:end', 'a:start', 'a:end'],
     ]).toContainEqual(events);
     const lock = await clients.doc.send(
-      new GetCommand({ TableName: res.tenantsTable, Key: { pk: 'LOCK#qbo-refresh#5001' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: res.tenantsTable,
+        Key: { pk: 'LOCK#qbo-refresh#5001' },
+        ConsistentRead: true,
+      }),
     );
     expect(lock.Item).toBeUndefined();
   });
@@ -95,7 +102,10 @@ describe('SecretsTokenStore.withRefreshLock', () => {
       await new Promise((r) => setTimeout(r, 100));
       events.push(`${name}:end`);
     };
-    await Promise.all([store().withRefreshLock('5101', critical('a')), store().withRefreshLock('5102', critical('b'))]);
+    await Promise.all([
+      store().withRefreshLock('5101', critical('a')),
+      store().withRefreshLock('5102', critical('b')),
+    ]);
     expect(events.slice(0, 2).sort()).toEqual(['a:start', 'b:start']);
   });
 
@@ -135,7 +145,11 @@ describe('SecretsTokenStore.withRefreshLock', () => {
     expect(ran).toBe(false);
     // Someone else's lock is left alone.
     const lock = await clients.doc.send(
-      new GetCommand({ TableName: res.tenantsTable, Key: { pk: 'LOCK#qbo-refresh#5003' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: res.tenantsTable,
+        Key: { pk: 'LOCK#qbo-refresh#5003' },
+        ConsistentRead: true,
+      }),
     );
     expect(lock.Item?.owner).toBe('someone');
   });

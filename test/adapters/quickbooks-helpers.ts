@@ -11,7 +11,9 @@ import type { QuickBooksStandIn } from '../../standins/quickbooks/index.js';
 
 export const REALM = '9341453187';
 
-export async function tokenStoreForTest(name: string): Promise<{ store: SecretsTokenStore; make: () => SecretsTokenStore }> {
+export async function tokenStoreForTest(
+  name: string,
+): Promise<{ store: SecretsTokenStore; make: () => SecretsTokenStore }> {
   const prefix = `qbo-${name}-${randomUUID().slice(0, 8)}`;
   const clients = awsClients();
   const resources = await provisionLocalResources(clients, { prefix });

@@ -4,7 +4,14 @@ import { QboTokenManager } from '../../src/adapters/quickbooks/tokens.js';
 import { PermanentError, ReconnectRequiredError } from '../../src/app/errors.js';
 import type { QboTokens, TokenStore } from '../../src/app/ports.js';
 import { type QuickBooksStandIn, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
-import { apiCalls, FAST_RETRY, REALM, seedTokens, tokenCalls, tokenStoreForTest } from './quickbooks-helpers.js';
+import {
+  apiCalls,
+  FAST_RETRY,
+  REALM,
+  seedTokens,
+  tokenCalls,
+  tokenStoreForTest,
+} from './quickbooks-helpers.js';
 
 let lenient: QuickBooksStandIn;
 let strict: QuickBooksStandIn;
@@ -186,7 +193,10 @@ describe('QboTokenManager', () => {
 
   it('on a 401 from the API, refreshes once and retries', async () => {
     // Prepare: the stored access token looks valid but QuickBooks does not know it (revoked elsewhere)
-    await seedTokens(store, lenient, REALM, { accessToken: 'unknown-token', accessTokenExpiresAt: Date.now() + 3600_000 });
+    await seedTokens(store, lenient, REALM, {
+      accessToken: 'unknown-token',
+      accessTokenExpiresAt: Date.now() + 3600_000,
+    });
     const factory = factoryFor(lenient);
 
     // Act

@@ -5,10 +5,20 @@ import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
 import { QuickBooksClientFactory } from '../../src/adapters/quickbooks/client.js';
 import { OutOfTimeError } from '../../src/app/errors.js';
 import type { QboCustomer, QuickBooksBooks, TokenStore } from '../../src/app/ports.js';
-import { customerDisplayName, resolveCustomers, sanitizeDisplayName } from '../../src/app/resolve-customers.js';
+import {
+  customerDisplayName,
+  resolveCustomers,
+  sanitizeDisplayName,
+} from '../../src/app/resolve-customers.js';
 import type { Member } from '../../src/domain/types.js';
 import { type QuickBooksStandIn, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
-import { apiCalls, FAST_RETRY, REALM, seedTokens, tokenStoreForTest } from '../adapters/quickbooks-helpers.js';
+import {
+  apiCalls,
+  FAST_RETRY,
+  REALM,
+  seedTokens,
+  tokenStoreForTest,
+} from '../adapters/quickbooks-helpers.js';
 
 let qbo: QuickBooksStandIn;
 let store: TokenStore;
@@ -46,7 +56,9 @@ const fresh = (n: number, tag = randomUUID().slice(0, 6)): Member[] =>
 const customersWithEmail = (email: string) =>
   qbo
     .entities(REALM, 'Customer')
-    .filter((c) => (c.PrimaryEmailAddr as { Address?: string } | undefined)?.Address?.toLowerCase() === email);
+    .filter(
+      (c) => (c.PrimaryEmailAddr as { Address?: string } | undefined)?.Address?.toLowerCase() === email,
+    );
 
 /** The real books, failing on the n-th createCustomers call (a crash mid-way). */
 function crashingOn(books: QuickBooksBooks, n: number): QuickBooksBooks {
@@ -80,7 +92,7 @@ describe('resolveCustomers', () => {
       { email: 'sam@example.com' },
       ...created,
       { email: created[0]?.email ?? '', name: 'Duplicate entry' },
-      { email: 'no-name-' + randomUUID().slice(0, 6) + '@example.com' },
+      { email: `no-name-${randomUUID().slice(0, 6)}@example.com` },
     ];
     const books = factory.forRealm(REALM);
 
@@ -97,7 +109,8 @@ describe('resolveCustomers', () => {
     const noName = members[members.length - 1] as Member;
     expect(result.directory.get(noName.email)).toMatchObject({ name: noName.email });
     const stored = await customerMap.getMany(REALM, [...result.directory.keys()]);
-    for (const [email, ref] of result.directory) expect(stored.get(email)).toBe((ref as { value: string }).value);
+    for (const [email, ref] of result.directory)
+      expect(stored.get(email)).toBe((ref as { value: string }).value);
     expect(customersWithEmail(first.email)).toHaveLength(1);
   });
 
@@ -108,7 +121,10 @@ describe('resolveCustomers', () => {
     qbo.clearRequests();
 
     // Act
-    const again = await resolveCustomers({ customerMap, books: factory.forRealm(REALM) }, { realmId: REALM, members });
+    const again = await resolveCustomers(
+      { customerMap, books: factory.forRealm(REALM) },
+      { realmId: REALM, members },
+    );
 
     // Assess
     expect(again).toMatchObject({ fromMap: 3, lookedUp: 0, created: 0 });
@@ -117,7 +133,10 @@ describe('resolveCustomers', () => {
 
   it('dry run: creates and stores nothing, and names the DisplayName each new customer would get', async () => {
     // Prepare
-    const members: Member[] = [...fresh(2), { email: `x-${randomUUID().slice(0, 6)}@example.com`, name: 'A:B\tC' }];
+    const members: Member[] = [
+      ...fresh(2),
+      { email: `x-${randomUUID().slice(0, 6)}@example.com`, name: 'A:B\tC' },
+    ];
     const before = qbo.entities(REALM, 'Customer').length;
 
     // Act
@@ -131,7 +150,14 @@ describe('resolveCustomers', () => {
     expect(qbo.entities(REALM, 'Customer')).toHaveLength(before);
     expect(result.directory.get(members[0]?.email ?? '')).toEqual({ value: null, name: members[0]?.name });
     expect(result.directory.get(members[2]?.email ?? '')).toEqual({ value: null, name: 'A B C' });
-    expect((await customerMap.getMany(REALM, members.map((m) => m.email))).size).toBe(0);
+    expect(
+      (
+        await customerMap.getMany(
+          REALM,
+          members.map((m) => m.email),
+        )
+      ).size,
+    ).toBe(0);
     expect(apiCalls(qbo).every((r) => r.method === 'GET' || r.path.endsWith('/batch'))).toBe(true);
     expect(apiCalls(qbo).some((r) => r.requestId !== undefined)).toBe(false);
   });
@@ -142,11 +168,16 @@ describe('resolveCustomers', () => {
     const books = crashingOn(factory.forRealm(REALM), 3);
 
     // Act
-    const error = await resolveCustomers({ customerMap, books }, { realmId: REALM, members }).catch((e: unknown) => e);
+    const error = await resolveCustomers({ customerMap, books }, { realmId: REALM, members }).catch(
+      (e: unknown) => e,
+    );
 
     // Assess
     expect((error as Error).message).toBe('worker crashed');
-    const stored = await customerMap.getMany(REALM, members.map((m) => m.email));
+    const stored = await customerMap.getMany(
+      REALM,
+      members.map((m) => m.email),
+    );
     expect(stored.size).toBe(60);
     for (const [email, id] of stored) expect(customersWithEmail(email).map((c) => c.Id)).toEqual([id]);
   });
@@ -161,8 +192,14 @@ describe('resolveCustomers', () => {
       { customerMap, books: factory.forRealm(REALM) },
       { realmId: REALM, members, isOutOfTime: () => ++checks > 1 },
     ).catch((e: unknown) => e);
-    const mappedAfterStop = await customerMap.getMany(REALM, members.map((m) => m.email));
-    const next = await resolveCustomers({ customerMap, books: factory.forRealm(REALM) }, { realmId: REALM, members });
+    const mappedAfterStop = await customerMap.getMany(
+      REALM,
+      members.map((m) => m.email),
+    );
+    const next = await resolveCustomers(
+      { customerMap, books: factory.forRealm(REALM) },
+      { realmId: REALM, members },
+    );
 
     // Assess
     expect(error).toBeInstanceOf(OutOfTimeError);
@@ -185,21 +222,33 @@ describe('resolveCustomers', () => {
   it('maps customers created by a batch that failed part-way before passing the error on', async () => {
     // Prepare: a fake QuickBooks whose create fails after creating one of two customers
     const members = fresh(2);
-    const partial: QboCustomer = { id: '777', displayName: 'Made', email: members[0]?.email ?? '', active: true };
+    const partial: QboCustomer = {
+      id: '777',
+      displayName: 'Made',
+      email: members[0]?.email ?? '',
+      active: true,
+    };
     const books: QuickBooksBooks = {
       ...crashingOn(factory.forRealm(REALM), 99),
       findCustomersByEmail: async () => new Map(),
       createCustomers: async () => {
-        throw Object.assign(new Error('second one refused'), { createdCustomers: new Map([[partial.email, partial]]) });
+        throw Object.assign(new Error('second one refused'), {
+          createdCustomers: new Map([[partial.email, partial]]),
+        });
       },
     };
 
     // Act
-    const error = await resolveCustomers({ customerMap, books }, { realmId: REALM, members }).catch((e: unknown) => e);
+    const error = await resolveCustomers({ customerMap, books }, { realmId: REALM, members }).catch(
+      (e: unknown) => e,
+    );
 
     // Assess
     expect((error as Error).message).toBe('second one refused');
-    const stored = await customerMap.getMany(REALM, members.map((m) => m.email));
+    const stored = await customerMap.getMany(
+      REALM,
+      members.map((m) => m.email),
+    );
     expect([...stored]).toEqual([[partial.email, '777']]);
   });
 });

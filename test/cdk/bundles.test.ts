@@ -63,7 +63,9 @@ it('the webhook bundle carries no QuickBooks (intuit-oauth) or axios code', () =
 
 it('the check sees QuickBooks code where it is bundled', () => {
   expect(forbiddenPackagesIn(smoke, QUICKBOOKS_PACKAGES)).toEqual(QUICKBOOKS_PACKAGES);
-  expect(smoke.packages?.map((p) => p.name)).toEqual(expect.arrayContaining(['stripe', '@aws-lambda-powertools/logger']));
+  expect(smoke.packages?.map((p) => p.name)).toEqual(
+    expect.arrayContaining(['stripe', '@aws-lambda-powertools/logger']),
+  );
 });
 
 it('an ESM bundle of the CommonJS dependencies loads and runs in Node', () => {

@@ -7,16 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { z } from 'zod';
-import { addQboSyncStack } from '../../lib/app.js';
-import { PROJECT_ROOT } from '../../lib/constructs/node-function.js';
+import { addQboSyncStack, readCdkJson } from '../../lib/app.js';
 import type { QboSyncStack } from '../../lib/qbo-sync-stack.js';
-
-const CdkJsonSchema = z.object({ app: z.string(), context: z.record(z.string(), z.unknown()) });
-
-export function cdkJson(): z.infer<typeof CdkJsonSchema> {
-  return CdkJsonSchema.parse(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')));
-}
 
 export interface TestApp {
   app: App;
@@ -28,7 +20,7 @@ export interface TestApp {
 /** A fresh app with `context` layered over cdk.json's, and the qbo-sync stack in it (bundled, not synthesised). */
 export function buildTestApp(context: Record<string, unknown> = {}, extra?: (app: App) => void): TestApp {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sync-cdk-'));
-  const app = new App({ outdir, context: { ...cdkJson().context, ...context } });
+  const app = new App({ outdir, context: { ...readCdkJson().context, ...context } });
   const stack = addQboSyncStack(app);
   extra?.(app);
   return { app, stack, outdir, dispose: () => fs.rmSync(outdir, { recursive: true, force: true }) };

@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { readCdkJson } from '../../lib/app.js';
 import { readStageConfig } from '../../lib/config.js';
 import { AlarmTopic } from '../../lib/constructs/alarm-topic.js';
 import { NodeFunction } from '../../lib/constructs/node-function.js';
 import { PayoutQueue } from '../../lib/constructs/payout-queue.js';
-import { cdkJson } from './cdk-app.js';
 
 /** Skips esbuild: these tests look at templates, not bundles. */
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -76,17 +76,18 @@ describe('stage context', () => {
     expect(message).toContain('alarmEmail: alarmEmail must be an email address (got "nope")');
     expect(message).toContain('-c workerConcurrency=5');
     expect(() => configOf({ stage: 'Prod' })).toThrow(/stage must be 1-20 characters/);
-    expect(() => configOf({ qboApiBase: 'https://sandbox-quickbooks.api.intuit.com/v3' })).toThrow(/origin without a path/);
+    expect(() => configOf({ qboApiBase: 'https://sandbox-quickbooks.api.intuit.com/v3' })).toThrow(
+      /origin without a path/,
+    );
     expect(() => configOf({ qboApiBase: 'http://127.0.0.1:9000' })).toThrow(/https:\/\//);
   });
 
   it('cdk.json turns CLI telemetry and notices off and runs the app through tsx', () => {
-    const json = cdkJson();
+    const json = readCdkJson();
     expect(json.app).toBe('npx tsx bin/app.ts');
     expect(json.context['cli-telemetry']).toBe(false);
-    const raw = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as Record<string, unknown>;
     // The CLI reads "notices" from cdk.json's top level (its settings), not from "context".
-    expect(raw.notices).toBe(false);
+    expect(json.notices).toBe(false);
   });
 });
 
@@ -120,7 +121,9 @@ describe('constructs', () => {
     expect(() => queue.consumeWith(slow, { batchSize: 10, maxConcurrency: 2 })).toThrow(
       /visibility timeout \(360 s\) must be at least 6 × the worker's timeout \(61 s\)/,
     );
-    expect(() => queue.consumeWith(fits, { batchSize: 11, maxConcurrency: 2 })).toThrow(/batchSize must be 1-10/);
+    expect(() => queue.consumeWith(fits, { batchSize: 11, maxConcurrency: 2 })).toThrow(
+      /batchSize must be 1-10/,
+    );
     expect(() => queue.consumeWith(fits, { batchSize: 10, maxConcurrency: 2 })).not.toThrow();
     Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360 });
   });
@@ -132,6 +135,9 @@ describe('constructs', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SNS::Topic', 2);
     template.resourceCountIs('AWS::SNS::Subscription', 1);
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
   });
 });

@@ -24,7 +24,12 @@ let built: TestApp;
 let template: Template;
 const ids: Record<string, string> = {};
 
-const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const DYNAMODB_WRITES = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
 
 beforeAll(() => {
   // No bundling here (test/cdk/bundles.test.ts bundles the real entries): the template is the same otherwise.
@@ -179,7 +184,9 @@ describe('functions', () => {
         'TENANTS_TABLE',
       ].sort(),
     );
-    expect(names('catchUp')).toEqual([...base, 'LEDGER_TABLE', 'QUEUE_URL', 'STRIPE_SECRET_ARN', 'TENANTS_TABLE'].sort());
+    expect(names('catchUp')).toEqual(
+      [...base, 'LEDGER_TABLE', 'QUEUE_URL', 'STRIPE_SECRET_ARN', 'TENANTS_TABLE'].sort(),
+    );
     expect(names('qboCallback')).toEqual(
       [...base, 'QBO_APP_SECRET_ARN', 'QBO_TOKEN_SECRET_PREFIX', 'TENANTS_TABLE'].sort(),
     );
@@ -209,7 +216,10 @@ describe('least privilege', () => {
     expect(statementsTouching(granted, ids.stripeSecret as string).length).toBeGreaterThan(0);
     expect(actionsOf(statementsTouching(granted, ids.queue as string))).toContain('sqs:SendMessage');
     for (const other of ['customers', 'ledger', 'idempotency', 'qboAppSecret', 'dlq']) {
-      expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({ other, statements: [] });
+      expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({
+        other,
+        statements: [],
+      });
     }
     expect(statementsTouching(granted, 'qbo-tokens')).toEqual([]);
     expect(actionsOf(granted).filter((a) => DYNAMODB_WRITES.includes(a))).toEqual([]);
@@ -232,8 +242,12 @@ describe('least privilege', () => {
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
       );
     }
-    expect(actionsOf(statementsTouching(granted, ids.stripeSecret as string))).toContain('secretsmanager:GetSecretValue');
-    expect(actionsOf(statementsTouching(granted, ids.qboAppSecret as string))).toContain('secretsmanager:GetSecretValue');
+    expect(actionsOf(statementsTouching(granted, ids.stripeSecret as string))).toContain(
+      'secretsmanager:GetSecretValue',
+    );
+    expect(actionsOf(statementsTouching(granted, ids.qboAppSecret as string))).toContain(
+      'secretsmanager:GetSecretValue',
+    );
     expect(actionsOf(statementsTouching(granted, TOKEN_PREFIX))).toEqual([
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
@@ -241,7 +255,9 @@ describe('least privilege', () => {
     ]);
     // Writing to the app secrets is nobody's business at run time.
     for (const secret of ['stripeSecret', 'qboAppSecret']) {
-      expect(actionsOf(statementsTouching(granted, ids[secret] as string))).not.toContain('secretsmanager:PutSecretValue');
+      expect(actionsOf(statementsTouching(granted, ids[secret] as string))).not.toContain(
+        'secretsmanager:PutSecretValue',
+      );
     }
   });
 
@@ -252,7 +268,10 @@ describe('least privilege', () => {
     expect(actionsOf(statementsTouching(granted, ids.queue as string))).toContain('sqs:SendMessage');
     expect(actionsOf(granted).filter((a) => DYNAMODB_WRITES.includes(a))).toEqual([]);
     for (const other of ['customers', 'idempotency', 'qboAppSecret']) {
-      expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({ other, statements: [] });
+      expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({
+        other,
+        statements: [],
+      });
     }
     expect(statementsTouching(granted, 'qbo-tokens')).toEqual([]);
   });
@@ -271,7 +290,10 @@ describe('least privilege', () => {
     ]);
     expect(actionsOf(statementsTouching(granted, ids.tenants as string))).toContain('dynamodb:PutItem');
     for (const other of ['stripeSecret', 'customers', 'ledger', 'idempotency', 'queue', 'dlq']) {
-      expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({ other, statements: [] });
+      expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({
+        other,
+        statements: [],
+      });
     }
   });
 
@@ -351,7 +373,8 @@ describe('entry points', () => {
   it('routes POST /webhooks/stripe and GET /quickbooks/callback to their functions, throttled', () => {
     const methods = Object.values(resourcesOf(template)).filter((r) => r.Type === 'AWS::ApiGateway::Method');
     const routes = methods.map((m) => {
-      const uri = JSON.stringify((m.Properties?.Integration as { Uri: unknown }).Uri);
+      const integration = m.Properties?.Integration as { Uri: unknown } | undefined;
+      const uri = JSON.stringify(integration?.Uri);
       const target = ['webhook', 'qboCallback'].find((key) => uri.includes(`"${ids[key]}"`));
       return `${m.Properties?.HttpMethod as string} ${target}`;
     });
@@ -360,7 +383,12 @@ describe('entry points', () => {
       StageName: 'v1',
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+        }),
       ]),
     });
   });
@@ -390,7 +418,8 @@ describe('entry points', () => {
       ['WebhookUrl', '/webhooks/stripe'],
       ['CallbackUrl', '/quickbooks/callback'],
     ] as const) {
-      const parts = (outputs[key]?.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      const value = outputs[key]?.Value as { 'Fn::Join': [string, unknown[]] } | undefined;
+      const parts = value?.['Fn::Join'][1] ?? [];
       expect(parts.slice(-3)).toEqual(['/', stageRef, path]);
     }
   });
@@ -399,14 +428,18 @@ describe('entry points', () => {
     expect(built.stack.environment).toBe('aws://unknown-account/unknown-region');
     const text = JSON.stringify(template.toJSON());
     expect(text).not.toMatch(/\b\d{12}\b/);
-    expect(text).not.toMatch(/\b(us|eu|ap|ca|sa|me|af)-(east|west|north|south|central|northeast|southeast)-\d\b/);
+    expect(text).not.toMatch(
+      /\b(us|eu|ap|ca|sa|me|af)-(east|west|north|south|central|northeast|southeast)-\d\b/,
+    );
   });
 });
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports nothing unacknowledged', () => {
     const report = new AwsSolutionsChecks(built.app).validateScope(built.stack);
-    const findings = report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    const findings = report.violations.map(
+      (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
     expect(findings).toEqual([]);
   });
 
@@ -420,7 +453,8 @@ describe('cdk-nag AwsSolutions', () => {
         }
       }
     }
-    for (const { id, reason } of acknowledged) expect({ id, long: reason.length >= 60 }).toEqual({ id, long: true });
+    for (const { id, reason } of acknowledged)
+      expect({ id, long: reason.length >= 60 }).toEqual({ id, long: true });
     expect([...new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))].sort()).toEqual([
       'AwsSolutions-APIG2',
       'AwsSolutions-APIG3',
@@ -432,7 +466,9 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-SMG4',
     ]);
     // IAM5 only for the ledger's index and the token-secret prefix, never a blanket acknowledgement.
-    expect([...new Set(acknowledged.filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => a.id))].sort()).toEqual([
+    expect(
+      [...new Set(acknowledged.filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => a.id))].sort(),
+    ).toEqual([
       `AwsSolutions-IAM5[Resource::<${ids.ledger}.Arn>/index/*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${TOKEN_PREFIX}*]`,
     ]);
@@ -446,6 +482,8 @@ describe('cdk-nag AwsSolutions', () => {
     // Act
     const report = new AwsSolutionsChecks(app).validateScope(stack);
     // Assess
-    expect(report.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+    expect(report.violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
   });
 });

@@ -165,6 +165,7 @@ describe('resolveTenantBooks', () => {
       expect(problems[0]?.entry).toBe(entry);
       expect(problems[0]?.message).toContain(`"${name}"`);
       expect(problems[0]?.message).toMatch(pattern);
+      expect(problems[0]?.message).toContain(type);
       expect(problems[0]?.message).toMatch(/cannot receive/);
       expect(problems[0]?.message).toMatch(/choose/);
     });

@@ -11,6 +11,8 @@ export default async function globalSetup() {
   Object.assign(process.env, localAwsEnv(emulators.endpoints, process.env.AWS_REGION || 'us-east-1'));
   globalThis.__QBO_SYNC_AWS_EMULATORS__ = emulators;
   if (process.env.QBO_SYNC_DEBUG_SETUP) {
-    process.stderr.write(`\nAWS emulators ready in ${Date.now() - started} ms: ${JSON.stringify(emulators.endpoints)}\n`);
+    process.stderr.write(
+      `\nAWS emulators ready in ${Date.now() - started} ms: ${JSON.stringify(emulators.endpoints)}\n`,
+    );
   }
 }

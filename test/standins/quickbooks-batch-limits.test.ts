@@ -19,7 +19,11 @@ describe('QuickBooks stand-in: batch', () => {
     // Act
     const res = await c.api.post('/batch', {
       BatchItemRequest: [
-        { bId: 'c1', operation: 'create', Customer: { DisplayName: 'Batch One', PrimaryEmailAddr: { Address: 'b1@example.com' } } },
+        {
+          bId: 'c1',
+          operation: 'create',
+          Customer: { DisplayName: 'Batch One', PrimaryEmailAddr: { Address: 'b1@example.com' } },
+        },
         { bId: 'c2', operation: 'create', Customer: { DisplayName: 'Jane Doe' } },
         { bId: 'q1', Query: "SELECT * FROM Customer WHERE PrimaryEmailAddr = 'b1@example.com'" },
         { bId: 'q2', Query: 'SELECT * FROM Customer MAXRESULTS 5000' },
@@ -29,7 +33,13 @@ describe('QuickBooks stand-in: batch', () => {
           Deposit: {
             DepositToAccountRef: { value: checking },
             TxnDate: '2025-02-03',
-            Line: [{ Amount: 10, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: sales } } }],
+            Line: [
+              {
+                Amount: 10,
+                DetailType: 'DepositLineDetail',
+                DepositLineDetail: { AccountRef: { value: sales } },
+              },
+            ],
           },
         },
         { bId: 'v1', operation: 'create', Vendor: { DisplayName: 'Not modelled' } },
@@ -41,17 +51,29 @@ describe('QuickBooks stand-in: batch', () => {
     const items: Array<Record<string, { Error: Array<{ code: string }> } & Record<string, unknown>>> =
       res.json.BatchItemResponse;
     expect(items.map((i) => i.bId)).toEqual(['c1', 'c2', 'q1', 'q2', 'd1', 'v1']);
-    expect(items[0]?.Customer).toEqual(expect.objectContaining({ DisplayName: 'Batch One', Id: expect.any(String) }));
+    expect(items[0]?.Customer).toEqual(
+      expect.objectContaining({ DisplayName: 'Batch One', Id: expect.any(String) }),
+    );
     expect(items[1]?.Fault?.Error[0]?.code).toBe('6240');
     expect(items[2]?.QueryResponse).toEqual({});
     expect(items[3]?.Fault?.Error[0]?.code).toBe('4001');
     expect(items[4]?.Deposit).toEqual(expect.objectContaining({ TotalAmt: 10 }));
     expect(items[5]?.Fault?.Error[0]?.code).toBe('2010');
-    expect(c.qbo.requests.at(-1)).toEqual(expect.objectContaining({ method: 'POST', path: `/v3/company/${c.realmId}/batch`, batchItems: 6, status: 200 }));
+    expect(c.qbo.requests.at(-1)).toEqual(
+      expect.objectContaining({
+        method: 'POST',
+        path: `/v3/company/${c.realmId}/batch`,
+        batchItems: 6,
+        status: 200,
+      }),
+    );
   });
 
   it('refuses more than 30 items with fault 1040', async () => {
-    const items = Array.from({ length: 31 }, (_, i) => ({ bId: `q${i}`, Query: 'SELECT COUNT(*) FROM Customer' }));
+    const items = Array.from({ length: 31 }, (_, i) => ({
+      bId: `q${i}`,
+      Query: 'SELECT COUNT(*) FROM Customer',
+    }));
     const res = await c.api.post('/batch', { BatchItemRequest: items });
     expect(res.status).toBe(400);
     expect(res.json.Fault.Error[0].code).toBe('1040');
@@ -60,11 +82,32 @@ describe('QuickBooks stand-in: batch', () => {
   });
 
   it('replays a whole batch for a repeated requestid', async () => {
-    const body = { BatchItemRequest: [{ bId: 'n1', operation: 'create', Customer: { DisplayName: 'Replayed Batch' } }] };
+    const body = {
+      BatchItemRequest: [{ bId: 'n1', operation: 'create', Customer: { DisplayName: 'Replayed Batch' } }],
+    };
     const first = await c.api.post('/batch', body, { requestid: 'batch-rq-1' });
     const second = await c.api.post('/batch', body, { requestid: 'batch-rq-1' });
     expect(second.text).toBe(first.text);
-    expect(c.qbo.entities(c.realmId, 'Customer').filter((x) => x.DisplayName === 'Replayed Batch')).toHaveLength(1);
+    expect(
+      c.qbo.entities(c.realmId, 'Customer').filter((x) => x.DisplayName === 'Replayed Batch'),
+    ).toHaveLength(1);
+  });
+
+  it('limits a batch requestid to 36 characters and its bIds to 10', async () => {
+    const query = { Query: 'SELECT COUNT(*) FROM Class' };
+    const longId = await c.api.post(
+      '/batch',
+      { BatchItemRequest: [{ bId: 'a', ...query }] },
+      { requestid: 'r'.repeat(37) },
+    );
+    const longBid = await c.api.post(
+      '/batch',
+      { BatchItemRequest: [{ bId: 'b'.repeat(11), ...query }] },
+      { requestid: 'rq-bid' },
+    );
+    expect(longId.status).toBe(400);
+    expect(longBid.status).toBe(200);
+    expect(longBid.json.BatchItemResponse[0].Fault.Error[0].code).toBe('2010');
   });
 });
 
@@ -124,7 +167,12 @@ describe('QuickBooks stand-in: throttling (429, XML 3001)', () => {
     let clock = Date.parse('2025-03-01T12:00:00Z');
     const c = await startConnected({ now: () => clock });
     try {
-      const batch = { BatchItemRequest: Array.from({ length: 25 }, (_, i) => ({ bId: `q${i}`, Query: 'SELECT COUNT(*) FROM Class' })) };
+      const batch = {
+        BatchItemRequest: Array.from({ length: 25 }, (_, i) => ({
+          bId: `q${i}`,
+          Query: 'SELECT COUNT(*) FROM Class',
+        })),
+      };
       const statuses: number[] = [];
       for (let i = 0; i < 20; i++) statuses.push((await c.api.post('/batch', batch)).status); // 500 items
       const over = await c.api.get('/preferences');
@@ -198,7 +246,9 @@ describe('QuickBooks stand-in: injected faults and the request log', () => {
       DepositToAccountRef: { value: checking },
       TxnDate: '2025-02-03',
       PrivateNote: 'Stripe payout po_crash',
-      Line: [{ Amount: 42, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: sales } } }],
+      Line: [
+        { Amount: 42, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: sales } } },
+      ],
     };
     c.qbo.injectFault({ status: 502, path: '/deposit', afterProcessing: true });
     const note = (e: Record<string, unknown>) => e.PrivateNote === 'Stripe payout po_crash';

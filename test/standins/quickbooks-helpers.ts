@@ -93,14 +93,22 @@ export interface Connected {
 export async function startConnected(opts: QuickBooksStandInOptions = {}): Promise<Connected> {
   const qbo = await startQuickBooksStandIn(opts);
   const realmId = opts.companies?.[0]?.realmId ?? DEMO_REALM;
-  const res = await tokenRequest(qbo, { grant_type: 'refresh_token', refresh_token: qbo.issueRefreshToken(realmId) });
+  const res = await tokenRequest(qbo, {
+    grant_type: 'refresh_token',
+    refresh_token: qbo.issueRefreshToken(realmId),
+  });
   if (res.status !== 200) throw new Error(`token refresh failed: ${res.text}`);
   const accessToken = String(res.json.access_token);
   return { qbo, realmId, api: makeApi(qbo, realmId, accessToken), accessToken };
 }
 
 /** Id of a seeded account or class by FullyQualifiedName. */
-export function idOf(qbo: QuickBooksStandIn, realmId: string, type: 'Account' | 'Class' | 'Customer', name: string): string {
+export function idOf(
+  qbo: QuickBooksStandIn,
+  realmId: string,
+  type: 'Account' | 'Class' | 'Customer',
+  name: string,
+): string {
   const key = type === 'Customer' ? 'DisplayName' : 'FullyQualifiedName';
   const found = qbo.entities(realmId, type).find((e) => e[key] === name);
   if (!found) throw new Error(`no ${type} ${name}`);

@@ -1,5 +1,9 @@
 import OAuthClient from 'intuit-oauth';
-import { demoCompanySeed, type QuickBooksStandIn, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
+import {
+  demoCompanySeed,
+  type QuickBooksStandIn,
+  startQuickBooksStandIn,
+} from '../../standins/quickbooks/index.js';
 import { basic, DEMO_REALM, makeApi, tokenRequest } from './quickbooks-helpers.js';
 
 const HOUR = 3600 * 1000;
@@ -50,7 +54,10 @@ describe('QuickBooks stand-in: OAuth token endpoint', () => {
     const withinGrace = await tokenRequest(lenient, { grant_type: 'refresh_token', refresh_token: first });
     clock += 2 * HOUR;
     const afterGrace = await tokenRequest(lenient, { grant_type: 'refresh_token', refresh_token: first });
-    const latest = await tokenRequest(lenient, { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token });
+    const latest = await tokenRequest(lenient, {
+      grant_type: 'refresh_token',
+      refresh_token: rotated.json.refresh_token,
+    });
 
     // Assess
     expect(withinGrace.status).toBe(200);
@@ -67,7 +74,10 @@ describe('QuickBooks stand-in: OAuth token endpoint', () => {
 
     // Act
     const again = await tokenRequest(strict, { grant_type: 'refresh_token', refresh_token: first });
-    const next = await tokenRequest(strict, { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token });
+    const next = await tokenRequest(strict, {
+      grant_type: 'refresh_token',
+      refresh_token: rotated.json.refresh_token,
+    });
 
     // Assess
     expect(rotated.status).toBe(200);
@@ -78,21 +88,30 @@ describe('QuickBooks stand-in: OAuth token endpoint', () => {
 
   it('refuses a wrong or missing client with 401 invalid_client', async () => {
     const token = strict.issueRefreshToken(DEMO_REALM);
-    const wrong = await tokenRequest(strict, { grant_type: 'refresh_token', refresh_token: token }, basic('abc', 'nope'));
+    const wrong = await tokenRequest(
+      strict,
+      { grant_type: 'refresh_token', refresh_token: token },
+      basic('abc', 'nope'),
+    );
     const missing = await tokenRequest(strict, { grant_type: 'refresh_token', refresh_token: token }, '');
 
     expect(wrong.status).toBe(401);
     expect(wrong.json.error).toBe('invalid_client');
     expect(missing.status).toBe(401);
     // The token was not consumed by the refused calls.
-    expect((await tokenRequest(strict, { grant_type: 'refresh_token', refresh_token: token })).status).toBe(200);
+    expect((await tokenRequest(strict, { grant_type: 'refresh_token', refresh_token: token })).status).toBe(
+      200,
+    );
   });
 
   it('refuses a JSON body, an unknown token, an unknown grant type and revoked tokens', async () => {
     const token = lenient.issueRefreshToken(DEMO_REALM);
     const json = await fetch(lenient.tokenUrl, {
       method: 'POST',
-      headers: { authorization: basic(lenient.clientId, lenient.clientSecret), 'content-type': 'application/json' },
+      headers: {
+        authorization: basic(lenient.clientId, lenient.clientSecret),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: token }),
     });
     const unknown = await tokenRequest(lenient, { grant_type: 'refresh_token', refresh_token: 'AB11nope' });
@@ -126,13 +145,16 @@ describe('QuickBooks stand-in: OAuth token endpoint', () => {
     const token = lenient.issueRefreshToken(DEMO_REALM);
     const res = await fetch(lenient.revokeUrl, {
       method: 'POST',
-      headers: { authorization: basic(lenient.clientId, lenient.clientSecret), 'content-type': 'application/json' },
+      headers: {
+        authorization: basic(lenient.clientId, lenient.clientSecret),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ token }),
     });
     expect(res.status).toBe(200);
-    expect((await tokenRequest(lenient, { grant_type: 'refresh_token', refresh_token: token })).json.error).toBe(
-      'invalid_grant',
-    );
+    expect(
+      (await tokenRequest(lenient, { grant_type: 'refresh_token', refresh_token: token })).json.error,
+    ).toBe('invalid_grant');
   });
 });
 
@@ -163,7 +185,11 @@ describe('QuickBooks stand-in: authorization-code flow', () => {
 
     // Act
     const ok = await tokenRequest(qbo, { grant_type: 'authorization_code', code, redirect_uri: redirect });
-    const reused = await tokenRequest(qbo, { grant_type: 'authorization_code', code, redirect_uri: redirect });
+    const reused = await tokenRequest(qbo, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirect,
+    });
     const other = (await authorize(redirect)).searchParams.get('code') ?? '';
     const mismatch = await tokenRequest(qbo, {
       grant_type: 'authorization_code',
@@ -183,9 +209,12 @@ describe('QuickBooks stand-in: authorization-code flow', () => {
   });
 
   it('refuses an unknown client_id', async () => {
-    const res = await fetch(`${qbo.authorizeUrl}?client_id=other&redirect_uri=http://x/cb&response_type=code`, {
-      redirect: 'manual',
-    });
+    const res = await fetch(
+      `${qbo.authorizeUrl}?client_id=other&redirect_uri=http://x/cb&response_type=code`,
+      {
+        redirect: 'manual',
+      },
+    );
     expect(res.status).toBe(400);
   });
 });
@@ -203,15 +232,24 @@ describe('QuickBooks stand-in: bearer authentication on the Accounting API', () 
   afterAll(() => qbo.close());
 
   async function accessToken(realmId: string): Promise<string> {
-    const res = await tokenRequest(qbo, { grant_type: 'refresh_token', refresh_token: qbo.issueRefreshToken(realmId) });
+    const res = await tokenRequest(qbo, {
+      grant_type: 'refresh_token',
+      refresh_token: qbo.issueRefreshToken(realmId),
+    });
     return res.json.access_token;
   }
 
-  function expect3200(res: { status: number; json: { Fault: { type: string; Error: Array<{ code: string }> } } }) {
+  function expect3200(res: {
+    status: number;
+    json: { Fault: { type: string; Error: Array<{ code: string }> } };
+  }) {
     expect(res.status).toBe(401);
     expect(res.json.Fault.type).toBe('AUTHENTICATION');
     expect(res.json.Fault.Error[0]).toEqual(
-      expect.objectContaining({ code: '3200', Message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401' }),
+      expect.objectContaining({
+        code: '3200',
+        Message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401',
+      }),
     );
   }
 

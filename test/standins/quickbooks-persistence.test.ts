@@ -15,14 +15,21 @@ describe('QuickBooks stand-in: statePath persistence', () => {
     // Prepare: a first run creates things and rotates tokens.
     const statePath = join(dir, 'state', 'quickbooks.json');
     const first = await startQuickBooksStandIn({ statePath });
-    const grant = await tokenRequest(first, { grant_type: 'refresh_token', refresh_token: first.issueRefreshToken(DEMO_REALM) });
+    const grant = await tokenRequest(first, {
+      grant_type: 'refresh_token',
+      refresh_token: first.issueRefreshToken(DEMO_REALM),
+    });
     const api1 = makeApi(first, DEMO_REALM, grant.json.access_token);
     const created = await api1.post('/customer', { DisplayName: 'Persisted Member' });
     const deposit = {
       DepositToAccountRef: { value: idOf(first, DEMO_REALM, 'Account', 'Checking') },
       TxnDate: '2025-02-03',
       Line: [
-        { Amount: 9.99, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: idOf(first, DEMO_REALM, 'Account', 'Sales') } } },
+        {
+          Amount: 9.99,
+          DetailType: 'DepositLineDetail',
+          DepositLineDetail: { AccountRef: { value: idOf(first, DEMO_REALM, 'Account', 'Sales') } },
+        },
       ],
     };
     const posted = await api1.post('/deposit', deposit, { requestid: 'persist-1' });
@@ -35,7 +42,10 @@ describe('QuickBooks stand-in: statePath persistence', () => {
       const api2 = makeApi(second, DEMO_REALM, grant.json.access_token);
       const customer = await api2.get(`/customer/${created.json.Customer.Id}`);
       const replay = await api2.post('/deposit', deposit, { requestid: 'persist-1' });
-      const refreshed = await tokenRequest(second, { grant_type: 'refresh_token', refresh_token: grant.json.refresh_token });
+      const refreshed = await tokenRequest(second, {
+        grant_type: 'refresh_token',
+        refresh_token: grant.json.refresh_token,
+      });
       const another = await api2.post('/customer', { DisplayName: 'After Restart' });
       const prefs = await api2.get('/preferences');
 

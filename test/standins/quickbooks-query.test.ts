@@ -4,8 +4,11 @@ import { type Connected, makeApi, startConnected, tokenRequest } from './quickbo
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of QuickBooks JSON
 type Row = Record<string, any>;
-const names = (res: { json: { QueryResponse: Record<string, Row[] | undefined> } }, entity: string, key = 'Name') =>
-  (res.json.QueryResponse[entity] ?? []).map((r) => r[key]);
+const names = (
+  res: { json: { QueryResponse: Record<string, Row[] | undefined> } },
+  entity: string,
+  key = 'Name',
+) => (res.json.QueryResponse[entity] ?? []).map((r) => r[key]);
 
 describe('QuickBooks stand-in: query language subset on the demo company', () => {
   let c: Connected;
@@ -57,19 +60,29 @@ describe('QuickBooks stand-in: query language subset on the demo company', () =>
 
   it('escapes apostrophes with a backslash and finds sub-accounts by FullyQualifiedName', async () => {
     const equity = await c.api.query("SELECT * FROM Account WHERE Name = 'Owner\\'s Equity'");
-    const intro = await c.api.query("SELECT * FROM Account WHERE FullyQualifiedName = 'Class Pack Revenue:Intro Offers'");
+    const intro = await c.api.query(
+      "SELECT * FROM Account WHERE FullyQualifiedName = 'Class Pack Revenue:Intro Offers'",
+    );
     const sub = await c.api.query("SELECT * FROM Class WHERE FullyQualifiedName = 'Studio:Downtown'");
 
     expect(names(equity, 'Account')).toEqual(["Owner's Equity"]);
     expect(intro.json.QueryResponse.Account[0]).toEqual(
-      expect.objectContaining({ Name: 'Intro Offers', SubAccount: true, ParentRef: { value: expect.any(String) } }),
+      expect.objectContaining({
+        Name: 'Intro Offers',
+        SubAccount: true,
+        ParentRef: { value: expect.any(String) },
+      }),
     );
-    expect(sub.json.QueryResponse.Class[0]).toEqual(expect.objectContaining({ Name: 'Downtown', SubClass: true }));
+    expect(sub.json.QueryResponse.Class[0]).toEqual(
+      expect.objectContaining({ Name: 'Downtown', SubClass: true }),
+    );
   });
 
   it('returns only active name-list entities unless Active is filtered', async () => {
     const active = await c.api.query("SELECT * FROM Account WHERE Name = 'Old Revenue'");
-    const any = await c.api.query("SELECT * FROM Account WHERE Name = 'Old Revenue' AND Active IN (true, false)");
+    const any = await c.api.query(
+      "SELECT * FROM Account WHERE Name = 'Old Revenue' AND Active IN (true, false)",
+    );
     const inactive = await c.api.query('SELECT * FROM Customer WHERE Active = false');
 
     expect(active.json.QueryResponse).toEqual({});
@@ -82,7 +95,9 @@ describe('QuickBooks stand-in: query language subset on the demo company', () =>
     const shared = await c.api.query(
       "SELECT * FROM Customer WHERE PrimaryEmailAddr IN ('sam@example.com', 'john.smith@example.com') ORDERBY MetaData.CreateTime",
     );
-    const nested = await c.api.query("SELECT * FROM Customer WHERE PrimaryEmailAddr.Address = 'jane@example.com'");
+    const nested = await c.api.query(
+      "SELECT * FROM Customer WHERE PrimaryEmailAddr.Address = 'jane@example.com'",
+    );
 
     expect(names(jane, 'Customer', 'DisplayName')).toEqual(['Jane Doe']);
     expect(jane.json.QueryResponse.Customer[0].PrimaryEmailAddr).toEqual({ Address: 'jane@example.com' });
@@ -123,7 +138,10 @@ describe('QuickBooks stand-in: query language subset on the demo company', () =>
     const getInfo = await c.api.get(`/companyinfo/${c.realmId}`);
 
     expect(prefs.json.QueryResponse.Preferences[0].AccountingInfoPrefs.ClassTrackingPerTxnLine).toBe(true);
-    expect(getPrefs.json.Preferences.CurrencyPrefs).toEqual({ MultiCurrencyEnabled: false, HomeCurrency: { value: 'USD' } });
+    expect(getPrefs.json.Preferences.CurrencyPrefs).toEqual({
+      MultiCurrencyEnabled: false,
+      HomeCurrency: { value: 'USD' },
+    });
     expect(info.json.QueryResponse.CompanyInfo[0]).toEqual(
       expect.objectContaining({ CompanyName: 'Demo Yoga Studio', Country: 'US' }),
     );
@@ -133,7 +151,11 @@ describe('QuickBooks stand-in: query language subset on the demo company', () =>
   it('accepts the query as a POST body with Content-Type application/text', async () => {
     const res = await fetch(`${c.qbo.url}/v3/company/${c.realmId}/query?minorversion=75`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${c.accessToken}`, 'content-type': 'application/text', accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${c.accessToken}`,
+        'content-type': 'application/text',
+        accept: 'application/json',
+      },
       body: "SELECT * FROM Customer WHERE DisplayName = 'Walk-in'",
     });
     const body = (await res.json()) as { QueryResponse: { Customer: Row[] } };
@@ -201,7 +223,9 @@ describe('QuickBooks stand-in: paging a large customer list', () => {
 
   it('finds 30 customers by email in one IN query', async () => {
     const emails = Array.from({ length: 30 }, (_, i) => `'member${i * 80}@example.com'`).join(', ');
-    const res = await c.api.query(`SELECT * FROM Customer WHERE PrimaryEmailAddr IN (${emails}) MAXRESULTS 1000`);
+    const res = await c.api.query(
+      `SELECT * FROM Customer WHERE PrimaryEmailAddr IN (${emails}) MAXRESULTS 1000`,
+    );
     expect(res.json.QueryResponse.Customer).toHaveLength(30);
   });
 });
@@ -219,7 +243,11 @@ describe('QuickBooks stand-in: emailQuery refused', () => {
 
     expect(email.status).toBe(400);
     expect(email.json.Fault.Error[0]).toEqual(
-      expect.objectContaining({ code: '4001', Message: 'Invalid query', Detail: expect.stringContaining('QueryValidationError') }),
+      expect.objectContaining({
+        code: '4001',
+        Message: 'Invalid query',
+        Detail: expect.stringContaining('QueryValidationError'),
+      }),
     );
     expect(names(name, 'Customer', 'DisplayName')).toEqual(['Jane Doe']);
   });

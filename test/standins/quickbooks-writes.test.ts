@@ -39,7 +39,10 @@ describe('QuickBooks stand-in: writes', () => {
     DepositToAccountRef: { value: acct('Checking') },
     TxnDate: '2025-02-03',
     PrivateNote: 'Stripe payout po_test',
-    Line: [line(120, acct('Class Pack Revenue'), { Entity: { value: customer('Jane Doe') } }), line(-3.78, acct('Stripe Fees'))],
+    Line: [
+      line(120, acct('Class Pack Revenue'), { Entity: { value: customer('Jane Doe') } }),
+      line(-3.78, acct('Stripe Fees')),
+    ],
     ...over,
   });
   const fault = (res: { status: number; json: { Fault: { Error: Array<{ code: string }> } } }) => {
@@ -75,7 +78,9 @@ describe('QuickBooks stand-in: writes', () => {
     it('builds DisplayName from the name parts when it is missing', async () => {
       const res = await c.api.post('/customer', { GivenName: 'Grace', FamilyName: 'Hopper' });
       expect(res.json.Customer.DisplayName).toBe('Grace Hopper');
-      expect(fault(await c.api.post('/customer', { PrimaryEmailAddr: { Address: 'x@example.com' } }))).toBe('2020');
+      expect(fault(await c.api.post('/customer', { PrimaryEmailAddr: { Address: 'x@example.com' } }))).toBe(
+        '2020',
+      );
     });
 
     it('answers 6240 for a duplicate DisplayName, case-insensitively, inactive customers included', async () => {
@@ -96,9 +101,9 @@ describe('QuickBooks stand-in: writes', () => {
       expect(fault(await c.api.post('/customer', { DisplayName: 'A:B' }))).toBe('6000');
       expect(fault(await c.api.post('/customer', { DisplayName: 'Tab\there' }))).toBe('6000');
       expect(fault(await c.api.post('/customer', { DisplayName: 'x'.repeat(501) }))).toBe('2050');
-      expect(fault(await c.api.post('/customer', { DisplayName: 'No Dot', PrimaryEmailAddr: { Address: 'a@b' } }))).toBe(
-        '6000',
-      );
+      expect(
+        fault(await c.api.post('/customer', { DisplayName: 'No Dot', PrimaryEmailAddr: { Address: 'a@b' } })),
+      ).toBe('6000');
       const unknown = await c.api.post('/customer', { DisplayName: 'Extra', Email: 'extra@example.com' });
       expect(fault(unknown)).toBe('2010');
       expect(unknown.json.Fault.Error[0].Detail).toContain('Email');
@@ -106,8 +111,12 @@ describe('QuickBooks stand-in: writes', () => {
 
     it('updates sparsely with the latest SyncToken and answers 5010 to a stale one', async () => {
       // Prepare
-      const created = (await c.api.post('/customer', { DisplayName: 'Moving Member', PrimaryEmailAddr: { Address: 'old@example.com' } }))
-        .json.Customer;
+      const created = (
+        await c.api.post('/customer', {
+          DisplayName: 'Moving Member',
+          PrimaryEmailAddr: { Address: 'old@example.com' },
+        })
+      ).json.Customer;
 
       // Act
       const updated = await c.api.post('/customer', {
@@ -116,11 +125,20 @@ describe('QuickBooks stand-in: writes', () => {
         sparse: true,
         PrimaryEmailAddr: { Address: 'new@example.com' },
       });
-      const stale = await c.api.post('/customer', { Id: created.Id, SyncToken: '0', sparse: true, Active: false });
+      const stale = await c.api.post('/customer', {
+        Id: created.Id,
+        SyncToken: '0',
+        sparse: true,
+        Active: false,
+      });
 
       // Assess
       expect(updated.json.Customer).toEqual(
-        expect.objectContaining({ SyncToken: '1', DisplayName: 'Moving Member', PrimaryEmailAddr: { Address: 'new@example.com' } }),
+        expect.objectContaining({
+          SyncToken: '1',
+          DisplayName: 'Moving Member',
+          PrimaryEmailAddr: { Address: 'new@example.com' },
+        }),
       );
       expect(fault(stale)).toBe('5010');
       const byOld = await c.api.query("SELECT * FROM Customer WHERE PrimaryEmailAddr = 'old@example.com'");
@@ -138,7 +156,10 @@ describe('QuickBooks stand-in: writes', () => {
         '/deposit',
         deposit({
           Line: [
-            line(120, acct('Class Pack Revenue'), { Entity: { value: customer('Jane Doe') }, ClassRef: { value: cls('Online') } }),
+            line(120, acct('Class Pack Revenue'), {
+              Entity: { value: customer('Jane Doe') },
+              ClassRef: { value: cls('Online') },
+            }),
             line('10.50', acct('Virtual Class Revenue')),
             line(-3.78, acct('Stripe Fees')),
           ],
@@ -172,7 +193,10 @@ describe('QuickBooks stand-in: writes', () => {
     it('needs a Bank or Other Current Asset deposit account (Undeposited Funds allowed)', async () => {
       const income = await c.api.post('/deposit', deposit({ DepositToAccountRef: { value: acct('Sales') } }));
       const card = await c.api.post('/deposit', deposit({ DepositToAccountRef: { value: acct('Visa') } }));
-      const undeposited = await c.api.post('/deposit', deposit({ DepositToAccountRef: { value: acct('Undeposited Funds') } }));
+      const undeposited = await c.api.post(
+        '/deposit',
+        deposit({ DepositToAccountRef: { value: acct('Undeposited Funds') } }),
+      );
       const missing = await c.api.post('/deposit', deposit({ DepositToAccountRef: undefined }));
 
       expect(fault(income)).toBe('6000');
@@ -183,7 +207,10 @@ describe('QuickBooks stand-in: writes', () => {
     });
 
     it('answers 610 for an inactive account or customer and 2500 for an unknown one', async () => {
-      const inactiveAccount = await c.api.post('/deposit', deposit({ Line: [line(10, acct('Old Revenue'))] }));
+      const inactiveAccount = await c.api.post(
+        '/deposit',
+        deposit({ Line: [line(10, acct('Old Revenue'))] }),
+      );
       const unknownAccount = await c.api.post('/deposit', deposit({ Line: [line(10, '99999')] }));
       const inactiveCustomer = await c.api.post(
         '/deposit',
@@ -202,7 +229,9 @@ describe('QuickBooks stand-in: writes', () => {
     });
 
     it('refuses ClassRef when class tracking per line is off', async () => {
-      const body = deposit({ Line: [line(10, acct('Sales'), { ClassRef: { value: cls('Studio:Downtown') } })] });
+      const body = deposit({
+        Line: [line(10, acct('Sales'), { ClassRef: { value: cls('Studio:Downtown') } })],
+      });
       expect((await c.api.post('/deposit', body)).status).toBe(200);
 
       c.qbo.setCompany(c.realmId, { classTrackingPerTxnLine: false });
@@ -213,11 +242,17 @@ describe('QuickBooks stand-in: writes', () => {
     });
 
     it('refuses a total of zero or less (6000)', async () => {
-      const zero = await c.api.post('/deposit', deposit({ Line: [line(5, acct('Sales')), line(-5, acct('Stripe Fees'))] }));
+      const zero = await c.api.post(
+        '/deposit',
+        deposit({ Line: [line(5, acct('Sales')), line(-5, acct('Stripe Fees'))] }),
+      );
       const negative = await c.api.post('/deposit', deposit({ Line: [line(-5, acct('Stripe Fees'))] }));
       const cashBack = await c.api.post(
         '/deposit',
-        deposit({ Line: [line(5, acct('Sales'))], CashBack: { AccountRef: { value: acct('Platform Fees') }, Amount: 5 } }),
+        deposit({
+          Line: [line(5, acct('Sales'))],
+          CashBack: { AccountRef: { value: acct('Platform Fees') }, Amount: 5 },
+        }),
       );
 
       expect(fault(zero)).toBe('6000');
@@ -239,7 +274,10 @@ describe('QuickBooks stand-in: writes', () => {
     });
 
     it('checks line shape: DetailType, AccountRef, Line present, amount decimals', async () => {
-      const detailType = await c.api.post('/deposit', deposit({ Line: [{ ...line(10, acct('Sales')), DetailType: 'SalesItemLineDetail' }] }));
+      const detailType = await c.api.post(
+        '/deposit',
+        deposit({ Line: [{ ...line(10, acct('Sales')), DetailType: 'SalesItemLineDetail' }] }),
+      );
       const noAccount = await c.api.post(
         '/deposit',
         deposit({ Line: [{ Amount: 10, DetailType: 'DepositLineDetail', DepositLineDetail: {} }] }),
@@ -274,7 +312,10 @@ describe('QuickBooks stand-in: writes', () => {
     it('multicurrency: CurrencyRef must match a foreign deposit account; decimals follow the currency', async () => {
       // Prepare
       const realm = multicurrency.realmId;
-      const token = await tokenRequest(c.qbo, { grant_type: 'refresh_token', refresh_token: c.qbo.issueRefreshToken(realm) });
+      const token = await tokenRequest(c.qbo, {
+        grant_type: 'refresh_token',
+        refresh_token: c.qbo.issueRefreshToken(realm),
+      });
       const api = makeApi(c.qbo, realm, token.json.access_token);
       const id = (name: string) => idOf(c.qbo, realm, 'Account', name);
       const body = (to: string, currency: string | undefined, amount: number) => ({
@@ -297,7 +338,11 @@ describe('QuickBooks stand-in: writes', () => {
       expect(fault(mismatch)).toBe('6000');
       expect(euro.status).toBe(200);
       expect(euro.json.Deposit).toEqual(
-        expect.objectContaining({ CurrencyRef: { value: 'EUR', name: 'Euro' }, ExchangeRate: 1.08, TotalAmt: 10.25 }),
+        expect.objectContaining({
+          CurrencyRef: { value: 'EUR', name: 'Euro' },
+          ExchangeRate: 1.08,
+          TotalAmt: 10.25,
+        }),
       );
       expect(fault(yenDecimals)).toBe('6000');
       expect(yen.json.Deposit.TotalAmt).toBe(1050);
@@ -311,7 +356,11 @@ describe('QuickBooks stand-in: writes', () => {
 
       // Act
       const stale = await c.api.post('/deposit', { Id: created.Id, SyncToken: '0' }, { operation: 'delete' });
-      const deleted = await c.api.post('/deposit', { Id: created.Id, SyncToken: '1' }, { operation: 'delete' });
+      const deleted = await c.api.post(
+        '/deposit',
+        { Id: created.Id, SyncToken: '1' },
+        { operation: 'delete' },
+      );
       const again = await c.api.post('/deposit', { Id: created.Id, SyncToken: '1' }, { operation: 'delete' });
       const read = await c.api.get(`/deposit/${created.Id}`);
       const query = await c.api.query(`SELECT * FROM Deposit WHERE Id = '${created.Id}'`);
@@ -329,7 +378,11 @@ describe('QuickBooks stand-in: writes', () => {
     it('refuses to delete inside a closed period (6210)', async () => {
       const created = (await c.api.post('/deposit', deposit({ TxnDate: '2025-01-15' }))).json.Deposit;
       c.qbo.setCompany(c.realmId, { closedBefore: '2025-02-01' });
-      const res = await c.api.post('/deposit', { Id: created.Id, SyncToken: created.SyncToken }, { operation: 'delete' });
+      const res = await c.api.post(
+        '/deposit',
+        { Id: created.Id, SyncToken: created.SyncToken },
+        { operation: 'delete' },
+      );
       expect(fault(res)).toBe('6210');
       expect(c.qbo.entities(c.realmId, 'Deposit').some((e) => e.Id === created.Id)).toBe(true);
     });
@@ -338,7 +391,12 @@ describe('QuickBooks stand-in: writes', () => {
   // ------------------------------------------------------------------------------ journal entries
 
   describe('journal entries', () => {
-    const jeLine = (posting: 'Debit' | 'Credit', amount: number, account: string, extra: Record<string, unknown> = {}) => ({
+    const jeLine = (
+      posting: 'Debit' | 'Credit',
+      amount: number,
+      account: string,
+      extra: Record<string, unknown> = {},
+    ) => ({
       Amount: amount,
       DetailType: 'JournalEntryLineDetail',
       JournalEntryLineDetail: { PostingType: posting, AccountRef: { value: account }, ...extra },
@@ -358,7 +416,9 @@ describe('QuickBooks stand-in: writes', () => {
         ],
       });
       expect(res.status).toBe(200);
-      expect(res.json.JournalEntry).toEqual(expect.objectContaining({ TotalAmt: 52.5, SyncToken: '0', Adjustment: false }));
+      expect(res.json.JournalEntry).toEqual(
+        expect.objectContaining({ TotalAmt: 52.5, SyncToken: '0', Adjustment: false }),
+      );
       expect(res.json.JournalEntry.Line[0].JournalEntryLineDetail.Entity).toEqual({
         Type: 'Customer',
         EntityRef: { value: customer('Jane Doe'), name: 'Jane Doe' },
@@ -373,7 +433,12 @@ describe('QuickBooks stand-in: writes', () => {
         Line: [jeLine('Debit', 0, acct('Sales')), jeLine('Credit', 0, acct('Checking'))],
       });
       const posting = await c.api.post('/journalentry', {
-        Line: [{ ...jeLine('Debit', 5, acct('Sales')), JournalEntryLineDetail: { PostingType: 'Up', AccountRef: { value: acct('Sales') } } }],
+        Line: [
+          {
+            ...jeLine('Debit', 5, acct('Sales')),
+            JournalEntryLineDetail: { PostingType: 'Up', AccountRef: { value: acct('Sales') } },
+          },
+        ],
       });
       const receivable = await c.api.post('/journalentry', {
         Line: [jeLine('Debit', 5, acct('Accounts Receivable')), jeLine('Credit', 5, acct('Sales'))],
@@ -393,7 +458,11 @@ describe('QuickBooks stand-in: writes', () => {
           Line: [jeLine('Debit', 5, acct('Sales')), jeLine('Credit', 5, acct('Checking'))],
         })
       ).json.JournalEntry;
-      const res = await c.api.post('/journalentry', { Id: je.Id, SyncToken: je.SyncToken }, { operation: 'delete' });
+      const res = await c.api.post(
+        '/journalentry',
+        { Id: je.Id, SyncToken: je.SyncToken },
+        { operation: 'delete' },
+      );
       expect(res.json.JournalEntry).toEqual({ Id: je.Id, status: 'Deleted', domain: 'QBO' });
     });
   });
@@ -406,10 +475,18 @@ describe('QuickBooks stand-in: writes', () => {
       const before = c.qbo.entities(c.realmId, 'Deposit').length;
 
       // Act
-      const first = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-1' }), { requestid: 'rq-deposit-1' });
-      const second = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-1' }), { requestid: 'rq-deposit-1' });
-      const changedBody = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-2' }), { requestid: 'rq-deposit-1' });
-      const other = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-1' }), { requestid: 'rq-deposit-2' });
+      const first = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-1' }), {
+        requestid: 'rq-deposit-1',
+      });
+      const second = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-1' }), {
+        requestid: 'rq-deposit-1',
+      });
+      const changedBody = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-2' }), {
+        requestid: 'rq-deposit-1',
+      });
+      const other = await c.api.post('/deposit', deposit({ DocNumber: 'RQ-1' }), {
+        requestid: 'rq-deposit-2',
+      });
 
       // Assess
       expect(first.status).toBe(200);

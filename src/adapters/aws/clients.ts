@@ -30,9 +30,12 @@ function endpointOverride(service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER'): stri
 function baseConfig(): { region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } {
   const overrides = (['DYNAMODB', 'SQS', 'SECRETS_MANAGER'] as const).map(endpointOverride);
   const allLocal = overrides.every((e) => e !== undefined && LOOPBACK.test(e));
-  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (allLocal ? 'us-east-1' : undefined);
+  const region =
+    process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (allLocal ? 'us-east-1' : undefined);
   const credentials =
-    allLocal && !process.env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
+    allLocal && !process.env.AWS_ACCESS_KEY_ID
+      ? { accessKeyId: 'local', secretAccessKey: 'local' }
+      : undefined;
   return { ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
 }
 

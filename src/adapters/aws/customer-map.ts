@@ -46,7 +46,9 @@ export class DynamoCustomerMap implements CustomerMap {
       let keys: Record<string, unknown>[] = batch.map((email) => ({ realmId, email }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > this.maxRetries) {
-          throw new TransientError(`DynamoDB kept ${keys.length} customer-map reads unprocessed (throttled); retry later`);
+          throw new TransientError(
+            `DynamoDB kept ${keys.length} customer-map reads unprocessed (throttled); retry later`,
+          );
         }
         if (attempt > 0) await sleep(backoffMs(attempt));
         this.calls++;
@@ -61,7 +63,11 @@ export class DynamoCustomerMap implements CustomerMap {
           }),
         );
         for (const item of out.Responses?.[this.table] ?? []) {
-          const row = parseItem(MappingItem, item, `${this.table} item (${String(item.realmId)}, ${String(item.email)})`);
+          const row = parseItem(
+            MappingItem,
+            item,
+            `${this.table} item (${String(item.realmId)}, ${String(item.email)})`,
+          );
           found.set(row.email, row.customerId);
         }
         keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
@@ -78,7 +84,9 @@ export class DynamoCustomerMap implements CustomerMap {
       let requests: unknown[] = batch.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt > this.maxRetries) {
-          throw new TransientError(`DynamoDB kept ${requests.length} customer-map writes unprocessed (throttled); retry later`);
+          throw new TransientError(
+            `DynamoDB kept ${requests.length} customer-map writes unprocessed (throttled); retry later`,
+          );
         }
         if (attempt > 0) await sleep(backoffMs(attempt));
         this.calls++;
@@ -92,7 +100,11 @@ export class DynamoCustomerMap implements CustomerMap {
     });
   }
 
-  private async inBatches<T>(all: readonly T[], size: number, run: (batch: T[]) => Promise<void>): Promise<void> {
+  private async inBatches<T>(
+    all: readonly T[],
+    size: number,
+    run: (batch: T[]) => Promise<void>,
+  ): Promise<void> {
     const batches: T[][] = [];
     for (let i = 0; i < all.length; i += size) batches.push(all.slice(i, i + size));
     let next = 0;

@@ -32,7 +32,12 @@ export {
   type Settings,
   type StripeSettings,
 } from './settings.js';
-export { DynamoTenantStore, type DynamoTenantStoreOptions, StripeAccountTakenError, TenantBooksSchema } from './tenant-store.js';
+export {
+  DynamoTenantStore,
+  type DynamoTenantStoreOptions,
+  StripeAccountTakenError,
+  TenantBooksSchema,
+} from './tenant-store.js';
 export { QboTokensSchema, SecretsTokenStore, type SecretsTokenStoreOptions } from './token-store.js';
 
 export interface AwsAdapters {

@@ -56,7 +56,9 @@ export class DynamoLedger implements Ledger {
 
   async get(payoutId: string): Promise<LedgerRecord | undefined> {
     this.calls++;
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { payoutId }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { payoutId }, ConsistentRead: true }),
+    );
     return Item ? this.parse(Item) : undefined;
   }
 
@@ -81,7 +83,11 @@ export class DynamoLedger implements Ledger {
     try {
       this.calls++;
       await this.doc.send(
-        new PutCommand({ TableName: this.table, Item: row, ConditionExpression: 'attribute_not_exists(payoutId)' }),
+        new PutCommand({
+          TableName: this.table,
+          Item: row,
+          ConditionExpression: 'attribute_not_exists(payoutId)',
+        }),
       );
       return row;
     } catch (err) {
@@ -133,7 +139,8 @@ export class DynamoLedger implements Ledger {
    */
   async list(filter: { status?: LedgerStatus; tenantId?: string; limit?: number }): Promise<LedgerRecord[]> {
     const limit = filter.limit ?? DEFAULT_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a whole number of at least 1, not ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`limit must be a whole number of at least 1, not ${limit}`);
     const names: Record<string, string> = filter.status ? { '#status': 'status' } : {};
     const values: Record<string, unknown> = filter.status ? { ':status': filter.status } : {};
     const statusFilter = filter.status ? { FilterExpression: '#status = :status' } : {};

@@ -145,12 +145,18 @@ async function createTable(
   }
 }
 
-async function createQueue(sqs: SQSClient, QueueName: string, Attributes: Record<string, string>): Promise<string> {
+async function createQueue(
+  sqs: SQSClient,
+  QueueName: string,
+  Attributes: Record<string, string>,
+): Promise<string> {
   try {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
     if (QueueUrl) return QueueUrl;
   } catch (err) {
-    if (!(err instanceof QueueNameExists)) throw err;
+    // SQS's query-compatible error code (AWS.SimpleQueueService.QueueNameExists) can replace the modelled name.
+    if (!(err instanceof QueueNameExists) && !/QueueNameExists|QueueAlreadyExists/.test((err as Error).name))
+      throw err;
   }
   // It exists with other settings (e.g. a different maxReceiveCount): bring them up to date.
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName }));

@@ -44,7 +44,9 @@ export function parsePayoutMessage(body: string): PayoutMessage {
   const parsed = PayoutMessageSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`queue message body is not a payout message (${issue?.path.join('.')}: ${issue?.message})`);
+    throw new Error(
+      `queue message body is not a payout message (${issue?.path.join('.')}: ${issue?.message})`,
+    );
   }
   return parsed.data;
 }
@@ -138,7 +140,9 @@ export async function receiveDlq(options: DlqWalkOptions): Promise<DlqMessage[]>
 }
 
 /** Moves the matching DLQ messages back to the main queue (fresh dedup ids); returns what moved and what stayed. */
-export async function moveDlqMessages(options: DlqMoveOptions): Promise<{ moved: DlqMessage[]; remaining: DlqMessage[] }> {
+export async function moveDlqMessages(
+  options: DlqMoveOptions,
+): Promise<{ moved: DlqMessage[]; remaining: DlqMessage[] }> {
   const { moved, kept } = await walk(options, options.queueUrl, options.match ?? (() => true));
   return { moved, remaining: kept };
 }
@@ -216,7 +220,9 @@ async function walk(
           const own: Record<string, MessageAttributeValue> = {
             [ATTR_ID]: { DataType: 'String', StringValue: m.messageId },
             [ATTR_COUNT]: { DataType: 'Number', StringValue: String(m.receiveCount) },
-            ...(m.sentAt ? { [ATTR_SENT]: { DataType: 'Number', StringValue: String(Date.parse(m.sentAt)) } } : {}),
+            ...(m.sentAt
+              ? { [ATTR_SENT]: { DataType: 'Number', StringValue: String(Date.parse(m.sentAt)) } }
+              : {}),
           };
           await sqs.send(
             new SendMessageCommand({
@@ -234,13 +240,21 @@ async function walk(
       }
     }
   } catch (err) {
-    throw new TransientError(`walking the DLQ failed: ${(err as Error).message}; nothing was lost, run it again`, undefined, {
-      cause: err,
-    });
+    throw new TransientError(
+      `walking the DLQ failed: ${(err as Error).message}; nothing was lost, run it again`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   } finally {
     for (let i = 0; i < parked.length; i += 10) {
-      const Entries = parked.slice(i, i + 10).map((ReceiptHandle, j) => ({ Id: `m${j}`, ReceiptHandle, VisibilityTimeout: 0 }));
-      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries })).catch(() => undefined);
+      const Entries = parked
+        .slice(i, i + 10)
+        .map((ReceiptHandle, j) => ({ Id: `m${j}`, ReceiptHandle, VisibilityTimeout: 0 }));
+      await sqs
+        .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries }))
+        .catch(() => undefined);
     }
   }
   const bySent = (a: DlqMessage, b: DlqMessage) => (a.sentAt ?? '').localeCompare(b.sentAt ?? '');

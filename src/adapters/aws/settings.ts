@@ -124,7 +124,11 @@ async function resolve<T>(
   if (required.some((k) => values[k] === undefined) && arn) {
     let raw: unknown;
     try {
-      raw = await getSecret(arn, { transform: 'json', maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: options.forceFetch ?? false });
+      raw = await getSecret(arn, {
+        transform: 'json',
+        maxAge: SECRET_MAX_AGE_SECONDS,
+        forceFetch: options.forceFetch ?? false,
+      });
     } catch (err) {
       const message = (err as Error).message;
       // A JSON parse error quotes the secret's text: never repeat it.

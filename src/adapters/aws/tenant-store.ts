@@ -27,9 +27,18 @@ export const TenantBooksSchema = z.object({
   lineDetail: z.enum(LINE_DETAIL_MODES),
   maxDepositLines: z.number().int().positive(),
   revenue: z.array(
-    z.object({ category: z.string(), subcategory: z.string().optional(), account: RefSchema, class: RefSchema.optional() }),
+    z.object({
+      category: z.string(),
+      subcategory: z.string().optional(),
+      account: RefSchema,
+      class: RefSchema.optional(),
+    }),
   ),
-  company: z.object({ homeCurrency: z.string(), multicurrency: z.boolean(), classTrackingPerTxnLine: z.boolean() }),
+  company: z.object({
+    homeCurrency: z.string(),
+    multicurrency: z.boolean(),
+    classTrackingPerTxnLine: z.boolean(),
+  }),
 }) satisfies z.ZodType<TenantBooks>;
 
 const TenantItemSchema = z.object({
@@ -185,10 +194,17 @@ export class DynamoTenantStore implements TenantStore {
         if (codes[1] === 'ConditionalCheckFailed') {
           this.calls++;
           const { Item } = await this.doc.send(
-            new GetCommand({ TableName: this.table, Key: { pk: accountKey(stripeAccount) }, ConsistentRead: true }),
+            new GetCommand({
+              TableName: this.table,
+              Key: { pk: accountKey(stripeAccount) },
+              ConsistentRead: true,
+            }),
           );
-          const owner = Item ? parseItem(AccountItemSchema, Item, `${this.table} item ${accountKey(stripeAccount)}`) : undefined;
-          if (owner && owner.tenantId !== tenantId) throw new StripeAccountTakenError(stripeAccount, owner.tenantId, tenantId);
+          const owner = Item
+            ? parseItem(AccountItemSchema, Item, `${this.table} item ${accountKey(stripeAccount)}`)
+            : undefined;
+          if (owner && owner.tenantId !== tenantId)
+            throw new StripeAccountTakenError(stripeAccount, owner.tenantId, tenantId);
         }
         // The old pointer now belongs to someone else: leave it alone.
         if (codes[2] === 'ConditionalCheckFailed') keepOldPointer = true;

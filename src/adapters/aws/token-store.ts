@@ -77,7 +77,9 @@ export class SecretsTokenStore implements TokenStore {
     }
     const parsed = QboTokensSchema.safeParse(json);
     if (!parsed.success || parsed.data.realmId !== realmId) {
-      const where = parsed.success ? `realmId is ${parsed.data.realmId}` : parsed.error.issues[0]?.path.join('.');
+      const where = parsed.success
+        ? `realmId is ${parsed.data.realmId}`
+        : parsed.error.issues[0]?.path.join('.');
       throw new ReconnectRequiredError(
         `secret ${SecretId} does not hold QuickBooks tokens for realm ${realmId} (${where})`,
         reconnectHint(realmId),
@@ -89,7 +91,9 @@ export class SecretsTokenStore implements TokenStore {
   async put(tokens: QboTokens): Promise<void> {
     const parsed = QboTokensSchema.safeParse(tokens);
     if (!parsed.success) {
-      throw new Error(`refusing to store incomplete QuickBooks tokens (${parsed.error.issues[0]?.path.join('.')})`);
+      throw new Error(
+        `refusing to store incomplete QuickBooks tokens (${parsed.error.issues[0]?.path.join('.')})`,
+      );
     }
     const SecretId = this.secretName(tokens.realmId);
     const SecretString = JSON.stringify(parsed.data);

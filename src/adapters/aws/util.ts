@@ -10,12 +10,18 @@ export function backoffMs(attempt: number, baseMs = 25, capMs = 2000): number {
 }
 
 export function isConditionFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: unknown })?.name === 'ConditionalCheckFailedException';
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: unknown })?.name === 'ConditionalCheckFailedException'
+  );
 }
 
 /** The cancellation reason codes of a failed transaction (`None`, `ConditionalCheckFailed`, …), or undefined. */
 export function cancellationCodes(err: unknown): (string | undefined)[] | undefined {
-  if (!(err instanceof TransactionCanceledException) && (err as { name?: unknown })?.name !== 'TransactionCanceledException') {
+  if (
+    !(err instanceof TransactionCanceledException) &&
+    (err as { name?: unknown })?.name !== 'TransactionCanceledException'
+  ) {
     return undefined;
   }
   return ((err as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);

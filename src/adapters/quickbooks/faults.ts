@@ -151,7 +151,10 @@ const reconnectCommand = (tenantId?: string) => `npx qbo-sync connect --tenant $
 
 /** Emails quoted by QuickBooks in its messages, masked (`j***@example.com`): messages end up in logs. */
 export function maskEmails(text: string): string {
-  return text.replace(/([^\s@"'(<:;,]+)@([^\s@"'()<>;,]+)/g, (_m, local: string, domain: string) => `${local[0] ?? ''}***@${domain}`);
+  return text.replace(
+    /([^\s@"'(<:;,]+)@([^\s@"'()<>;,]+)/g,
+    (_m, local: string, domain: string) => `${local[0] ?? ''}***@${domain}`,
+  );
 }
 
 function describeItem(e: QboFaultItem): string {
@@ -291,9 +294,9 @@ export function errorForResponse(
   context: { intuitTid?: string; retryAfter?: unknown; operation?: string; tenantId?: string },
 ): QboValidationFault | QboTransientError | undefined {
   const fault = parseFault(body);
-  const what = context.operation ?? 'request';
+  const what = context.operation ?? 'the request';
   if (status === 429 || isThrottleFault(fault)) {
-    return new QboTransientError(`QuickBooks throttled the ${what} (HTTP ${status}, 3001 ThrottleExceeded)`, {
+    return new QboTransientError(`QuickBooks throttled ${what} (HTTP ${status}, 3001 ThrottleExceeded)`, {
       status,
       code: '3001',
       intuitTid: context.intuitTid,
@@ -302,7 +305,7 @@ export function errorForResponse(
   }
   if (status >= 500 || status === 408) {
     const text = fault ? `: ${fault.errors.map(describeItem).join('; ')}` : '';
-    return new QboTransientError(`QuickBooks answered HTTP ${status} to the ${what}${text}`, {
+    return new QboTransientError(`QuickBooks answered HTTP ${status} to ${what}${text}`, {
       status,
       code: fault?.errors[0]?.code,
       intuitTid: context.intuitTid,
@@ -312,7 +315,7 @@ export function errorForResponse(
   if (fault) {
     if (isTransientFault(fault)) {
       return new QboTransientError(
-        `QuickBooks failed the ${what}: ${fault.errors.map(describeItem).join('; ')}`,
+        `QuickBooks failed ${what}: ${fault.errors.map(describeItem).join('; ')}`,
         {
           status,
           code: fault.errors[0]?.code,

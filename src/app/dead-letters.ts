@@ -1,0 +1,148 @@
+/**
+ * `qbo-sync dlq list` / `dlq replay` (CONTRACT §8): what reached the dead-letter queue and why (the reason and hint
+ * the worker recorded in the ledger), and sending it back to the main queue once the cause is fixed.
+ *
+ * Replaying moves each message inside the application (receive from the DLQ → send to the queue → delete from the
+ * DLQ, in that order: a stop half-way can duplicate a message, which the worker absorbs, but never lose one). A
+ * replayed payout's ledger row goes from FAILED back to RECEIVED until the worker processes it; rows in any other
+ * status are left alone (a POSTED row must never look unposted).
+ */
+import { PermanentError } from './errors.js';
+import type { Ledger, LedgerRecord, PayoutMessage } from './ports.js';
+import { messageLedgerKey } from './record-failure.js';
+
+/** One message of the dead-letter queue. */
+export interface DeadLetter {
+  /** The SQS message id it had when it reached the DLQ. */
+  messageId: string;
+  /** SQS `ApproximateReceiveCount` when it reached the DLQ (the deliveries in the main queue). */
+  receiveCount: number;
+  /** ISO time it was first sent to the DLQ, when known. */
+  sentAt?: string;
+  /** Its FIFO group (the tenant). */
+  groupId?: string;
+  /** The body, when it is a payout message. */
+  message?: PayoutMessage;
+  /** Why `message` is missing. */
+  problem?: string;
+}
+
+/** The DLQ operations the use cases need (the SQS adapter's `receiveDlq` / `moveDlqMessages`). */
+export interface DeadLetterQueue {
+  list(): Promise<DeadLetter[]>;
+  /** Moves the matching messages to the main queue; returns what moved and what stayed. */
+  moveBack(match: (letter: DeadLetter) => boolean): Promise<{ moved: DeadLetter[]; remaining: DeadLetter[] }>;
+}
+
+export interface DeadLetterDeps {
+  dlq: DeadLetterQueue;
+  ledger: Pick<Ledger, 'get' | 'update'>;
+}
+
+export interface DeadLetterView {
+  /** The payout id, or null when the message names none (it cannot be processed). */
+  payout: string | null;
+  tenant: string | null;
+  messageId: string;
+  receiveCount: number;
+  reason: string | null;
+  hint: string | null;
+  /** Ledger status of the payout (FAILED normally). */
+  status: string | null;
+  /** Attempts recorded in the ledger. */
+  attempts: number | null;
+  sentAt: string | null;
+}
+
+async function ledgerRowOf(ledger: Pick<Ledger, 'get'>, letter: DeadLetter): Promise<LedgerRecord | undefined> {
+  const payoutId = letter.message?.payoutId;
+  const row = payoutId !== undefined ? await ledger.get(payoutId) : undefined;
+  return row ?? (await ledger.get(messageLedgerKey(letter.messageId)));
+}
+
+function view(letter: DeadLetter, row: LedgerRecord | undefined): DeadLetterView {
+  return {
+    payout: letter.message?.payoutId ?? null,
+    tenant: letter.message?.tenantId ?? row?.tenantId ?? letter.groupId ?? null,
+    messageId: letter.messageId,
+    receiveCount: letter.receiveCount,
+    reason: row?.reason ?? letter.problem ?? null,
+    hint: row?.hint ?? null,
+    status: row?.status ?? null,
+    attempts: row?.attempts ?? null,
+    sentAt: letter.sentAt ?? null,
+  };
+}
+
+export async function listDeadLetters(deps: DeadLetterDeps): Promise<DeadLetterView[]> {
+  const letters = await deps.dlq.list();
+  const out: DeadLetterView[] = [];
+  for (const letter of letters) out.push(view(letter, await ledgerRowOf(deps.ledger, letter)));
+  return out;
+}
+
+export interface ReplayInput {
+  /** Replay this payout's messages; omitted: every payout message (`--all`). */
+  payoutId?: string;
+  /** Only say what would be replayed. */
+  dryRun?: boolean;
+  now?: () => Date;
+}
+
+export interface ReplayResult {
+  /** Payout ids sent back to the queue (or that would be, in a dry run), oldest first, each once. */
+  replayed: string[];
+  /** Messages left in the DLQ. */
+  remaining: number;
+  dryRun: boolean;
+  /** Messages that stay because they are not payout messages (they can never be processed). */
+  unreadable: number;
+}
+
+const unique = (ids: readonly string[]) => [...new Set(ids)];
+
+export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput): Promise<ReplayResult> {
+  const wanted = (letter: DeadLetter) =>
+    letter.message !== undefined && (input.payoutId === undefined || letter.message.payoutId === input.payoutId);
+
+  if (input.dryRun) {
+    const letters = await deps.dlq.list();
+    const chosen = letters.filter(wanted);
+    if (input.payoutId !== undefined && chosen.length === 0) throw notInDlq(input.payoutId);
+    return {
+      replayed: unique(chosen.map((l) => l.message?.payoutId ?? '')),
+      remaining: letters.length - chosen.length,
+      dryRun: true,
+      unreadable: letters.filter((l) => l.message === undefined).length,
+    };
+  }
+
+  const { moved, remaining } = await deps.dlq.moveBack(wanted);
+  const movedIds = unique(moved.map((l) => l.message?.payoutId ?? '').filter((id) => id !== ''));
+  if (input.payoutId !== undefined && movedIds.length === 0) throw notInDlq(input.payoutId);
+  // Only a FAILED row becomes RECEIVED, and only the version read here: a worker that already picked the message
+  // up (POSTING, POSTED…) is never overwritten, and one that changes the row meanwhile wins.
+  const now = (input.now ?? (() => new Date()))().toISOString();
+  for (const id of movedIds) {
+    const row = await deps.ledger.get(id);
+    if (row === undefined || row.status !== 'FAILED') continue;
+    await deps.ledger.update(id, row.version, {
+      status: 'RECEIVED',
+      reason: `replayed from the dead-letter queue at ${now}; waiting for the worker`,
+      hint: null,
+    });
+  }
+  return {
+    replayed: movedIds,
+    remaining: remaining.length,
+    dryRun: false,
+    unreadable: remaining.filter((l) => l.message === undefined).length,
+  };
+}
+
+function notInDlq(payoutId: string): PermanentError {
+  return new PermanentError(
+    `payout ${payoutId} is not in the dead-letter queue`,
+    `see what is there with \`npx qbo-sync dlq list\`, and the payout's state with \`npx qbo-sync payouts status ${payoutId}\``,
+  );
+}

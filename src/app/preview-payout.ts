@@ -1,0 +1,132 @@
+/**
+ * `qbo-sync payouts preview <po> --tenant T`: a dry run of the deposit builder. The payout and its balance
+ * transactions are read from Stripe, customers are resolved without creating or storing anything (a customer that
+ * would be created carries `value: null` and the DisplayName it would get), and the entry is built exactly as the
+ * worker would build it. Nothing is written to QuickBooks, the mapping table or the ledger.
+ */
+import { buildEntry } from '../domain/deposit.js';
+import { collectMembers } from '../domain/members.js';
+import type { Payout } from '../domain/stripe.js';
+import type { CustomerDirectory, LineDetailMode, QboEntry } from '../domain/types.js';
+import { PermanentError } from './errors.js';
+import type { CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
+import { resolveCustomers } from './resolve-customers.js';
+
+export interface PreviewPayoutDeps {
+  tenants: Pick<TenantStore, 'get'>;
+  payouts: Pick<PayoutSource, 'getPayout' | 'listPayoutTransactions'>;
+  customers: Pick<CustomerMap, 'getMany'>;
+  quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
+}
+
+export interface PreviewPayoutResult {
+  payout: string;
+  tenant: string;
+  outcome: 'POST' | 'HELD' | 'SKIPPED';
+  /** Why it would be held or skipped; null when it would post. */
+  reason: string | null;
+  /** What a person should do about a HELD outcome. */
+  hint: string | null;
+  /** The exact QuickBooks request body the worker would send; null when nothing would be posted. */
+  entry: QboEntry | null;
+  amount: number;
+  currency: string;
+  stripeStatus: string;
+  arrivalDate: number;
+  /** Balance transactions booked (the payout's own excluded), when it would post. */
+  transactions: number;
+  lineDetail: LineDetailMode | null;
+  folded: boolean;
+  /** Customers that posting would create in QuickBooks (DisplayNames). */
+  newCustomers: string[];
+  /** Why the worker would not post it yet (not paid, not reconciled), even though the entry is shown. */
+  note: string | null;
+}
+
+function notReadyNote(payout: Payout): string | null {
+  if (payout.status === 'failed' || payout.status === 'canceled') return null;
+  if (payout.status !== 'paid') {
+    return `the payout is ${payout.status} in Stripe: the worker waits until it is paid and reconciled`;
+  }
+  if (payout.automatic && payout.reconciliation_status !== 'completed') {
+    return `Stripe is still reconciling the payout (reconciliation_status ${payout.reconciliation_status ?? 'unknown'}): the worker waits for payout.reconciliation_completed`;
+  }
+  return null;
+}
+
+export async function previewPayout(
+  deps: PreviewPayoutDeps,
+  input: { payoutId: string; tenantId: string },
+): Promise<PreviewPayoutResult> {
+  const stored = await deps.tenants.get(input.tenantId);
+  if (stored === undefined) {
+    throw new PermanentError(
+      `tenant "${input.tenantId}" is not configured`,
+      'import the sync config that defines it first: `npx qbo-sync config import F`',
+    );
+  }
+  const tenant = stored.books;
+  const payout = await deps.payouts.getPayout(tenant.stripeAccount, input.payoutId);
+  // As the worker: Stripe cannot itemise a manual payout, and a zero payout has nothing to book.
+  const transactions =
+    payout.automatic && payout.amount !== 0
+      ? await deps.payouts.listPayoutTransactions(tenant.stripeAccount, payout.id)
+      : [];
+  const members = collectMembers(transactions);
+  let customers: CustomerDirectory = new Map();
+  if (members.length > 0 && tenant.lineDetail !== 'category') {
+    const resolved = await resolveCustomers(
+      { books: deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId }), customerMap: { ...deps.customers, putMany: refuseWrite } },
+      {
+        realmId: tenant.realmId,
+        members,
+        dryRun: true,
+        ...(tenant.walkInCustomer !== undefined ? { walkIn: tenant.walkInCustomer } : {}),
+      },
+    );
+    customers = resolved.directory;
+  }
+  const newCustomers = [...customers.values()]
+    .filter((c): c is { value: null; name: string } => c.value === null)
+    .map((c) => c.name)
+    .sort((a, b) => a.localeCompare(b));
+
+  const build = buildEntry({ payout, transactions, tenant, customers });
+  const common = {
+    payout: payout.id,
+    tenant: tenant.tenantId,
+    amount: payout.amount,
+    currency: payout.currency.toUpperCase(),
+    stripeStatus: payout.status,
+    arrivalDate: payout.arrival_date,
+    newCustomers,
+    note: notReadyNote(payout),
+  };
+  if (build.outcome === 'POST') {
+    return {
+      ...common,
+      outcome: 'POST',
+      reason: null,
+      hint: null,
+      entry: build.entry,
+      transactions: build.transactionCount,
+      lineDetail: build.lineDetail,
+      folded: build.folded,
+    };
+  }
+  return {
+    ...common,
+    outcome: build.outcome,
+    reason: build.reason,
+    hint: build.outcome === 'HELD' ? build.hint : null,
+    entry: null,
+    transactions: 0,
+    lineDetail: null,
+    folded: false,
+  };
+}
+
+/** A dry run never writes the mapping table; resolveCustomers does not call this with `dryRun`. */
+async function refuseWrite(): Promise<void> {
+  throw new Error('payouts preview must not write the customer map');
+}

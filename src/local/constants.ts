@@ -1,0 +1,13 @@
+/** Local mode's fixed settings (CONTRACT §9). */
+
+export const DEFAULT_PORT = 3000;
+/** Receives before a payout message moves to the DLQ (ledger FAILED). */
+export const LOCAL_MAX_RECEIVE_COUNT = 5;
+/** Longer than one invocation's budget, so a message is never received twice while it is being worked on. */
+export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 90;
+/** The deposit builder's time budget per invocation (`context.getRemainingTimeInMillis`). */
+export const LOCAL_INVOCATION_BUDGET_MS = 60_000;
+/** Tables are `<prefix>-tenants`…, queues `<prefix>-payouts.fifo` and `<prefix>-payouts-dlq.fifo`. */
+export const RESOURCE_PREFIX = 'qbo-sync-local';
+/** Per-realm QuickBooks token secrets are named `<prefix><realmId>`. */
+export const TOKEN_SECRET_PREFIX = 'qbo-sync-local/quickbooks-tokens/';

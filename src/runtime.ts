@@ -1,0 +1,297 @@
+/**
+ * The composition root: every adapter built from the environment, once, and the dependencies of each use case.
+ * Used by the Lambdas (once per cold start), local mode and the CLI. Importing this module does nothing; call
+ * `buildRuntime(env)`.
+ *
+ * Environment (docs/ARCHITECTURE.md): TENANTS_TABLE, CUSTOMERS_TABLE, LEDGER_TABLE, IDEMPOTENCY_TABLE, QUEUE_URL,
+ * DLQ_URL, QBO_TOKEN_SECRET_PREFIX; the settings (STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET / QBO_CLIENT_ID /
+ * QBO_CLIENT_SECRET, else the secrets named by STRIPE_SECRET_ARN and QBO_APP_SECRET_ARN); STRIPE_API_BASE,
+ * QBO_API_BASE, QBO_OAUTH_TOKEN_URL (origins; unset = production); MAX_RECEIVE_COUNT (default 5); the standard
+ * AWS_ENDPOINT_URL_* for emulators.
+ */
+import { randomUUID } from 'node:crypto';
+import { type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { type AwsClients, awsClients } from './adapters/aws/clients.js';
+import { DynamoCustomerMap } from './adapters/aws/customer-map.js';
+import { DynamoLedger } from './adapters/aws/ledger.js';
+import { SqsPayoutQueue } from './adapters/aws/queue.js';
+import { type AwsResources, resourcesFromEnv } from './adapters/aws/resources.js';
+import { loadSettings, type Settings } from './adapters/aws/settings.js';
+import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
+import { SecretsTokenStore } from './adapters/aws/token-store.js';
+import { createLogger } from './adapters/logging.js';
+import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
+import { StripePayoutSource } from './adapters/stripe/payout-source.js';
+import { verifyStripeSignature } from './adapters/stripe/signature.js';
+import type { CatchUpDeps } from './app/catch-up.js';
+import type {
+  CompleteConnectionDeps,
+  ConnectStateStore,
+  PendingConnection,
+} from './app/connect-quickbooks.js';
+import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
+import type { AppLog } from './app/log.js';
+import { DEFAULT_MAX_RECEIVE_COUNT, type SyncPayoutDeps } from './app/sync-payout.js';
+import { WEBHOOK_TOLERANCE_SECONDS } from './runtime-base.js';
+
+export interface RuntimeOptions {
+  /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
+  clients?: AwsClients;
+  /** Default `createLogger(serviceName)` (the Powertools Logger, redacting). */
+  log?: AppLog;
+  /** Default `qbo-sync` (POWERTOOLS_SERVICE_NAME wins). */
+  serviceName?: string;
+  /** Settings to use instead of reading them (tests, local mode). */
+  settings?: Settings;
+  /** QuickBooks retry/limit options passed to the client factory (tests shorten the backoff). */
+  quickbooks?: Partial<
+    Pick<ConstructorParameters<typeof QuickBooksClientFactory>[0], 'retry' | 'limits' | 'timeoutMs'>
+  >;
+  /** Stripe client retries (stripe-node's own; default 2). */
+  stripeMaxNetworkRetries?: number;
+}
+
+export interface Runtime {
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: AppLog;
+  readonly clients: AwsClients;
+  readonly resources: AwsResources;
+  readonly settings: Settings;
+  readonly tenants: DynamoTenantStore;
+  readonly customers: DynamoCustomerMap;
+  readonly ledger: DynamoLedger;
+  readonly tokens: SecretsTokenStore;
+  readonly queue: SqsPayoutQueue;
+  readonly payouts: StripePayoutSource;
+  readonly quickbooks: QuickBooksClientFactory;
+  readonly connectStates: ConnectStateStore;
+  /** The queue's maxReceiveCount (MAX_RECEIVE_COUNT, default 5). */
+  readonly maxReceiveCount: number;
+  /** Sets the epoch ms by which QuickBooks calls give up (a Lambda's remaining time); undefined = none. */
+  setDeadline(deadlineEpochMs: number | undefined): void;
+  /** Sends a queue record to the DLQ as it is (a malformed message), keeping its id for `dlq list`. */
+  sendToDeadLetterQueue(record: SQSRecord, reason: string): Promise<void>;
+  /** `syncPayout`'s dependencies (the deposit builder adds `isOutOfTime` per invocation). */
+  syncDeps(): Omit<SyncPayoutDeps, 'isOutOfTime'>;
+  webhookDeps(): IngestWebhookDeps;
+  catchUpDeps(): CatchUpDeps;
+  connectDeps(): CompleteConnectionDeps;
+}
+
+function maxReceiveCountOf(env: NodeJS.ProcessEnv): number {
+  const raw = env.MAX_RECEIVE_COUNT;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_RECEIVE_COUNT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new Error(
+      `MAX_RECEIVE_COUNT must be a whole number from 1 to 1000 (the queue's maxReceiveCount), not "${raw}"`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Builds every adapter from `env`. Throws, naming what is missing, when a variable or a setting is absent.
+ * Call it once per process (the Lambdas cache it for the container's life).
+ */
+export async function buildRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: RuntimeOptions = {},
+): Promise<Runtime> {
+  const resources = resourcesFromEnv(undefined, env);
+  const maxReceiveCount = maxReceiveCountOf(env);
+  const clients = opts.clients ?? awsClients();
+  const log = opts.log ?? createLogger(opts.serviceName ?? 'qbo-sync');
+  const settings = opts.settings ?? (await loadSettings({ env }));
+
+  const tenants = new DynamoTenantStore({ doc: clients.doc, tableName: resources.tenantsTable });
+  const customers = new DynamoCustomerMap({ doc: clients.doc, tableName: resources.customersTable });
+  const ledger = new DynamoLedger({ doc: clients.doc, tableName: resources.ledgerTable });
+  const tokens = new SecretsTokenStore({
+    secrets: clients.secrets,
+    doc: clients.doc,
+    tenantsTable: resources.tenantsTable,
+    secretPrefix: resources.tokenSecretPrefix,
+  });
+  const queue = new SqsPayoutQueue({ sqs: clients.sqs, queueUrl: resources.queueUrl });
+  const payouts = new StripePayoutSource({
+    secretKey: settings.stripeSecretKey,
+    ...(env.STRIPE_API_BASE ? { apiBase: env.STRIPE_API_BASE } : {}),
+    ...(opts.stripeMaxNetworkRetries !== undefined
+      ? { maxNetworkRetries: opts.stripeMaxNetworkRetries }
+      : {}),
+  });
+  let deadline: number | undefined;
+  const quickbooks = new QuickBooksClientFactory({
+    tokens,
+    clientId: settings.qboClientId,
+    clientSecret: settings.qboClientSecret,
+    ...(env.QBO_API_BASE ? { apiBase: env.QBO_API_BASE } : {}),
+    ...(env.QBO_OAUTH_TOKEN_URL ? { tokenUrl: env.QBO_OAUTH_TOKEN_URL } : {}),
+    deadline: () => deadline ?? Number.POSITIVE_INFINITY,
+    logger: log,
+    ...opts.quickbooks,
+  });
+  const connectStates = new DynamoConnectStateStore(clients, resources.tenantsTable);
+
+  const runtime: Runtime = {
+    env,
+    log,
+    clients,
+    resources,
+    settings,
+    tenants,
+    customers,
+    ledger,
+    tokens,
+    queue,
+    payouts,
+    quickbooks,
+    connectStates,
+    maxReceiveCount,
+    setDeadline(deadlineEpochMs) {
+      deadline = deadlineEpochMs;
+    },
+    async sendToDeadLetterQueue(record, reason) {
+      const attributes: Record<string, MessageAttributeValue> = {
+        'qboSync.originalMessageId': { DataType: 'String', StringValue: record.messageId },
+        'qboSync.receiveCount': {
+          DataType: 'Number',
+          StringValue: String(Number(record.attributes?.ApproximateReceiveCount) || 1),
+        },
+        'qboSync.problem': { DataType: 'String', StringValue: reason.slice(0, 1000) || 'malformed' },
+      };
+      const sent = Number(record.attributes?.SentTimestamp);
+      if (Number.isFinite(sent))
+        attributes['qboSync.firstSentAt'] = { DataType: 'Number', StringValue: String(sent) };
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: resources.dlqUrl,
+          MessageBody: record.body === '' ? '(empty)' : record.body,
+          MessageGroupId: record.attributes?.MessageGroupId || 'malformed',
+          MessageDeduplicationId: `malformed-${record.messageId}`.slice(0, 128),
+          MessageAttributes: attributes,
+        }),
+      );
+    },
+    syncDeps() {
+      return {
+        tenants,
+        ledger,
+        payouts,
+        quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx),
+        customers,
+        queue,
+        log,
+        newId: randomUUID,
+      };
+    },
+    webhookDeps() {
+      return {
+        tenants,
+        queue,
+        webhookSecret: settings.stripeWebhookSecret,
+        stripeKeyMode: stripeKeyMode(settings.stripeSecretKey),
+        verify: (rawBody, header, secret) =>
+          verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
+        log,
+      };
+    },
+    catchUpDeps() {
+      return { tenants, payouts, ledger, queue, log };
+    },
+    connectDeps() {
+      return {
+        states: connectStates,
+        tenants,
+        exchangeCode: (code, redirectUri, realmId, ctx) =>
+          quickbooks.tokenManager.exchangeAuthorizationCode(code, redirectUri, realmId, ctx),
+        ...(settings.qboRedirectUri !== undefined ? { redirectUri: settings.qboRedirectUri } : {}),
+        log,
+      };
+    },
+  };
+  return runtime;
+}
+
+// ------------------------------------------------------------------------------------------ pending connections
+
+/** The tenants-table key of a pending `connect` state. */
+export function connectStateKey(state: string): string {
+  return `STATE#${state}`;
+}
+
+/** `expiresAt` as written by the CLI: epoch ms, epoch seconds or an ISO date. */
+const ExpiresAtSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) {
+    ctx.addIssue({ code: 'custom', message: 'expiresAt must be epoch ms, epoch seconds or an ISO date' });
+    return z.NEVER;
+  }
+  return n < 1e12 ? n * 1000 : n;
+});
+
+const PendingItemSchema = z
+  .object({
+    pk: z.string(),
+    tenantId: z.string().min(1),
+    expiresAt: ExpiresAtSchema,
+    redirectUri: z.string().optional(),
+    realmId: z.string().optional(),
+    completedAt: z.string().optional(),
+  })
+  .loose();
+
+/**
+ * Pending connections in the tenants table: item `{pk: "STATE#<state>", tenantId, expiresAt, redirectUri?}` written by
+ * `qbo-sync connect`; the callback adds `realmId` and `completedAt` (conditionally, once).
+ */
+export class DynamoConnectStateStore implements ConnectStateStore {
+  constructor(
+    private readonly clients: Pick<AwsClients, 'doc'>,
+    private readonly tableName: string,
+  ) {}
+
+  async get(state: string): Promise<PendingConnection | undefined> {
+    const { Item } = await this.clients.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: connectStateKey(state) },
+        ConsistentRead: true,
+      }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = PendingItemSchema.safeParse(Item);
+    if (!parsed.success) return undefined;
+    const { tenantId, expiresAt, redirectUri, realmId, completedAt } = parsed.data;
+    return {
+      state,
+      tenantId,
+      expiresAt,
+      ...(redirectUri !== undefined ? { redirectUri } : {}),
+      ...(realmId !== undefined ? { realmId } : {}),
+      ...(completedAt !== undefined ? { completedAt } : {}),
+    };
+  }
+
+  async complete(state: string, outcome: { realmId: string; completedAt: string }): Promise<boolean> {
+    try {
+      await this.clients.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: connectStateKey(state) },
+          UpdateExpression: 'SET realmId = :realm, completedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(completedAt)',
+          ExpressionAttributeValues: { ':realm': outcome.realmId, ':at': outcome.completedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}

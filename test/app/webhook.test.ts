@@ -1,0 +1,239 @@
+/**
+ * The webhook (use case + Lambda handler) on the real local parts: a DynamoDB tenant store and the SQS FIFO queue
+ * on the emulators, signatures made the way Stripe makes them. What reaches the queue is read back from it.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { SqsPayoutQueue } from '../../src/adapters/aws/queue.js';
+import { ingestWebhook, MAX_WEBHOOK_BODY_BYTES, stripeKeyMode } from '../../src/app/ingest-webhook.js';
+import { silentLog } from '../../src/app/log.js';
+import { buildWebhookDeps } from '../../src/runtime-base.js';
+import { makePayoutEvent, generatePayout, signWebhook } from '../../standins/stripe/index.js';
+import { makeWebhookHandler } from '../../lambdas/webhook.js';
+import { type Harness, startHarness, tenantConfig, WEBHOOK_SECRET } from './harness.js';
+
+let h: Harness;
+const { payout } = generatePayout({ seed: 301, transactions: 4 });
+const CONNECTED = 'acct_1ConnectedStudio01';
+
+beforeAll(async () => {
+  h = await startHarness('webhook');
+  await h.addTenant(tenantConfig());
+  await h.addTenant(tenantConfig({ id: 'connected-studio', stripeAccount: CONNECTED }));
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+beforeEach(async () => {
+  // Start every test with an empty queue.
+  const { sqs } = h.runtime.clients;
+  const { PurgeQueueCommand } = await import('@aws-sdk/client-sqs');
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: h.runtime.resources.queueUrl }));
+});
+
+function apiEvent(body: string, headers: Record<string, string>, base64 = false): APIGatewayProxyEvent {
+  const event = {
+    body: base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
+    isBase64Encoded: base64,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    httpMethod: 'POST',
+    path: '/webhooks/stripe',
+    resource: '/webhooks/stripe',
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+  };
+  return event as unknown as APIGatewayProxyEvent;
+}
+
+function signed(payload: string, secret = WEBHOOK_SECRET, timestamp?: number) {
+  return { 'Stripe-Signature': signWebhook(payload, secret, timestamp), 'Content-Type': 'application/json' };
+}
+
+const handler = () => makeWebhookHandler(h.runtime.webhookDeps());
+
+it('queues a signed payout.paid for its tenant: group = tenant, dedup = event id', async () => {
+  // Prepare
+  const event = makePayoutEvent('payout.paid', payout);
+  const body = JSON.stringify(event);
+
+  // Act
+  const response = await handler()(apiEvent(body, signed(body)));
+
+  // Assess
+  expect(response.statusCode).toBe(200);
+  expect(JSON.parse(response.body)).toMatchObject({ queued: true, eventId: event.id, payoutId: payout.id });
+  const queued = await h.peekQueue();
+  expect(queued).toEqual([
+    expect.objectContaining({
+      eventId: event.id,
+      eventType: 'payout.paid',
+      tenantId: 'downtown-yoga',
+      stripeAccount: 'platform',
+      payoutId: payout.id,
+    }),
+  ]);
+});
+
+it('finds a connected account tenant, reads a base64 body and a header in any case', async () => {
+  // Prepare
+  const event = makePayoutEvent('payout.reconciliation_completed', payout, { account: CONNECTED });
+  const body = JSON.stringify(event);
+  const headers = { 'STRIPE-SIGNATURE': signWebhook(body, WEBHOOK_SECRET) };
+
+  // Act
+  const response = await handler()(apiEvent(body, headers, true));
+
+  // Assess
+  expect(response.statusCode).toBe(200);
+  expect(await h.peekQueue()).toEqual([
+    expect.objectContaining({ tenantId: 'connected-studio', stripeAccount: CONNECTED }),
+  ]);
+});
+
+it('answers 400 and queues nothing for a bad, missing or re-serialised signature', async () => {
+  // Prepare
+  const body = JSON.stringify(makePayoutEvent('payout.paid', payout), null, 2);
+  const reserialised = JSON.stringify(JSON.parse(body));
+
+  // Act
+  const wrongSecret = await handler()(apiEvent(body, signed(body, 'whsec_someone_else')));
+  const missing = await handler()(apiEvent(body, {}));
+  const tampered = await handler()(apiEvent(reserialised, signed(body)));
+
+  // Assess
+  for (const r of [wrongSecret, missing, tampered]) expect(r.statusCode).toBe(400);
+  expect(JSON.parse(missing.body).error).toMatch(/Stripe-Signature/);
+  expect(await h.peekQueue()).toEqual([]);
+});
+
+it('answers 400 for a timestamp older than 300 s', async () => {
+  // Prepare
+  const body = JSON.stringify(makePayoutEvent('payout.paid', payout));
+  const old = Math.floor(Date.now() / 1000) - 301;
+
+  // Act
+  const response = await handler()(apiEvent(body, signed(body, WEBHOOK_SECRET, old)));
+  const fresh = await handler()(apiEvent(body, signed(body, WEBHOOK_SECRET, old + 60)));
+
+  // Assess
+  expect(response.statusCode).toBe(400);
+  expect(JSON.parse(response.body).error).toMatch(/older than 300 s/);
+  expect(fresh.statusCode).toBe(200);
+  expect(await h.peekQueue()).toHaveLength(1);
+});
+
+it('answers 413 for a body over 1 MiB before looking at the signature', async () => {
+  // Prepare
+  const event = makePayoutEvent('payout.paid', payout);
+  const big = JSON.stringify({ ...event, padding: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) });
+  const justUnder = JSON.stringify({ ...event, padding: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 2000) });
+
+  // Act
+  const unsigned = await handler()(apiEvent(big, {}));
+  const badlySigned = await handler()(apiEvent(big, signed('other')));
+  const under = await handler()(apiEvent(justUnder, signed(justUnder)));
+
+  // Assess
+  expect(unsigned.statusCode).toBe(413);
+  expect(badlySigned.statusCode).toBe(413);
+  expect(under.statusCode).toBe(200);
+});
+
+it('answers 200 without queuing for other event types, unknown accounts and the wrong livemode', async () => {
+  // Prepare
+  const created = JSON.stringify(makePayoutEvent('payout.created', payout));
+  const charge = JSON.stringify({ ...makePayoutEvent('charge.succeeded', payout), data: { object: { id: 'ch_1' } } });
+  const stranger = JSON.stringify(makePayoutEvent('payout.paid', payout, { account: 'acct_1NobodyKnowsMe' }));
+  const live = JSON.stringify(makePayoutEvent('payout.paid', payout, { livemode: true }));
+
+  // Act
+  const responses = await Promise.all(
+    [created, charge, stranger, live].map((body) => handler()(apiEvent(body, signed(body)))),
+  );
+
+  // Assess
+  for (const r of responses) expect(r.statusCode).toBe(200);
+  const bodies = responses.map((r) => JSON.parse(r.body) as { queued: boolean; ignored: string });
+  expect(bodies.map((b) => b.queued)).toEqual([false, false, false, false]);
+  expect(bodies[0]?.ignored).toMatch(/payout.created/);
+  expect(bodies[2]?.ignored).toMatch(/acct_1NobodyKnowsMe/);
+  expect(bodies[3]?.ignored).toMatch(/live-mode event.*test-mode Stripe key/);
+  expect(await h.peekQueue()).toEqual([]);
+});
+
+it('answers 400 for a signed body that is not a Stripe event', async () => {
+  // Prepare
+  const notEvent = JSON.stringify({ hello: 'world' });
+  const noPayout = JSON.stringify({ ...makePayoutEvent('payout.paid', payout), data: { object: { id: 'x' } } });
+
+  // Act
+  const a = await handler()(apiEvent(notEvent, signed(notEvent)));
+  const b = await handler()(apiEvent(noPayout, signed(noPayout)));
+
+  // Assess
+  expect(a.statusCode).toBe(400);
+  expect(JSON.parse(a.body).error).toMatch(/not a Stripe event/);
+  expect(b.statusCode).toBe(400);
+  expect(JSON.parse(b.body).error).toMatch(/payout/);
+  expect(await h.peekQueue()).toEqual([]);
+});
+
+it('answers 500 when the event cannot be queued, so Stripe retries', async () => {
+  // Prepare: a queue that does not exist
+  const deps = {
+    ...h.runtime.webhookDeps(),
+    queue: new SqsPayoutQueue({
+      sqs: h.runtime.clients.sqs,
+      queueUrl: `${h.runtime.resources.queueUrl.replace(/[^/]+$/, '')}missing-${Date.now()}.fifo`,
+    }),
+  };
+  const body = JSON.stringify(makePayoutEvent('payout.paid', payout));
+
+  // Act
+  const response = await makeWebhookHandler(deps)(apiEvent(body, signed(body)));
+
+  // Assess
+  expect(response.statusCode).toBe(500);
+  expect(JSON.parse(response.body).error).toMatch(/Stripe will retry/);
+});
+
+it('answers 500 (never an unverified fallback) when no signing secret is configured', async () => {
+  // Prepare
+  const body = JSON.stringify(makePayoutEvent('payout.paid', payout));
+
+  // Act
+  const response = await ingestWebhook(
+    { ...h.runtime.webhookDeps(), webhookSecret: '' },
+    { rawBody: Buffer.from(body), signature: signWebhook(body, WEBHOOK_SECRET) },
+  );
+
+  // Assess
+  expect(response.status).toBe(500);
+  expect(await h.peekQueue()).toEqual([]);
+});
+
+it('builds its dependencies lazily from the environment, and answers 500 while they cannot be built', async () => {
+  // Prepare
+  const body = JSON.stringify(makePayoutEvent('payout.paid', payout));
+  const fromEnv = makeWebhookHandler(() => buildWebhookDeps(h.env, { log: silentLog }));
+  const { TENANTS_TABLE: _omitted, ...incomplete } = h.env;
+  const broken = makeWebhookHandler(() => buildWebhookDeps(incomplete, { log: silentLog }));
+
+  // Act
+  const ok = await fromEnv(apiEvent(body, signed(body)));
+  const notConfigured = await broken(apiEvent(body, signed(body)));
+
+  // Assess
+  expect(ok.statusCode).toBe(200);
+  expect(notConfigured.statusCode).toBe(500);
+});
+
+it('tells the key mode from the secret key', () => {
+  expect(stripeKeyMode('sk_live_abc')).toBe('live');
+  expect(stripeKeyMode('rk_live_abc')).toBe('live');
+  expect(stripeKeyMode('sk_test_abc')).toBe('test');
+});
