@@ -232,6 +232,8 @@ export type HostRequest =
   | { id: number; op: 'cpuUsage' }
   | { id: number; op: 'close' };
 
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 export type HostMessage =
   | { type: 'ready'; endpoints: HostEndpoints }
   | { type: 'failed'; error: string }
@@ -285,7 +287,7 @@ export async function startStandInsInChild(): Promise<StandInHost> {
     pending.clear();
   });
 
-  const call = <T>(message: Omit<HostRequest, 'id'>): Promise<T> =>
+  const call = <T>(message: WithoutId<HostRequest>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) {
         reject(new Error('the stand-ins child process is closed'));

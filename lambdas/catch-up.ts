@@ -3,7 +3,7 @@
  * row is missing or unsettled are queued as `sync` messages. Thin: the logic is in src/app/catch-up.ts.
  */
 import { type CatchUpDeps, type CatchUpResult, catchUp } from '../src/app/catch-up.js';
-import { buildRuntime } from '../src/runtime.js';
+import { buildCatchUpDeps } from '../src/runtime-base.js';
 
 export type CatchUpHandler = () => Promise<CatchUpResult>;
 
@@ -41,6 +41,5 @@ export function makeCatchUpHandler(
   };
 }
 
-export const handler: CatchUpHandler = makeCatchUpHandler(async () =>
-  (await buildRuntime(process.env, { serviceName: 'qbo-sync-catch-up' })).catchUpDeps(),
-);
+/** The Lambda entry point: dependencies from the environment the stack gives this function, built on first use. */
+export const handler: CatchUpHandler = makeCatchUpHandler(() => buildCatchUpDeps(process.env));

@@ -3,12 +3,14 @@
  * with a small HTML page. Thin: the logic is in src/app/connect-quickbooks.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createLogger } from '../src/adapters/logging.js';
 import {
   type CallbackQuery,
   type CompleteConnectionDeps,
   completeQuickBooksConnection,
 } from '../src/app/connect-quickbooks.js';
-import { buildRuntime } from '../src/runtime.js';
+import { type AppLog, describeError } from '../src/app/log.js';
+import { buildConnectDeps } from '../src/runtime.js';
 
 export type QboCallbackHandler = (
   event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
@@ -45,6 +47,7 @@ function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): Ca
 
 export function makeQboCallbackHandler(
   deps: CompleteConnectionDeps | (() => Promise<CompleteConnectionDeps>),
+  opts: { log?: AppLog } = {},
 ): QboCallbackHandler {
   let cached: Promise<CompleteConnectionDeps> | undefined;
   const resolve = (): Promise<CompleteConnectionDeps> => {
@@ -68,7 +71,9 @@ export function makeQboCallbackHandler(
     let ready: CompleteConnectionDeps;
     try {
       ready = await resolve();
-    } catch {
+    } catch (error) {
+      const log = opts.log ?? createLogger('qbo-sync-qbo-callback');
+      log.error('QuickBooks callback not configured', { reason: describeError(error) });
       return page(500, 'Not connected', 'The QuickBooks callback is not configured on this deployment.');
     }
     const outcome = await completeQuickBooksConnection(ready, queryOf(event));
@@ -76,6 +81,5 @@ export function makeQboCallbackHandler(
   };
 }
 
-export const handler: QboCallbackHandler = makeQboCallbackHandler(async () =>
-  (await buildRuntime(process.env, { serviceName: 'qbo-sync-qbo-callback' })).connectDeps(),
-);
+/** The Lambda entry point: dependencies from the environment the stack gives this function, built on first use. */
+export const handler: QboCallbackHandler = makeQboCallbackHandler(() => buildConnectDeps(process.env));

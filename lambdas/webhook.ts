@@ -7,7 +7,9 @@
  * side effects. It imports no QuickBooks code (bundle size): only `src/runtime-base.ts`.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createLogger } from '../src/adapters/logging.js';
 import { type IngestWebhookDeps, ingestWebhook } from '../src/app/ingest-webhook.js';
+import { type AppLog, describeError } from '../src/app/log.js';
 import { buildWebhookDeps } from '../src/runtime-base.js';
 
 export type WebhookHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -47,6 +49,7 @@ function json(statusCode: number, body: unknown): APIGatewayProxyResult {
  */
 export function makeWebhookHandler(
   deps: IngestWebhookDeps | (() => Promise<IngestWebhookDeps>),
+  opts: { log?: AppLog } = {},
 ): WebhookHandler {
   let cached: Promise<IngestWebhookDeps> | undefined;
   const resolve = (): Promise<IngestWebhookDeps> => {
@@ -62,10 +65,8 @@ export function makeWebhookHandler(
     try {
       ready = await resolve();
     } catch (error) {
-      // No logger yet: this is the one place the handler writes to stderr directly (no secrets in the message).
-      process.stderr.write(
-        `${JSON.stringify({ level: 'ERROR', message: 'webhook not configured', reason: error instanceof Error ? error.message : String(error) })}\n`,
-      );
+      const log = opts.log ?? createLogger('qbo-sync-webhook');
+      log.error('webhook not configured: answering 500 so Stripe retries', { reason: describeError(error) });
       return json(500, { error: 'the webhook endpoint is not configured; Stripe will retry' });
     }
     const signature = headerValue(event, 'stripe-signature');

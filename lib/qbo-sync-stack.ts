@@ -90,6 +90,9 @@ export class QboSyncStack extends Stack {
       .bindQueue('QUEUE_URL', payoutQueue.queue);
 
     // Deposit builder: the queue's worker; reads Stripe, writes QuickBooks, the ledger and the customer map.
+    // It re-enqueues a `continue` message when a payout outlasts one invocation. Lambda's recursive-loop detection
+    // (left on) stops a chain after 16 such hops (48 min of work at the default timeout, more than the largest
+    // payout needs) and sends the message to the DLQ, where the alarm and `dlq replay` take over.
     const depositBuilder = new NodeFunction(this, 'DepositBuilder', {
       ...fnDefaults,
       entry: 'lambdas/deposit-builder.ts',
@@ -104,7 +107,11 @@ export class QboSyncStack extends Stack {
       .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
       .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
       .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite')
-      .bindQueue('QUEUE_URL', payoutQueue.queue);
+      .bindQueue('QUEUE_URL', payoutQueue.queue)
+      // A malformed message is moved to the DLQ at once (it could never succeed), and the last delivery of a
+      // failing one is recorded FAILED: the worker must know the DLQ and the queue's maxReceiveCount.
+      .bindQueue('DLQ_URL', payoutQueue.deadLetterQueue)
+      .setSetting('MAX_RECEIVE_COUNT', String(payoutQueue.maxReceiveCount));
     payoutQueue.consumeWith(depositBuilder, {
       batchSize: config.workerBatchSize,
       maxConcurrency: config.workerConcurrency,
@@ -150,8 +157,8 @@ export class QboSyncStack extends Stack {
       .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'create');
 
     if (config.qboApiBase !== undefined) {
-      depositBuilder.setOrigin('QBO_API_BASE', config.qboApiBase);
-      qboCallback.setOrigin('QBO_API_BASE', config.qboApiBase);
+      depositBuilder.setSetting('QBO_API_BASE', config.qboApiBase);
+      qboCallback.setSetting('QBO_API_BASE', config.qboApiBase);
     }
 
     this.functions = { webhook, depositBuilder, catchUp, qboCallback };

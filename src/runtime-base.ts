@@ -1,23 +1,27 @@
 /**
- * The part of the composition root without QuickBooks: what the webhook Lambda needs (tenants, the queue, the
- * Stripe settings). Kept apart from `src/runtime.ts` so the webhook bundle imports neither the QuickBooks adapter
- * nor axios. Nothing happens at import time: everything is built when a function is called.
+ * The part of the composition root without QuickBooks: what the webhook and catch-up Lambdas need (tenants, the
+ * ledger, the queue, Stripe). Kept apart from `src/runtime.ts` so those bundles import neither the QuickBooks
+ * adapter nor axios. Each builder reads only the environment variables its Lambda is given by the stack.
+ * Nothing happens at import time: everything is built when a function is called.
  */
 
 import { type AwsClients, awsClients } from './adapters/aws/clients.js';
+import { DynamoLedger } from './adapters/aws/ledger.js';
 import { SqsPayoutQueue } from './adapters/aws/queue.js';
 import { resourcesFromEnv } from './adapters/aws/resources.js';
 import { loadStripeSettings } from './adapters/aws/settings.js';
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { createLogger } from './adapters/logging.js';
+import { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import { verifyStripeSignature } from './adapters/stripe/signature.js';
+import type { CatchUpDeps } from './app/catch-up.js';
 import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
 import type { AppLog } from './app/log.js';
 
 /** Stripe's default signature tolerance (CONTRACT §1: a timestamp older than 300 s gets 400). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-export interface WebhookDepsOptions {
+export interface BaseDepsOptions {
   /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
   clients?: AwsClients;
   log?: AppLog;
@@ -30,7 +34,7 @@ export interface WebhookDepsOptions {
  */
 export async function buildWebhookDeps(
   env: NodeJS.ProcessEnv = process.env,
-  opts: WebhookDepsOptions = {},
+  opts: BaseDepsOptions = {},
 ): Promise<IngestWebhookDeps> {
   const { tenantsTable, queueUrl } = resourcesFromEnv(['tenantsTable', 'queueUrl'], env);
   const clients = opts.clients ?? awsClients();
@@ -43,5 +47,34 @@ export async function buildWebhookDeps(
     verify: (rawBody, header, secret) =>
       verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
     log: opts.log ?? createLogger('qbo-sync-webhook'),
+  };
+}
+
+/**
+ * The catch-up's dependencies from the environment: `TENANTS_TABLE`, `LEDGER_TABLE`, `QUEUE_URL`, the Stripe
+ * settings and `STRIPE_API_BASE`.
+ */
+export async function buildCatchUpDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: BaseDepsOptions & { stripeMaxNetworkRetries?: number } = {},
+): Promise<CatchUpDeps> {
+  const { tenantsTable, ledgerTable, queueUrl } = resourcesFromEnv(
+    ['tenantsTable', 'ledgerTable', 'queueUrl'],
+    env,
+  );
+  const clients = opts.clients ?? awsClients();
+  const settings = await loadStripeSettings({ env });
+  return {
+    tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
+    ledger: new DynamoLedger({ doc: clients.doc, tableName: ledgerTable }),
+    queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
+    payouts: new StripePayoutSource({
+      secretKey: settings.stripeSecretKey,
+      ...(env.STRIPE_API_BASE ? { apiBase: env.STRIPE_API_BASE } : {}),
+      ...(opts.stripeMaxNetworkRetries !== undefined
+        ? { maxNetworkRetries: opts.stripeMaxNetworkRetries }
+        : {}),
+    }),
+    log: opts.log ?? createLogger('qbo-sync-catch-up'),
   };
 }

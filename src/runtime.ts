@@ -19,11 +19,12 @@ import { DynamoCustomerMap } from './adapters/aws/customer-map.js';
 import { DynamoLedger } from './adapters/aws/ledger.js';
 import { SqsPayoutQueue } from './adapters/aws/queue.js';
 import { type AwsResources, resourcesFromEnv } from './adapters/aws/resources.js';
-import { loadSettings, type Settings } from './adapters/aws/settings.js';
+import { loadQboSettings, loadSettings, type Settings } from './adapters/aws/settings.js';
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { SecretsTokenStore } from './adapters/aws/token-store.js';
 import { createLogger } from './adapters/logging.js';
 import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
+import { QboTokenManager } from './adapters/quickbooks/tokens.js';
 import { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import { verifyStripeSignature } from './adapters/stripe/signature.js';
 import type { CatchUpDeps } from './app/catch-up.js';
@@ -35,7 +36,7 @@ import type {
 import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
 import type { AppLog } from './app/log.js';
 import { DEFAULT_MAX_RECEIVE_COUNT, type SyncPayoutDeps } from './app/sync-payout.js';
-import { WEBHOOK_TOLERANCE_SECONDS } from './runtime-base.js';
+import { type BaseDepsOptions, WEBHOOK_TOLERANCE_SECONDS } from './runtime-base.js';
 
 export interface RuntimeOptions {
   /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
@@ -215,6 +216,41 @@ export async function buildRuntime(
     },
   };
   return runtime;
+}
+
+/**
+ * The QuickBooks callback's dependencies from the environment its Lambda is given: `TENANTS_TABLE`,
+ * `QBO_TOKEN_SECRET_PREFIX`, the QuickBooks app settings (`QBO_CLIENT_ID` / `QBO_CLIENT_SECRET` / `QBO_REDIRECT_URI`,
+ * else the secret named by `QBO_APP_SECRET_ARN`) and `QBO_OAUTH_TOKEN_URL`.
+ */
+export async function buildConnectDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: BaseDepsOptions = {},
+): Promise<CompleteConnectionDeps> {
+  const { tenantsTable, tokenSecretPrefix } = resourcesFromEnv(['tenantsTable', 'tokenSecretPrefix'], env);
+  const clients = opts.clients ?? awsClients();
+  const log = opts.log ?? createLogger('qbo-sync-qbo-callback');
+  const settings = await loadQboSettings({ env });
+  const tokenManager = new QboTokenManager({
+    store: new SecretsTokenStore({
+      secrets: clients.secrets,
+      doc: clients.doc,
+      tenantsTable,
+      secretPrefix: tokenSecretPrefix,
+    }),
+    clientId: settings.qboClientId,
+    clientSecret: settings.qboClientSecret,
+    ...(env.QBO_OAUTH_TOKEN_URL ? { tokenUrl: env.QBO_OAUTH_TOKEN_URL } : {}),
+    logger: log,
+  });
+  return {
+    states: new DynamoConnectStateStore(clients, tenantsTable),
+    tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
+    exchangeCode: (code, redirectUri, realmId, ctx) =>
+      tokenManager.exchangeAuthorizationCode(code, redirectUri, realmId, ctx),
+    ...(settings.qboRedirectUri !== undefined ? { redirectUri: settings.qboRedirectUri } : {}),
+    log,
+  };
 }
 
 // ------------------------------------------------------------------------------------------ pending connections

@@ -9,6 +9,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { StageConfig } from '../config.js';
 
 /** The repository root: entries, package-lock.json and tsconfig.json are found from here, whatever the cwd. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -18,7 +19,8 @@ export type TableEnvName = 'TENANTS_TABLE' | 'CUSTOMERS_TABLE' | 'LEDGER_TABLE' 
 export type QueueEnvName = 'QUEUE_URL' | 'DLQ_URL';
 export type SecretEnvName = 'STRIPE_SECRET_ARN' | 'QBO_APP_SECRET_ARN';
 export type SecretPrefixEnvName = 'QBO_TOKEN_SECRET_PREFIX';
-export type OriginEnvName = 'QBO_API_BASE' | 'QBO_OAUTH_TOKEN_URL' | 'STRIPE_API_BASE';
+/** Plain settings: service origins (unset = production) and the queue's maxReceiveCount (read by the worker). */
+export type SettingEnvName = 'QBO_API_BASE' | 'QBO_OAUTH_TOKEN_URL' | 'STRIPE_API_BASE' | 'MAX_RECEIVE_COUNT';
 
 /**
  * Lets ESM bundles load the CommonJS dependencies that call `require()` for Node built-ins (intuit-oauth and
@@ -63,7 +65,7 @@ export interface NodeFunctionProps {
   /** Retention of the function's log group. */
   readonly logRetention: RetentionDays;
   /** POWERTOOLS_LOG_LEVEL. */
-  readonly logLevel: string;
+  readonly logLevel: StageConfig['logLevel'];
   /** @default 'qbo-sync' (POWERTOOLS_SERVICE_NAME) */
   readonly serviceName?: string;
   /** Write esbuild's metafile (`index.meta.json`) beside the bundle. @default false */
@@ -193,9 +195,9 @@ export class NodeFunction extends Construct {
     return this;
   }
 
-  /** Sets an origin override (e.g. QBO_API_BASE for a sandbox company). */
-  setOrigin(name: OriginEnvName, origin: string): this {
-    this.function.addEnvironment(name, origin);
+  /** Sets a plain setting (e.g. QBO_API_BASE for a sandbox company); grants nothing. */
+  setSetting(name: SettingEnvName, value: string): this {
+    this.function.addEnvironment(name, value);
     return this;
   }
 }

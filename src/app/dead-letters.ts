@@ -54,7 +54,10 @@ export interface DeadLetterView {
   sentAt: string | null;
 }
 
-async function ledgerRowOf(ledger: Pick<Ledger, 'get'>, letter: DeadLetter): Promise<LedgerRecord | undefined> {
+async function ledgerRowOf(
+  ledger: Pick<Ledger, 'get'>,
+  letter: DeadLetter,
+): Promise<LedgerRecord | undefined> {
   const payoutId = letter.message?.payoutId;
   const row = payoutId !== undefined ? await ledger.get(payoutId) : undefined;
   return row ?? (await ledger.get(messageLedgerKey(letter.messageId)));
@@ -103,7 +106,8 @@ const unique = (ids: readonly string[]) => [...new Set(ids)];
 
 export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput): Promise<ReplayResult> {
   const wanted = (letter: DeadLetter) =>
-    letter.message !== undefined && (input.payoutId === undefined || letter.message.payoutId === input.payoutId);
+    letter.message !== undefined &&
+    (input.payoutId === undefined || letter.message.payoutId === input.payoutId);
 
   if (input.dryRun) {
     const letters = await deps.dlq.list();

@@ -12,11 +12,9 @@ export const MESSAGE_TYPES = [...PAYOUT_EVENT_TYPES, ...INTERNAL_MESSAGE_TYPES] 
 
 export const PayoutMessageSchema = z
   .object({
-    eventId: z
-      .string({ error: 'eventId must be a text value' })
-      .regex(/^[\x21-\x7e]{1,128}$/, {
-        error: 'eventId must be 1–128 printable ASCII characters (an SQS dedup id)',
-      }),
+    eventId: z.string({ error: 'eventId must be a text value' }).regex(/^[\x21-\x7e]{1,128}$/, {
+      error: 'eventId must be 1–128 printable ASCII characters (an SQS dedup id)',
+    }),
     eventType: z.enum(MESSAGE_TYPES, { error: `eventType must be one of ${MESSAGE_TYPES.join(', ')}` }),
     tenantId: z
       .string({ error: 'tenantId must be a text value' })

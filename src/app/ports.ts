@@ -3,9 +3,10 @@
  * implement them against Stripe, QuickBooks, DynamoDB, SQS and Secrets Manager; the use cases in
  * `src/app/*` depend only on these. Dependencies point inwards: adapters → app → domain.
  */
+
+import type { SyncConfigFile } from '../domain/config.js';
 import type { BalanceTransaction, Payout } from '../domain/stripe.js';
 import type { LedgerStatus, QboChart, QboCustomer, QboEntry, TenantBooks } from '../domain/types.js';
-import type { SyncConfigFile } from '../domain/config.js';
 
 // ---------------------------------------------------------------- Stripe
 
@@ -34,7 +35,9 @@ export interface QuickBooksBooks {
   /** Customers whose PrimaryEmailAddr matches (checked client-side, case-insensitive). Missing emails are absent. */
   findCustomersByEmail(emails: readonly string[]): Promise<Map<string, QboCustomer>>;
   /** Creates customers in batches of ≤ 30, DisplayName made unique when taken. Keyed by email. */
-  createCustomers(members: readonly { email: string; displayName: string }[]): Promise<Map<string, QboCustomer>>;
+  createCustomers(
+    members: readonly { email: string; displayName: string }[],
+  ): Promise<Map<string, QboCustomer>>;
   /** Every active customer, paged 1000 at a time. */
   listCustomers(onPage?: (readSoFar: number) => void): Promise<QboCustomer[]>;
   /** Customer by exact DisplayName (for `walkInCustomer`). */
@@ -42,7 +45,9 @@ export interface QuickBooksBooks {
   /** Posts the entry once: `requestId` makes a retry return the original response. */
   createEntry(entry: QboEntry, requestId: string): Promise<PostedRef>;
   /** Reads a posted entry; undefined when it no longer exists. */
-  getEntry(ref: PostedRef): Promise<{ id: string; syncToken: string; body: Record<string, unknown> } | undefined>;
+  getEntry(
+    ref: PostedRef,
+  ): Promise<{ id: string; syncToken: string; body: Record<string, unknown> } | undefined>;
   /** Deletes a posted entry. `refused` when QuickBooks will not delete it (closed period, deposited…). */
   deleteEntry(ref: PostedRef, requestId: string): Promise<'deleted' | 'gone' | 'refused'>;
   /** Accounts, classes and company preferences, for config validation. */

@@ -76,7 +76,13 @@ export async function previewPayout(
   let customers: CustomerDirectory = new Map();
   if (members.length > 0 && tenant.lineDetail !== 'category') {
     const resolved = await resolveCustomers(
-      { books: deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId }), customerMap: { ...deps.customers, putMany: refuseWrite } },
+      {
+        books: deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId }),
+        customerMap: {
+          getMany: (realmId, emails) => deps.customers.getMany(realmId, emails),
+          putMany: refuseWrite,
+        },
+      },
       {
         realmId: tenant.realmId,
         members,

@@ -10,7 +10,15 @@
 import type { LedgerStatus } from '../domain/types.js';
 import { PermanentError } from './errors.js';
 import { internalEventId } from './payout-message.js';
-import type { Ledger, LedgerRecord, PayoutMessage, PayoutQueue, PayoutSource, StoredTenant, TenantStore } from './ports.js';
+import type {
+  Ledger,
+  LedgerRecord,
+  PayoutMessage,
+  PayoutQueue,
+  PayoutSource,
+  StoredTenant,
+  TenantStore,
+} from './ports.js';
 
 /** Rows in these statuses are done with: `backfill` skips them (a person re-runs one with `payouts sync`). */
 export const BACKFILL_SKIPS: ReadonlySet<LedgerStatus> = new Set(['POSTED', 'HELD', 'SKIPPED', 'REVERSED']);

@@ -5,9 +5,12 @@
  *   1. emails normalised (trimmed, lower-cased) and de-duplicated;
  *   2. the mapping table first (one BatchGetItem per 100 emails);
  *   3. the misses looked up in QuickBooks (batched queries, or paging when fewer calls) and the found ones mapped;
- *   4. the rest created in batches of ≤ 30, each batch's mappings stored as soon as it is created, so a crash or an
- *      out-of-time stop never loses a created customer;
- *   5. a dry run (`payouts preview`) creates and stores nothing and returns the DisplayName each would get.
+ *   4. the rest created in batches of ≤ 30; members sharing a name get "Name (email)" from the start (not after a
+ *      duplicate-name refusal), so each is created in one attempt;
+ *   5. the mappings (found and created) written in full BatchWriteItem batches of 25 as they accumulate and the rest
+ *      before returning or throwing (out of time included): ⌈M/25⌉ writes for M emails missing from the table. A crash
+ *      can leave at most 24 created customers unmapped; the next attempt finds them by the lookup (never twice);
+ *   6. a dry run (`payouts preview`) creates and stores nothing and returns the DisplayName each would get.
  */
 
 import type { CustomerDirectory, Member, Ref } from '../domain/types.js';
@@ -18,6 +21,8 @@ import type { CustomerMap, QboCustomer, QuickBooksBooks } from './ports.js';
 export const CREATE_BATCH_SIZE = 30;
 /** Create batches in flight at once (QuickBooks' limiter in the adapter bounds the requests further). */
 const CREATE_CONCURRENCY = 3;
+/** DynamoDB BatchWriteItem's limit: mappings are written in batches this size. */
+const MAPPING_WRITE_BATCH = 25;
 
 /** A DisplayName QuickBooks accepts: no `:`, tab or newline, single spaces, at most 500 characters. */
 export function sanitizeDisplayName(name: string): string {
@@ -108,12 +113,31 @@ export async function resolveCustomers(
     directory.set(email, { value: c.id, name: c.displayName });
     foundEntries.push({ email, customerId: c.id });
   }
-  if (!input.dryRun && foundEntries.length > 0) await customerMap.putMany(realmId, foundEntries);
+  // 5. Mappings not written yet: written 25 at a time as they accumulate, the rest before returning or throwing.
+  const unwritten: { email: string; customerId: string }[] = input.dryRun ? [] : [...foundEntries];
+  const writeMappings = async (all: boolean) => {
+    const n = all ? unwritten.length : unwritten.length - (unwritten.length % MAPPING_WRITE_BATCH);
+    if (n > 0) await customerMap.putMany(realmId, unwritten.splice(0, n));
+  };
 
-  // 4. Creation.
-  const toCreate = misses.filter((e) => !found.has(e)).map((e) => members.get(e) as Member);
+  // 4. Creation. Members sharing a DisplayName: the first keeps it, the others get "Name (email)" at once.
+  const takenNames = new Set<string>();
+  const toCreate = misses
+    .filter((e) => !found.has(e))
+    .map((e) => {
+      const member = members.get(e) as Member;
+      let displayName = customerDisplayName(member);
+      if (takenNames.has(displayName.toLowerCase())) {
+        const suffix = ` (${member.email})`;
+        displayName = sanitizeDisplayName(
+          `${displayName.slice(0, Math.max(1, 500 - suffix.length)).trimEnd()}${suffix}`,
+        );
+      }
+      takenNames.add(displayName.toLowerCase());
+      return { email: member.email, displayName };
+    });
   if (input.dryRun) {
-    for (const m of toCreate) directory.set(m.email, { value: null, name: customerDisplayName(m) });
+    for (const m of toCreate) directory.set(m.email, { value: null, name: m.displayName });
     return { directory, created: 0, lookedUp: foundEntries.length, fromMap };
   }
 
@@ -121,12 +145,13 @@ export async function resolveCustomers(
   const record = async (customers: Map<string, QboCustomer>) => {
     const entries = [...customers].map(([email, c]) => ({ email, customerId: c.id }));
     if (entries.length === 0) return;
-    await customerMap.putMany(realmId, entries);
     for (const [email, c] of customers) directory.set(email, { value: c.id, name: c.displayName });
     created += entries.length;
+    unwritten.push(...entries);
+    await writeMappings(false);
   };
 
-  const batches: Member[][] = [];
+  const batches: { email: string; displayName: string }[][] = [];
   for (let i = 0; i < toCreate.length; i += CREATE_BATCH_SIZE)
     batches.push(toCreate.slice(i, i + CREATE_BATCH_SIZE));
   let next = 0;
@@ -138,13 +163,9 @@ export async function resolveCustomers(
         outOfTime = true;
         return;
       }
-      const batch = batches[next++] as Member[];
+      const batch = batches[next++] as { email: string; displayName: string }[];
       try {
-        await record(
-          await books.createCustomers(
-            batch.map((m) => ({ email: m.email, displayName: customerDisplayName(m) })),
-          ),
-        );
+        await record(await books.createCustomers(batch));
       } catch (e) {
         const partial = createdCustomersOf(e);
         if (partial) {
@@ -159,6 +180,11 @@ export async function resolveCustomers(
     }
   };
   await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, batches.length) }, worker));
+  try {
+    await writeMappings(true);
+  } catch (e) {
+    failure ??= { error: e };
+  }
   if (failure) throw failure.error;
   if (outOfTime) {
     throw new OutOfTimeError(

@@ -44,7 +44,12 @@ export async function startQuickBooksConnection(
   const state = (deps.newState ?? (() => randomBytes(24).toString('base64url')))();
   const expiresAt = now + (input.ttlMs ?? CONNECT_STATE_TTL_MS);
   await deps.states.put({ state, tenantId: input.tenantId, expiresAt, redirectUri: input.redirectUri });
-  return { state, authorizeUrl: deps.authorizeUrl(state, input.redirectUri), redirectUri: input.redirectUri, expiresAt };
+  return {
+    state,
+    authorizeUrl: deps.authorizeUrl(state, input.redirectUri),
+    redirectUri: input.redirectUri,
+    expiresAt,
+  };
 }
 
 /** Polls the state until the callback completed it; undefined when `deadline` (epoch ms) passes first. */

@@ -43,8 +43,7 @@ const numericId = (id: string): number => (/^\d+$/.test(id) ? Number(id) : Numbe
 /** Oldest first (`MetaData.CreateTime`), then the lowest Id: the first one is the customer an email maps to. */
 export function oldestFirst(customers: readonly QboCustomer[]): QboCustomer[] {
   return [...customers].sort(
-    (a, b) =>
-      createdAt(a) - createdAt(b) || numericId(a.id) - numericId(b.id) || a.id.localeCompare(b.id),
+    (a, b) => createdAt(a) - createdAt(b) || numericId(a.id) - numericId(b.id) || a.id.localeCompare(b.id),
   );
 }
 
@@ -89,5 +88,12 @@ export async function syncCustomers(
   if (entries.length > 0) await deps.customers.putMany(realmId, entries);
   sharedEmails.sort((a, b) => a.email.localeCompare(b.email));
 
-  return { tenant: tenantId, realmId, customers: active.length, mapped: entries.length, withoutEmail, sharedEmails };
+  return {
+    tenant: tenantId,
+    realmId,
+    customers: active.length,
+    mapped: entries.length,
+    withoutEmail,
+    sharedEmails,
+  };
 }

@@ -167,7 +167,19 @@ export async function syncPayout(deps: SyncPayoutDeps, input: SyncPayoutInput): 
   try {
     return await runSync(run);
   } catch (error) {
-    if (error instanceof OutOfTimeError) return await continueLater(run, error);
+    if (error instanceof OutOfTimeError) {
+      try {
+        return await continueLater(run, error);
+      } catch (continueError) {
+        await recordFailure(
+          run,
+          continueError,
+          input.receiveCount,
+          input.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+        );
+        throw continueError;
+      }
+    }
     if (error instanceof PermanentError || isZodError(error)) return await recordPermanent(run, error);
     // Someone else changed the row: nothing failed, the retry re-evaluates (recorded only on the last delivery).
     const lastDelivery = (input.receiveCount ?? 0) >= (input.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT);
@@ -298,6 +310,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       },
       'recording the removal',
     );
+    run.claimed = true;
   }
 
   if (failed) {

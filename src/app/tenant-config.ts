@@ -81,7 +81,9 @@ export async function checkTenants(
       }
       const result = resolveTenantBooks(tenant, chart, walkInCustomer ? { walkInCustomer } : {});
       if (result.ok) resolved.push({ books: result.books, source: withoutSecrets(tenant), updatedAt: now });
-      else for (const p of result.problems) problems.push({ tenant: tenant.id, entry: p.entry, message: p.message });
+      else
+        for (const p of result.problems)
+          problems.push({ tenant: tenant.id, entry: p.entry, message: p.message });
     } catch (error) {
       problems.push({
         tenant: tenant.id,
@@ -106,7 +108,10 @@ export interface ImportTenantsResult {
 }
 
 /** Seeds missing connections from the file, checks every tenant, and stores them all only when none has a problem. */
-export async function importTenants(deps: ImportTenantsDeps, config: SyncConfigFile): Promise<ImportTenantsResult> {
+export async function importTenants(
+  deps: ImportTenantsDeps,
+  config: SyncConfigFile,
+): Promise<ImportTenantsResult> {
   const seeded: string[] = [];
   const now = deps.now ?? (() => new Date());
   for (const tenant of config.tenants) {
@@ -146,7 +151,11 @@ export async function importTenants(deps: ImportTenantsDeps, config: SyncConfigF
       await deps.tenants.put(tenant);
       imported.push(tenant);
     } catch (error) {
-      problems.push({ tenant: tenant.books.tenantId, entry: 'stripeAccount', message: `${describeError(error)}${hintOf(error)}` });
+      problems.push({
+        tenant: tenant.books.tenantId,
+        entry: 'stripeAccount',
+        message: `${describeError(error)}${hintOf(error)}`,
+      });
     }
   }
   return { imported, problems, seeded };

@@ -6,7 +6,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { LEDGER_STATUSES, type LedgerStatus } from '../domain/types.js';
 import { CliUsageError } from './errors.js';
 import { Output } from './output.js';
-import { openServices, type Services } from './services.js';
+import type { Services } from './services.js';
 import { hasTargetFlag, resolveTarget, type TargetFlags } from './target.js';
 
 export interface CliIo {
@@ -68,6 +68,8 @@ export function action<Args extends unknown[]>(
       explicitTarget: hasTargetFlag(flags),
       services: () => {
         services ??= resolveTarget(flags, io.cwd, io.env).then(async (target) => {
+          // Loaded on demand (the AWS, Stripe and QuickBooks clients), so --help and usage errors answer fast.
+          const { openServices } = require('./services.js') as typeof import('./services.js');
           const opened = await openServices(target);
           io.cleanups.push(() => opened.close());
           return opened;
@@ -105,7 +107,9 @@ export function parseStatus(value: string): LedgerStatus {
 export function parseDate(value: string): Date {
   const text = value.trim();
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00.000Z` : text;
-  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(iso) : Number.NaN;
+  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
+    ? Date.parse(iso)
+    : Number.NaN;
   if (!Number.isFinite(t)) {
     throw new InvalidArgumentError('must be a date such as 2026-01-15 (UTC) or an ISO date-time.');
   }

@@ -52,7 +52,8 @@ export async function runCli(argv: readonly string[], partial: Partial<CliIo> = 
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       // Commander has printed its message (and the help) on stderr already.
-      if (json) io.stdout.write(`${JSON.stringify({ error: error.message.replace(/^error: /, '') }, null, 2)}\n`);
+      if (json)
+        io.stdout.write(`${JSON.stringify({ error: error.message.replace(/^error: /, '') }, null, 2)}\n`);
       return USAGE_CODES.has(error.code) || error.exitCode === 1 ? 2 : error.exitCode;
     }
     if (error instanceof CliUsageError) {

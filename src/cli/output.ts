@@ -136,9 +136,11 @@ export function table(
       .join('  ')
       .trimEnd();
   const head = fmt(headers);
-  return [opts.paint ? opts.paint(head) : head, widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join(
-    '\n',
-  );
+  return [
+    opts.paint ? opts.paint(head) : head,
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(fmt),
+  ].join('\n');
 }
 
 /** "3 min ago", "2 h ago", "5 d ago" from an ISO time. */

@@ -39,7 +39,9 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('local')
-    .description('local mode: the whole pipeline on embedded stand-ins (what `npm start` runs); see `local --help`')
+    .description(
+      'local mode: the whole pipeline on embedded stand-ins (what `npm start` runs); see `local --help`',
+    )
     .helpOption(false)
     .allowUnknownOption(true)
     .allowExcessArguments(true)
@@ -56,7 +58,8 @@ export function buildProgram(io: CliIo): Command {
         io.stdout.write(LOCAL_USAGE);
         return;
       }
-      const { runLocal } = await import('../local/run.js');
+      // Loaded on demand: local mode pulls in every stand-in and emulator.
+      const { runLocal } = require('../local/run.js') as typeof import('../local/run.js');
       io.exitCode = await runLocal({
         cwd: io.cwd,
         once: options.once,

@@ -4,9 +4,13 @@
  * outputs). Either way the target becomes the environment the Lambdas get (table names, queue URLs, secret ARNs,
  * endpoints), and the CLI builds the same adapters from it.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { describeError } from '../app/log.js';
-import { LocalModeNotRunningError, type LocalTarget, localTargetEnv, readLocalTarget } from '../local/target.js';
+import {
+  LocalModeNotRunningError,
+  type LocalTarget,
+  localTargetEnv,
+  readLocalTarget,
+} from '../local/target.js';
 import { CliError, CliUsageError } from './errors.js';
 
 export interface TargetFlags {
@@ -65,7 +69,6 @@ export async function resolveTarget(
     if (error instanceof LocalModeNotRunningError) {
       throw new CliError(
         flags.local ? error.message : `${error.message}; or act on a deployed stack with --stack NAME`,
-        'start local mode in this folder with `npm start` (or `npx qbo-sync local`), or pass --stack NAME',
       );
     }
     throw error;
@@ -85,20 +88,27 @@ async function stackTarget(name: string, env: NodeJS.ProcessEnv): Promise<Resolv
     );
   }
   const targetEnv: Record<string, string> = {};
-  for (const [key, variable] of Object.entries(STACK_OUTPUT_ENV)) targetEnv[variable] = outputs[key] as string;
+  for (const [key, variable] of Object.entries(STACK_OUTPUT_ENV))
+    targetEnv[variable] = outputs[key] as string;
   // The stack's callback route is the redirect URI its Intuit app registers.
   if (outputs.CallbackUrl && !env.QBO_REDIRECT_URI) targetEnv.QBO_REDIRECT_URI = outputs.CallbackUrl;
   return { kind: 'stack', description: `stack ${name}`, env: targetEnv, outputs };
 }
 
 /** The stack's outputs by key, via CloudFormation DescribeStacks (region and credentials from the environment). */
-export async function stackOutputs(name: string, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+export async function stackOutputs(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, string>> {
+  const { CloudFormationClient, DescribeStacksCommand } =
+    require('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation');
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   const client = new CloudFormationClient(region ? { region } : {});
   try {
     const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: name }));
     const stack = Stacks[0];
-    if (stack === undefined) throw new CliError(`stack ${name} was not found`, 'check --stack, AWS_REGION and AWS_PROFILE');
+    if (stack === undefined)
+      throw new CliError(`stack ${name} was not found`, 'check --stack, AWS_REGION and AWS_PROFILE');
     const out: Record<string, string> = {};
     for (const o of stack.Outputs ?? []) if (o.OutputKey && o.OutputValue) out[o.OutputKey] = o.OutputValue;
     return out;

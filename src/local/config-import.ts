@@ -18,7 +18,9 @@ export interface ConfigProblem {
   message: string;
 }
 
-export type ParseConfigResult = { ok: true; config: SyncConfigFile } | { ok: false; problems: ConfigProblem[] };
+export type ParseConfigResult =
+  | { ok: true; config: SyncConfigFile }
+  | { ok: false; problems: ConfigProblem[] };
 
 /** `tenants.0.quickbooks.depositAccount` → `quickbooks.depositAccount`; `revenue.2.class` → `revenue[2].class`. */
 function entryPath(path: readonly PropertyKey[]): string {
@@ -120,7 +122,9 @@ export async function importTenants(
       }
       const result = resolveTenantBooks(tenant, chart, walkInCustomer ? { walkInCustomer } : {});
       if (result.ok) resolved.push({ books: result.books, source: tenant, updatedAt: now });
-      else for (const p of result.problems) problems.push({ tenant: tenant.id, entry: p.entry, message: p.message });
+      else
+        for (const p of result.problems)
+          problems.push({ tenant: tenant.id, entry: p.entry, message: p.message });
     } catch (error) {
       const hint = (error as { hint?: unknown }).hint;
       problems.push({

@@ -3,10 +3,14 @@
 export const DEFAULT_PORT = 3000;
 /** Receives before a payout message moves to the DLQ (ledger FAILED). */
 export const LOCAL_MAX_RECEIVE_COUNT = 5;
+/**
+ * The deposit builder's time budget per invocation (`context.getRemainingTimeInMillis`): the stack's default worker
+ * timeout (lib/config.ts `workerTimeoutSeconds`, 180 s). The handler stops starting QuickBooks work a minute before
+ * the end and continues in a new message, so the budget must be well above that minute.
+ */
+export const LOCAL_INVOCATION_BUDGET_MS = 180_000;
 /** Longer than one invocation's budget, so a message is never received twice while it is being worked on. */
-export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 90;
-/** The deposit builder's time budget per invocation (`context.getRemainingTimeInMillis`). */
-export const LOCAL_INVOCATION_BUDGET_MS = 60_000;
+export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 200;
 /** Tables are `<prefix>-tenants`…, queues `<prefix>-payouts.fifo` and `<prefix>-payouts-dlq.fifo`. */
 export const RESOURCE_PREFIX = 'qbo-sync-local';
 /** Per-realm QuickBooks token secrets are named `<prefix><realmId>`. */

@@ -92,7 +92,8 @@ export async function describePosted(
   payout: Pick<Payout, 'id' | 'amount' | 'currency' | 'arrival_date'> | undefined,
   depositAccountId?: string,
 ): Promise<string> {
-  if (!row.quickbooks) return `Payout ${row.payoutId}: ${row.status}, but the ledger names no QuickBooks entry.\n`;
+  if (!row.quickbooks)
+    return `Payout ${row.payoutId}: ${row.status}, but the ledger names no QuickBooks entry.\n`;
   const entry = await books.getEntry(row.quickbooks);
   if (!entry) {
     return `Payout ${row.payoutId}: the ledger says ${row.status} as ${row.quickbooks.type} ${row.quickbooks.id}, which no longer exists in QuickBooks.\n`;
@@ -118,7 +119,8 @@ export async function describePosted(
   facts.push(['Ledger status', row.status]);
   facts.push([`QuickBooks ${row.quickbooks.type}`, `id ${row.quickbooks.id}`]);
   if (typeof body.TxnDate === 'string') facts.push(['Date', body.TxnDate]);
-  if (row.folded) facts.push(['Note', `more lines than maxDepositLines: posted with ${row.lineDetailUsed} lines`]);
+  if (row.folded)
+    facts.push(['Note', `more lines than maxDepositLines: posted with ${row.lineDetailUsed} lines`]);
   const title = `${row.quickbooks.type} posted to QuickBooks for Stripe payout ${row.payoutId} (tenant ${row.tenantId})`;
   return renderDepositTable(rows, currency, { title, facts });
 }
@@ -136,7 +138,11 @@ async function lookupNames(books: QuickBooksBooks, body: Record<string, unknown>
 }
 
 /** What to tell a person when the payout did not post. */
-export function describeNotPosted(row: LedgerRecord | undefined, payoutId: string, timeoutMs: number): string {
+export function describeNotPosted(
+  row: LedgerRecord | undefined,
+  payoutId: string,
+  timeoutMs: number,
+): string {
   if (!row) return `Payout ${payoutId} never reached the ledger within ${Math.round(timeoutMs / 1000)} s.\n`;
   const lines = [`Payout ${payoutId} (tenant ${row.tenantId}): ${row.status}`];
   if (row.reason) lines.push(`  reason: ${row.reason}`);

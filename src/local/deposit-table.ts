@@ -2,7 +2,7 @@
  * Prints a posted QuickBooks entry (Deposit, or the JournalEntry of a negative payout) as a readable table:
  * account, customer, class, description, amount, and the total, which equals the payout amount.
  */
-import { formatMinor, fromQboAmount, toDecimalString } from '../domain/money.js';
+import { fromQboAmount, toDecimalString } from '../domain/money.js';
 import type { Minor } from '../domain/types.js';
 
 export interface DepositRow {
@@ -35,7 +35,11 @@ function refValue(ref: unknown): string | undefined {
 }
 
 /** Ids of every account, class and customer an entry body refers to (to look their names up). */
-export function referencedIds(body: Json): { accounts: Set<string>; classes: Set<string>; customers: Set<string> } {
+export function referencedIds(body: Json): {
+  accounts: Set<string>;
+  classes: Set<string>;
+  customers: Set<string>;
+} {
   const out = { accounts: new Set<string>(), classes: new Set<string>(), customers: new Set<string>() };
   const add = (set: Set<string>, ref: unknown) => {
     const v = refValue(ref);
@@ -52,7 +56,8 @@ export function referencedIds(body: Json): { accounts: Set<string>; classes: Set
     if (!detail) continue;
     add(out.accounts, detail.AccountRef);
     add(out.classes, detail.ClassRef);
-    const entity = isObject(detail.Entity) && isObject(detail.Entity.EntityRef) ? detail.Entity.EntityRef : detail.Entity;
+    const entity =
+      isObject(detail.Entity) && isObject(detail.Entity.EntityRef) ? detail.Entity.EntityRef : detail.Entity;
     add(out.customers, entity);
   }
   return out;
@@ -134,11 +139,21 @@ export function renderDepositTable(rows: DepositRow[], currency: string, heading
     grouped(r.amount, currency),
   ]);
   const total = rows.reduce((sum, r) => sum + r.amount, 0);
-  const totalCells = ['Total', '', '', `${rows.length} line${rows.length === 1 ? '' : 's'}`, grouped(total, currency)];
-  const widths = columns.map((c, i) => Math.max(c.length, ...[...cells, totalCells].map((row) => row[i]?.length ?? 0)));
+  const totalCells = [
+    'Total',
+    '',
+    '',
+    `${rows.length} line${rows.length === 1 ? '' : 's'}`,
+    grouped(total, currency),
+  ];
+  const widths = columns.map((c, i) =>
+    Math.max(c.length, ...[...cells, totalCells].map((row) => row[i]?.length ?? 0)),
+  );
   const fmt = (row: readonly string[]) =>
     row
-      .map((cell, i) => (i === columns.length - 1 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) =>
+        i === columns.length - 1 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
+      )
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
@@ -147,5 +162,3 @@ export function renderDepositTable(rows: DepositRow[], currency: string, heading
   for (const [key, value] of heading.facts) lines.push(`${`${key}:`.padEnd(keyWidth + 1)} ${value}`);
   return `${lines.join('\n')}\n`;
 }
-
-export { formatMinor };

@@ -33,7 +33,11 @@ export interface LocalHttpServer {
 const REGION = () => process.env.AWS_REGION ?? 'us-east-1';
 
 /** Builds the API Gateway REST (v1) proxy event for a request, exactly as API Gateway would present it. */
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, resource: string): APIGatewayProxyEvent {
+export function toApiGatewayEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  resource: string,
+): APIGatewayProxyEvent {
   const requestUrl = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -109,7 +113,10 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, resource: 
 
 function sendJson(res: ServerResponse, statusCode: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -119,7 +126,9 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
     headers[name] = values.map((v) => String(v));
   }
-  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body, 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
   if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/json';
   }

@@ -5,7 +5,9 @@ import type { Context } from 'aws-lambda';
 export function lambdaContext(functionName: string, budgetMs: number, region: string): Context {
   const deadline = Date.now() + budgetMs;
   const unsupported = (what: string) => () => {
-    throw new Error(`context.${what}() is not supported in local mode; return a value from the handler instead`);
+    throw new Error(
+      `context.${what}() is not supported in local mode; return a value from the handler instead`,
+    );
   };
   return {
     callbackWaitsForEmptyEventLoop: false,

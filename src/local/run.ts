@@ -16,16 +16,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { handler as qboCallbackHandler } from '../../lambdas/qbo-callback.js';
 import { handler as depositBuilderHandler } from '../../lambdas/deposit-builder.js';
+import { handler as qboCallbackHandler } from '../../lambdas/qbo-callback.js';
 import { handler as webhookHandler } from '../../lambdas/webhook.js';
 import { type AwsEmulators, startAwsEmulators } from '../../standins/aws/index.js';
-import { demoCompanySeed, type QuickBooksStandIn, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
+import {
+  demoCompanySeed,
+  type QuickBooksStandIn,
+  startQuickBooksStandIn,
+} from '../../standins/quickbooks/index.js';
 import {
   demoPayout,
   makePayoutEvent,
-  signWebhook,
   type StripeStandIn,
+  signWebhook,
   startStripeStandIn,
 } from '../../standins/stripe/index.js';
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
@@ -38,6 +42,7 @@ import type { TenantConfig } from '../domain/config.js';
 import { formatMinor } from '../domain/money.js';
 import { buildRuntime } from '../runtime.js';
 import { parsePort } from './args.js';
+import { type ConfigProblem, formatProblems, importTenants, readSyncConfig } from './config-import.js';
 import {
   DEFAULT_PORT,
   LOCAL_INVOCATION_BUDGET_MS,
@@ -46,9 +51,7 @@ import {
   RESOURCE_PREFIX,
   TOKEN_SECRET_PREFIX,
 } from './constants.js';
-import { type ConfigProblem, formatProblems, importTenants, readSyncConfig } from './config-import.js';
 import {
-  DEMO_TENANT_ID,
   demoTenantConfig,
   describeNotPosted,
   describePosted,
@@ -56,7 +59,7 @@ import {
   waitForSettled,
 } from './demo.js';
 import { type LocalHttpServer, startLocalHttpServer } from './http.js';
-import { localLogger, preferPrettyLogs } from './log.js';
+import { localLogger, readableLogs } from './log.js';
 import { QueuePoller } from './poller.js';
 import {
   isProcessAlive,
@@ -71,7 +74,13 @@ import {
 const SETTINGS_FILE = 'settings.json';
 const QUICKBOOKS_STATE_FILE = 'quickbooks.json';
 /** What a data folder may hold: `--fresh` refuses to empty a folder holding anything else. */
-const DATA_DIR_ENTRIES = new Set(['dynamodb', 'secrets.json', QUICKBOOKS_STATE_FILE, SETTINGS_FILE, LOCAL_JSON]);
+const DATA_DIR_ENTRIES = new Set([
+  'dynamodb',
+  'secrets.json',
+  QUICKBOOKS_STATE_FILE,
+  SETTINGS_FILE,
+  LOCAL_JSON,
+]);
 /** How long the demo waits for the worker: enough for a payout that keeps failing to reach the DLQ. */
 const DEMO_TIMEOUT_MS = 200_000;
 
@@ -126,6 +135,10 @@ export interface LocalInstance {
   readonly tenants: readonly string[];
   /** True when no config was given and the embedded Stripe and QuickBooks run: `runDemo` can run. */
   readonly demoAvailable: boolean;
+  /** Payouts besides the demo one that the embedded Stripe stand-in holds (empty otherwise). */
+  readonly samplePayoutIds: readonly string[];
+  /** The embedded stand-ins (undefined where the environment points at a real service), for tests and tools. */
+  readonly standIns: { quickbooks?: QuickBooksStandIn; stripe?: StripeStandIn };
   /** Sends the demo payout (unless an earlier run processed it), waits for the ledger, prints the deposit. */
   runDemo(): Promise<DemoOutcome>;
   /** Stops everything (HTTP, poller, stand-ins, emulators) and removes local.json. Idempotent. */
@@ -172,13 +185,17 @@ function refuseIfRunning(dataDir: string): void {
 
 function emptyDataDir(dataDir: string): void {
   if (!existsSync(dataDir)) return;
-  const strangers = readdirSync(dataDir).filter((name) => !DATA_DIR_ENTRIES.has(name) && !name.endsWith('.tmp'));
+  const strangers = readdirSync(dataDir).filter(
+    (name) => !DATA_DIR_ENTRIES.has(name) && !name.endsWith('.tmp'),
+  );
   if (strangers.length > 0) {
     throw new LocalStartError(
       `--fresh would empty ${dataDir}, but it holds ${strangers
         .slice(0, 5)
         .map((s) => `"${s}"`)
-        .join(', ')}, which local mode did not create: point --data-dir at a local-mode data folder (or a new one)`,
+        .join(
+          ', ',
+        )}, which local mode did not create: point --data-dir at a local-mode data folder (or a new one)`,
     );
   }
   for (const name of readdirSync(dataDir)) rmSync(path.join(dataDir, name), { recursive: true, force: true });
@@ -186,7 +203,10 @@ function emptyDataDir(dataDir: string): void {
 
 // ------------------------------------------------------------------------------------------------ environment
 
-function endpointFromEnv(env: NodeJS.ProcessEnv, service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER'): string | undefined {
+function endpointFromEnv(
+  env: NodeJS.ProcessEnv,
+  service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER',
+): string | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
   return env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
 }
@@ -216,7 +236,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   const qboEmbedded = !env.QBO_API_BASE;
   const stripeEmbedded = !env.STRIPE_API_BASE;
   if (!qboEmbedded) {
-    const how = 'use your Intuit app\'s keys (developer.intuit.com → your app → Keys and credentials)';
+    const how = "use your Intuit app's keys (developer.intuit.com → your app → Keys and credentials)";
     required(env, 'QBO_CLIENT_ID', 'QBO_API_BASE points local mode at a real QuickBooks', how);
     required(env, 'QBO_CLIENT_SECRET', 'QBO_API_BASE points local mode at a real QuickBooks', how);
   }
@@ -244,7 +264,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
   });
-  preferPrettyLogs();
   const log: AppLog = localLogger();
 
   const closeAll = async () => {
@@ -282,7 +301,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     http = await startLocalHttpServer({
       port,
       routes: [
-        { method: 'GET', path: '/healthz', respond: () => (ready ? { statusCode: 200, body: { status: 'ok' } } : notReady()) },
+        {
+          method: 'GET',
+          path: '/healthz',
+          respond: () => (ready ? { statusCode: 200, body: { status: 'ok' } } : notReady()),
+        },
         {
           method: 'POST',
           path: '/webhooks/stripe',
@@ -302,7 +325,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           },
         },
       ],
-      onError: (error, route) => log.error('a local handler failed', { route: route.path, reason: describeError(error) }),
+      onError: (error, route) =>
+        log.error('a local handler failed', { route: route.path, reason: describeError(error) }),
     }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') {
@@ -310,7 +334,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           `port ${port} is in use (another local mode, or another server): stop it, or choose another port with --port P or PORT=P`,
         );
       }
-      if (code === 'EACCES') throw new LocalStartError(`port ${port} cannot be opened here: choose one above 1023 with --port P`);
+      if (code === 'EACCES')
+        throw new LocalStartError(`port ${port} cannot be opened here: choose one above 1023 with --port P`);
       throw error;
     });
     closers.push({ name: 'HTTP server', close: () => http?.close() ?? Promise.resolve() });
@@ -334,20 +359,24 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     const [awsResult, qboResult, stripeResult] = started;
     const aws: AwsEmulators | undefined = awsResult.status === 'fulfilled' ? awsResult.value : undefined;
     const qbo: QuickBooksStandIn | undefined = qboResult.status === 'fulfilled' ? qboResult.value : undefined;
-    const stripe: StripeStandIn | undefined = stripeResult.status === 'fulfilled' ? stripeResult.value : undefined;
+    const stripe: StripeStandIn | undefined =
+      stripeResult.status === 'fulfilled' ? stripeResult.value : undefined;
     // Closed in reverse: the stand-ins flush their state before the emulators stop.
     if (aws) closers.push({ name: 'AWS emulators', close: () => aws.close() });
     if (qbo) closers.push({ name: 'QuickBooks stand-in', close: () => qbo.close() });
     if (stripe) closers.push({ name: 'Stripe stand-in', close: () => stripe.close() });
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw new LocalStartError(`could not start the embedded services: ${describeError(failure.reason)}`);
+    if (failure)
+      throw new LocalStartError(`could not start the embedded services: ${describeError(failure.reason)}`);
 
     const endpoints = {
       dynamodb: awsOverrides.dynamodb ?? aws?.endpoints.dynamodb ?? '',
       sqs: awsOverrides.sqs ?? aws?.endpoints.sqs ?? '',
       secretsManager: awsOverrides.secretsManager ?? aws?.endpoints.secretsManager ?? '',
       quickbooks: qbo ? qbo.url : (env.QBO_API_BASE as string),
-      tokenUrl: qbo ? qbo.tokenUrl : env.QBO_OAUTH_TOKEN_URL || 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+      tokenUrl: qbo
+        ? qbo.tokenUrl
+        : env.QBO_OAUTH_TOKEN_URL || 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
       stripe: stripe ? stripe.url : (env.STRIPE_API_BASE as string),
     };
     const qboClientId = qbo ? qbo.clientId : (env.QBO_CLIENT_ID as string);
@@ -360,6 +389,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       qboClientSecret: qbo && !env.QBO_CLIENT_SECRET ? qbo.clientSecret : null,
     };
 
+    // The QuickBooks OAuth callback of `qbo-sync connect --local` (an Intuit app must list it as a redirect URI).
+    const redirectUri = env.QBO_REDIRECT_URI || `${url.replace('127.0.0.1', 'localhost')}/quickbooks/callback`;
+
     // 3. The environment the Lambda handlers build their dependencies from (read on their first call).
     Object.assign(process.env, {
       AWS_REGION: region,
@@ -370,7 +402,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       QBO_OAUTH_TOKEN_URL: endpoints.tokenUrl,
       QBO_CLIENT_ID: qboClientId,
       QBO_CLIENT_SECRET: qboClientSecret,
-      QBO_REDIRECT_URI: `${url.replace('127.0.0.1', 'localhost')}/quickbooks/callback`,
+      QBO_REDIRECT_URI: redirectUri,
       STRIPE_API_BASE: endpoints.stripe,
       STRIPE_SECRET_KEY: stripeSecretKey,
       STRIPE_WEBHOOK_SECRET: webhookSecret,
@@ -413,7 +445,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     if (options.config) {
       const configPath = path.resolve(cwd, options.config);
       const parsed = readSyncConfig(configPath);
-      if (!parsed.ok) throw new LocalStartError(`the config file ${configPath} is not valid`, parsed.problems);
+      if (!parsed.ok)
+        throw new LocalStartError(`the config file ${configPath} is not valid`, parsed.problems);
       tenantConfigs = parsed.config.tenants;
     } else {
       if (!qbo) {
@@ -439,7 +472,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         }
       }
     }
-    if (missingTokens.length > 0) throw new LocalStartError('some tenants cannot reach QuickBooks', missingTokens);
+    if (missingTokens.length > 0)
+      throw new LocalStartError('some tenants cannot reach QuickBooks', missingTokens);
     let imported = await importTenants({ tenants, books }, tenantConfigs);
     if (imported.problems.length > 0 && qbo && !options.config) {
       // The demo's stored token may belong to an emptied stand-in state: connect again and retry once.
@@ -452,7 +486,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     }
     if (imported.problems.length > 0) {
       throw new LocalStartError(
-        options.config ? `the config file ${options.config} does not match QuickBooks` : 'the demo tenant could not be set up',
+        options.config
+          ? `the config file ${options.config} does not match QuickBooks`
+          : 'the demo tenant could not be set up',
         imported.problems,
       );
     }
@@ -476,7 +512,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     const demo = demoPayout();
     const samples = demoAvailable ? samplePayouts() : [];
     if (demoAvailable && stripe) {
-      for (const p of [demo, ...samples]) stripe.addPayout({ account: 'platform', payout: p.payout, transactions: p.transactions });
+      for (const p of [demo, ...samples])
+        stripe.addPayout({ account: 'platform', payout: p.payout, transactions: p.transactions });
     }
 
     const target: LocalTarget = {
@@ -497,6 +534,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       dlqUrl: resources.dlqUrl,
       maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
       webhookSecret,
+      redirectUri,
       tokenSecretPrefix: TOKEN_SECRET_PREFIX,
       credentials,
       embedded: { aws: awsEmbedded, quickbooks: qboEmbedded, stripe: stripeEmbedded },
@@ -510,13 +548,16 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       banner(
         target,
         cwd,
-        imported.imported.map((t) => `${t.books.tenantId} (${t.books.stripeAccount} → QuickBooks realm ${t.books.realmId})`),
+        imported.imported.map(
+          (t) => `${t.books.tenantId} (${t.books.stripeAccount} → QuickBooks realm ${t.books.realmId})`,
+        ),
         samples.map((p) => `${p.payout.id} (${formatMinor(p.payout.amount, p.payout.currency)})`),
       ),
     );
 
     const runDemo = async (): Promise<DemoOutcome> => {
-      if (!demoAvailable || !stripe) throw new Error('the demo needs the embedded Stripe and QuickBooks and no --config');
+      if (!demoAvailable || !stripe)
+        throw new Error('the demo needs the embedded Stripe and QuickBooks and no --config');
       const payout = demo.payout;
       const earlier = await ledger.get(payout.id);
       let sent = false;
@@ -528,7 +569,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         );
         const response = await fetch(`${url}/webhooks/stripe`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'stripe-signature': signWebhook(payload, webhookSecret) },
+          headers: {
+            'content-type': 'application/json',
+            'stripe-signature': signWebhook(payload, webhookSecret),
+          },
           body: payload,
         });
         const answer = await response.text();
@@ -537,13 +581,21 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           return { payoutId: payout.id, row: await ledger.get(payout.id), sent: true };
         }
         sent = true;
-        out(`The endpoint answered ${response.status} ${answer}; the worker is building the deposit …\n`);
+        const eventId = /"eventId":"([^"]+)"/.exec(answer)?.[1];
+        out(
+          `The endpoint answered ${response.status}${eventId ? ` (event ${eventId} queued)` : ''}; the worker is building the deposit …\n`,
+        );
       } else {
         out(
           `\nThe demo payout ${payout.id} was processed by an earlier run (ledger: ${earlier.status}); it is not sent again. Start with --fresh to run it anew.\n`,
         );
       }
-      const row = await waitForSettled((id) => ledger.get(id), payout.id, DEMO_TIMEOUT_MS, () => stopping !== undefined);
+      const row = await waitForSettled(
+        (id) => ledger.get(id),
+        payout.id,
+        DEMO_TIMEOUT_MS,
+        () => stopping !== undefined,
+      );
       if (row?.status === 'POSTED' || row?.status === 'REVERSED') {
         const tenant = await tenants.get(row.tenantId);
         const text = await describePosted(
@@ -551,7 +603,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           row,
           payout,
           tenant?.books.depositAccount.value,
-        ).catch((error: unknown) => `Could not read the posted entry back from QuickBooks: ${describeError(error)}\n`);
+        ).catch(
+          (error: unknown) =>
+            `Could not read the posted entry back from QuickBooks: ${describeError(error)}\n`,
+        );
         out(`\n${text}`);
       } else {
         out(`\n${describeNotPosted(row, payout.id, DEMO_TIMEOUT_MS)}`);
@@ -566,6 +621,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       target,
       tenants: target.tenants,
       demoAvailable,
+      samplePayoutIds: samples.map((p) => p.payout.id),
+      standIns: { ...(qbo ? { quickbooks: qbo } : {}), ...(stripe ? { stripe } : {}) },
       runDemo,
       stop,
       stopped,
@@ -599,7 +656,12 @@ function issueToken(qbo: QuickBooksStandIn, realmId: string): string | undefined
 }
 
 /** Re-queues payouts whose message was lost with the previous run's in-memory queue (RECEIVED or POSTING rows). */
-async function requeueUnfinished(ledger: Ledger, tenants: TenantStore, queue: PayoutQueue, log: AppLog): Promise<void> {
+async function requeueUnfinished(
+  ledger: Ledger,
+  tenants: TenantStore,
+  queue: PayoutQueue,
+  log: AppLog,
+): Promise<void> {
   const rows = [
     ...(await ledger.list({ status: 'RECEIVED', limit: 1000 })),
     ...(await ledger.list({ status: 'POSTING', limit: 1000 })),
@@ -616,7 +678,10 @@ async function requeueUnfinished(ledger: Ledger, tenants: TenantStore, queue: Pa
       payoutId: row.payoutId,
       receivedAt: now,
     });
-    log.info('re-queued a payout left unfinished by the previous run', { payoutId: row.payoutId, status: row.status });
+    log.info('re-queued a payout left unfinished by the previous run', {
+      payoutId: row.payoutId,
+      status: row.status,
+    });
   }
 }
 
@@ -629,12 +694,16 @@ function banner(target: LocalTarget, cwd: string, tenantLines: string[], sampleL
     ['Webhook secret', target.webhookSecret],
     [
       'QuickBooks',
-      e.quickbooks ? `stand-in at ${target.endpoints.quickbooks} (demo company Demo Yoga Studio)` : target.endpoints.quickbooks,
+      e.quickbooks
+        ? `stand-in at ${target.endpoints.quickbooks} (demo company Demo Yoga Studio)`
+        : target.endpoints.quickbooks,
     ],
     ['Stripe', e.stripe ? `stand-in at ${target.endpoints.stripe} (demo payouts)` : target.endpoints.stripe],
     [
       'DynamoDB, SQS, Secrets Manager',
-      e.aws ? `embedded; state kept in ${rel}${path.sep}` : `${target.endpoints.dynamodb}, ${target.endpoints.sqs}`,
+      e.aws
+        ? `embedded; state kept in ${rel}${path.sep}`
+        : `${target.endpoints.dynamodb}, ${target.endpoints.sqs}`,
     ],
     ['Tenants', tenantLines.join('; ') || '(none)'],
     ...(sampleLines.length > 0 ? [['More sample payouts', sampleLines.join(', ')] as [string, string]] : []),
@@ -644,19 +713,28 @@ function banner(target: LocalTarget, cwd: string, tenantLines: string[], sampleL
 }
 
 /** The lines printed once the demo is done and local mode keeps serving. */
-export function servingHelp(target: LocalTarget): string {
+export function servingHelp(target: LocalTarget, samplePayoutIds: readonly string[] = []): string {
   const port = target.port;
-  const lines = [
+  const tenant = target.tenants[0] ?? '<tenant>';
+  const rows: Array<[string, string]> = [];
+  if (samplePayoutIds[0]) {
+    rows.push(['Post another payout', `npx qbo-sync payouts sync ${samplePayoutIds[0]} --tenant ${tenant} --local`]);
+  }
+  rows.push(['See the ledger', 'npx qbo-sync payouts list --local']);
+  rows.push(['Forward Stripe events', `stripe listen --forward-to localhost:${port}/webhooks/stripe`]);
+  rows.push([
     '',
-    `Serving on ${target.url}. Stop with Ctrl-C.`,
-    `  Send Stripe events:      stripe listen --forward-to localhost:${port}/webhooks/stripe`,
     target.embedded.stripe
-      ? '                          (with Stripe test mode: STRIPE_API_BASE=https://api.stripe.com STRIPE_SECRET_KEY=sk_test_… STRIPE_WEBHOOK_SECRET=<the whsec_ stripe listen prints>)'
-      : `                          (STRIPE_WEBHOOK_SECRET must be the secret stripe listen prints)`,
-    '  Operate it:              npx qbo-sync payouts list --local   (from another terminal, in this folder)',
+      ? '(for Stripe test mode, start with STRIPE_API_BASE=https://api.stripe.com STRIPE_SECRET_KEY=sk_test_… STRIPE_WEBHOOK_SECRET=<the whsec_… stripe listen prints>)'
+      : '(STRIPE_WEBHOOK_SECRET must be the whsec_… that stripe listen prints)',
+  ]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
     '',
-  ];
-  return lines.join('\n');
+    `Serving on ${target.url}. Stop with Ctrl-C. From another terminal in this folder:`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    '',
+  ].join('\n');
 }
 
 // ------------------------------------------------------------------------------------------------ run
@@ -677,6 +755,7 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
     void instance?.stop();
   };
   const handleSignals = options.handleSignals ?? true;
+  const restoreLogs = readableLogs(options.env ?? process.env);
   if (handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -686,7 +765,9 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
       instance = await startLocal({ ...options, out });
     } catch (error) {
       if (error instanceof LocalStartError) {
-        err(`qbo-sync local: ${error.message}${error.problems.length > 0 ? `:\n${formatProblems(error.problems)}` : ''}\n`);
+        err(
+          `qbo-sync local: ${error.message}${error.problems.length > 0 ? `:\n${formatProblems(error.problems)}` : ''}\n`,
+        );
         return 1;
       }
       err(`qbo-sync local: could not start: ${describeError(error)}\n`);
@@ -705,16 +786,15 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
       await instance.stop();
       return interrupted ? 0 : code;
     }
-    out(servingHelp(instance.target));
+    out(servingHelp(instance.target, instance.samplePayoutIds));
     await instance.stopped;
     out('Local mode stopped.\n');
     return 0;
   } finally {
+    restoreLogs();
     if (handleSignals) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
   }
 }
-
-export { DEMO_TENANT_ID };

@@ -44,6 +44,8 @@ export const LocalTargetSchema = z.object({
   dlqUrl: url,
   maxReceiveCount: z.number().int().positive(),
   webhookSecret: z.string(),
+  /** The QuickBooks OAuth redirect URI (`QBO_REDIRECT_URI`): `<url>/quickbooks/callback` unless set. */
+  redirectUri: url,
   tokenSecretPrefix: z.string(),
   /**
    * Credentials of the embedded stand-ins (fake, local only). `null` where the value came from the
@@ -103,7 +105,8 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-const HOW_TO_START = 'start it in this folder with `npm start` (or `npx qbo-sync local`) and run the command again';
+const HOW_TO_START =
+  'start it in this folder with `npm start` (or `npx qbo-sync local`) and run the command again';
 
 /**
  * The running local mode of `cwd` (its data folder `dataDir`, default `.qbo-sync/`).
@@ -161,7 +164,7 @@ export function localTargetEnv(target: LocalTarget): Record<string, string> {
     QBO_OAUTH_TOKEN_URL: target.endpoints.tokenUrl,
     STRIPE_API_BASE: target.endpoints.stripe,
     STRIPE_WEBHOOK_SECRET: target.webhookSecret,
-    QBO_REDIRECT_URI: `${target.url.replace('127.0.0.1', 'localhost')}/quickbooks/callback`,
+    QBO_REDIRECT_URI: target.redirectUri,
   };
   if (target.embedded.aws) {
     // The embedded emulators accept any credentials; give the SDK some when the caller has none.

@@ -21,8 +21,8 @@ import { resolveTenantBooks } from '../../src/domain/chart.js';
 import { type TenantConfig, TenantConfigSchema } from '../../src/domain/config.js';
 import type { BalanceTransaction, Payout } from '../../src/domain/stripe.js';
 import { buildRuntime, type Runtime } from '../../src/runtime.js';
-import { demoCompanySeed, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
 import type { QuickBooksStandIn } from '../../standins/quickbooks/index.js';
+import { demoCompanySeed, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
 import { type StripeStandIn, startStripeStandIn } from '../../standins/stripe/index.js';
 
 export const REALM = '9341453187';
@@ -30,7 +30,11 @@ export const OTHER_REALM = '4620816365';
 export const WEBHOOK_SECRET = 'whsec_test_pipeline_secret';
 export const STRIPE_KEY = 'sk_test_local';
 
-export function tenantConfig(overrides: Partial<TenantConfig> & { quickbooks?: Partial<TenantConfig['quickbooks']> } = {}) {
+export function tenantConfig(
+  overrides: Partial<Omit<TenantConfig, 'quickbooks'>> & {
+    quickbooks?: Partial<TenantConfig['quickbooks']>;
+  } = {},
+): TenantConfig {
   const { quickbooks, ...rest } = overrides;
   return TenantConfigSchema.parse({
     id: 'downtown-yoga',
@@ -68,8 +72,8 @@ export interface Harness {
   message(payoutId: string, eventType?: string, tenantId?: string, stripeAccount?: string): PayoutMessage;
   deposits(realmId?: string): Record<string, unknown>[];
   journalEntries(realmId?: string): Record<string, unknown>[];
-  /** Messages waiting in the main queue (received and made visible again). */
-  peekQueue(): Promise<PayoutMessage[]>;
+  /** Takes every message waiting in the main queue (received and deleted), in order. */
+  takeQueue(): Promise<PayoutMessage[]>;
   close(): Promise<void>;
 }
 
@@ -146,7 +150,11 @@ export async function startHarness(
         : undefined;
       const resolved = resolveTenantBooks(config, chart, walkIn ? { walkInCustomer: walkIn } : {});
       if (!resolved.ok) throw new Error(`test tenant does not resolve: ${JSON.stringify(resolved.problems)}`);
-      await runtime.tenants.put({ books: resolved.books, source: config, updatedAt: new Date().toISOString() });
+      await runtime.tenants.put({
+        books: resolved.books,
+        source: config,
+        updatedAt: new Date().toISOString(),
+      });
       tenants.set(config.id, config);
     },
     addPayout(payout, transactions, account = 'platform') {
@@ -164,23 +172,26 @@ export async function startHarness(
     },
     deposits: (realmId = REALM) => qbo.entities(realmId, 'Deposit'),
     journalEntries: (realmId = REALM) => qbo.entities(realmId, 'JournalEntry'),
-    async peekQueue() {
+    async takeQueue() {
       const out: PayoutMessage[] = [];
-      const handles: string[] = [];
       for (;;) {
         const { Messages = [] } = await clients.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+          new ReceiveMessageCommand({
+            QueueUrl: resources.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+          }),
         );
         if (Messages.length === 0) break;
         for (const m of Messages) {
           out.push(JSON.parse(m.Body ?? '{}') as PayoutMessage);
-          if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
+          // Deleting unlocks the FIFO group, so the next receive returns the group's next message.
+          if (m.ReceiptHandle) {
+            await clients.sqs.send(
+              new DeleteMessageCommand({ QueueUrl: resources.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+            );
+          }
         }
-      }
-      for (const ReceiptHandle of handles) {
-        await clients.sqs.send(
-          new ChangeMessageVisibilityCommand({ QueueUrl: resources.queueUrl, ReceiptHandle, VisibilityTimeout: 0 }),
-        );
       }
       return out;
     },
@@ -211,7 +222,9 @@ export function lambdaContext(remainingMs = 600_000): Context {
 }
 
 /** An SQS record as Lambda's event source mapping delivers it. */
-export function sqsRecord(message: Message | { body: string; groupId: string; receiveCount?: number }): SQSRecord {
+export function sqsRecord(
+  message: Message | { body: string; groupId: string; receiveCount?: number },
+): SQSRecord {
   const m: Message =
     'body' in message
       ? {
@@ -253,7 +266,10 @@ export function sqsRecord(message: Message | { body: string; groupId: string; re
  */
 export async function drainQueue(
   harness: Harness,
-  handler: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+  handler: (
+    event: SQSEvent,
+    context: Context,
+  ) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
   opts: { maxRounds?: number; remainingMs?: number } = {},
 ): Promise<{ rounds: number; processed: number; failures: number }> {
   const { sqs } = harness.runtime.clients;
@@ -284,7 +300,11 @@ export async function drainQueue(
       if (failed.has(m.MessageId ?? '')) {
         failures += 1;
         await sqs.send(
-          new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
         );
       } else {
         processed += 1;

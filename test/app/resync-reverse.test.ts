@@ -14,7 +14,11 @@ beforeAll(async () => {
   h = await startHarness('resync', { companies: [REALM, OTHER_REALM] });
   await h.addTenant(tenantConfig());
   await h.addTenant(
-    tenantConfig({ id: 'uptown-pilates', stripeAccount: 'acct_1UptownPilates', quickbooks: { realmId: OTHER_REALM } }),
+    tenantConfig({
+      id: 'uptown-pilates',
+      stripeAccount: 'acct_1UptownPilates',
+      quickbooks: { realmId: OTHER_REALM },
+    }),
   );
 });
 
@@ -22,7 +26,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-function newPayout(seed: number, opts: Partial<Parameters<typeof generatePayout>[0]> = {}, account = 'platform') {
+function newPayout(
+  seed: number,
+  opts: Partial<Parameters<typeof generatePayout>[0]> = {},
+  account = 'platform',
+) {
   const generated = generatePayout({ seed, transactions: 10, account, ...opts });
   h.addPayout(generated.payout, generated.transactions, account);
   return generated;
@@ -132,7 +140,11 @@ it('when QuickBooks refuses the deletion (closed period), payout.failed posts a 
     const result = await syncPayout(h.runtime.syncDeps(), { message: h.message(payout.id, 'payout.failed') });
 
     // Assess
-    expect(result).toMatchObject({ outcome: 'reversed', status: 'REVERSED', quickbooks: { type: 'JournalEntry' } });
+    expect(result).toMatchObject({
+      outcome: 'reversed',
+      status: 'REVERSED',
+      quickbooks: { type: 'JournalEntry' },
+    });
     expect(result.reason).toMatch(/could not be deleted/);
     const reversals = h
       .journalEntries()
@@ -142,9 +154,14 @@ it('when QuickBooks refuses the deletion (closed period), payout.failed posts a 
     // The deposit is still there (QuickBooks kept it), cancelled by the reversal: the lines mirror each other.
     const deposit = h.deposits().find((d) => String(d.Id) === posted.quickbooks?.id);
     expect(deposit).toBeDefined();
-    const lines = (reversals[0]?.Line ?? []) as { Amount: number; JournalEntryLineDetail: { PostingType: string } }[];
+    const lines = (reversals[0]?.Line ?? []) as {
+      Amount: number;
+      JournalEntryLineDetail: { PostingType: string };
+    }[];
     const total = (type: string) =>
-      lines.filter((l) => l.JournalEntryLineDetail.PostingType === type).reduce((s, l) => s + Math.round(l.Amount * 100), 0);
+      lines
+        .filter((l) => l.JournalEntryLineDetail.PostingType === type)
+        .reduce((s, l) => s + Math.round(l.Amount * 100), 0);
     expect(total('Debit')).toBe(total('Credit'));
     expect(total('Debit')).toBeGreaterThanOrEqual(payout.amount);
     // A redelivered payout.failed changes nothing.
@@ -179,8 +196,11 @@ it('out of time while creating customers: a continue message picks the work up; 
   const message = h.message(payout.id);
 
   // Act
-  const first = await syncPayout({ ...h.runtime.syncDeps(), isOutOfTime: () => true }, { message, receiveCount: 1 });
-  const queued = (await h.peekQueue()).filter((m) => m.payoutId === payout.id);
+  const first = await syncPayout(
+    { ...h.runtime.syncDeps(), isOutOfTime: () => true },
+    { message, receiveCount: 1 },
+  );
+  const queued = (await h.takeQueue()).filter((m) => m.payoutId === payout.id);
   const row = await h.runtime.ledger.get(payout.id);
   const next = queued.find((m) => m.eventType === 'continue');
   if (next === undefined) throw new Error('no continue message was queued');

@@ -18,7 +18,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-function newPayout(seed: number, patch: Parameters<typeof generatePayout>[0] extends infer O ? Partial<O> : never = {}) {
+function newPayout(
+  seed: number,
+  patch: Parameters<typeof generatePayout>[0] extends infer O ? Partial<O> : never = {},
+) {
   const generated = generatePayout({ seed, transactions: 12, ...patch });
   h.addPayout(generated.payout, generated.transactions);
   return generated;
@@ -172,7 +175,9 @@ it('marks the row FAILED on the last delivery, and a later replay posts it once'
   const message = h.message(payout.id);
 
   // Act
-  await expect(syncPayout(h.runtime.syncDeps(), { message, receiveCount: 5, maxReceiveCount: 5 })).rejects.toThrow();
+  await expect(
+    syncPayout(h.runtime.syncDeps(), { message, receiveCount: 5, maxReceiveCount: 5 }),
+  ).rejects.toThrow();
   const failed = await h.runtime.ledger.get(payout.id);
   const replayed = await syncPayout(h.runtime.syncDeps(), { message, receiveCount: 1 });
 
@@ -229,7 +234,9 @@ it('posts a negative payout as one balanced JournalEntry crediting the deposit a
         currency: 'usd',
         net: 941,
         fee: 59,
-        fee_details: [{ amount: 59, currency: 'usd', type: 'stripe_fee', description: 'Stripe processing fees' }],
+        fee_details: [
+          { amount: 59, currency: 'usd', type: 'stripe_fee', description: 'Stripe processing fees' },
+        ],
         type: 'charge',
         created: now - 3 * 86_400,
         status: 'available',
@@ -238,7 +245,11 @@ it('posts a negative payout as one balanced JournalEntry crediting the deposit a
           object: 'charge',
           amount: 1000,
           currency: 'usd',
-          metadata: { revenue_category: 'Class Packs', member_email: 'jane@example.com', member_name: 'Jane Doe' },
+          metadata: {
+            revenue_category: 'Class Packs',
+            member_email: 'jane@example.com',
+            member_name: 'Jane Doe',
+          },
           created: now - 3 * 86_400,
         },
       },
@@ -263,11 +274,18 @@ it('posts a negative payout as one balanced JournalEntry crediting the deposit a
 
   // Assess
   expect(result).toMatchObject({ outcome: 'posted', quickbooks: { type: 'JournalEntry' } });
-  const entries = h.journalEntries().filter((j) => String(j.PrivateNote ?? '').startsWith(`Stripe payout ${payoutId}`));
+  const entries = h
+    .journalEntries()
+    .filter((j) => String(j.PrivateNote ?? '').startsWith(`Stripe payout ${payoutId}`));
   expect(entries).toHaveLength(1);
-  const lines = (entries[0]?.Line ?? []) as { Amount: number; JournalEntryLineDetail: { PostingType: string } }[];
+  const lines = (entries[0]?.Line ?? []) as {
+    Amount: number;
+    JournalEntryLineDetail: { PostingType: string };
+  }[];
   const sum = (type: string) =>
-    lines.filter((l) => l.JournalEntryLineDetail.PostingType === type).reduce((s, l) => s + Math.round(l.Amount * 100), 0);
+    lines
+      .filter((l) => l.JournalEntryLineDetail.PostingType === type)
+      .reduce((s, l) => s + Math.round(l.Amount * 100), 0);
   expect(sum('Debit')).toBe(sum('Credit'));
   expect(sum('Debit')).toBeGreaterThan(0);
   expect(depositsOf(payoutId)).toHaveLength(0);

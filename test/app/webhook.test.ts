@@ -3,12 +3,12 @@
  * on the emulators, signatures made the way Stripe makes them. What reaches the queue is read back from it.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { makeWebhookHandler } from '../../lambdas/webhook.js';
 import { SqsPayoutQueue } from '../../src/adapters/aws/queue.js';
 import { ingestWebhook, MAX_WEBHOOK_BODY_BYTES, stripeKeyMode } from '../../src/app/ingest-webhook.js';
 import { silentLog } from '../../src/app/log.js';
 import { buildWebhookDeps } from '../../src/runtime-base.js';
-import { makePayoutEvent, generatePayout, signWebhook } from '../../standins/stripe/index.js';
-import { makeWebhookHandler } from '../../lambdas/webhook.js';
+import { generatePayout, makePayoutEvent, signWebhook } from '../../standins/stripe/index.js';
 import { type Harness, startHarness, tenantConfig, WEBHOOK_SECRET } from './harness.js';
 
 let h: Harness;
@@ -66,7 +66,7 @@ it('queues a signed payout.paid for its tenant: group = tenant, dedup = event id
   // Assess
   expect(response.statusCode).toBe(200);
   expect(JSON.parse(response.body)).toMatchObject({ queued: true, eventId: event.id, payoutId: payout.id });
-  const queued = await h.peekQueue();
+  const queued = await h.takeQueue();
   expect(queued).toEqual([
     expect.objectContaining({
       eventId: event.id,
@@ -89,7 +89,7 @@ it('finds a connected account tenant, reads a base64 body and a header in any ca
 
   // Assess
   expect(response.statusCode).toBe(200);
-  expect(await h.peekQueue()).toEqual([
+  expect(await h.takeQueue()).toEqual([
     expect.objectContaining({ tenantId: 'connected-studio', stripeAccount: CONNECTED }),
   ]);
 });
@@ -107,7 +107,7 @@ it('answers 400 and queues nothing for a bad, missing or re-serialised signature
   // Assess
   for (const r of [wrongSecret, missing, tampered]) expect(r.statusCode).toBe(400);
   expect(JSON.parse(missing.body).error).toMatch(/Stripe-Signature/);
-  expect(await h.peekQueue()).toEqual([]);
+  expect(await h.takeQueue()).toEqual([]);
 });
 
 it('answers 400 for a timestamp older than 300 s', async () => {
@@ -123,7 +123,7 @@ it('answers 400 for a timestamp older than 300 s', async () => {
   expect(response.statusCode).toBe(400);
   expect(JSON.parse(response.body).error).toMatch(/older than 300 s/);
   expect(fresh.statusCode).toBe(200);
-  expect(await h.peekQueue()).toHaveLength(1);
+  expect(await h.takeQueue()).toHaveLength(1);
 });
 
 it('answers 413 for a body over 1 MiB before looking at the signature', async () => {
@@ -146,7 +146,10 @@ it('answers 413 for a body over 1 MiB before looking at the signature', async ()
 it('answers 200 without queuing for other event types, unknown accounts and the wrong livemode', async () => {
   // Prepare
   const created = JSON.stringify(makePayoutEvent('payout.created', payout));
-  const charge = JSON.stringify({ ...makePayoutEvent('charge.succeeded', payout), data: { object: { id: 'ch_1' } } });
+  const charge = JSON.stringify({
+    ...makePayoutEvent('charge.succeeded', payout),
+    data: { object: { id: 'ch_1' } },
+  });
   const stranger = JSON.stringify(makePayoutEvent('payout.paid', payout, { account: 'acct_1NobodyKnowsMe' }));
   const live = JSON.stringify(makePayoutEvent('payout.paid', payout, { livemode: true }));
 
@@ -162,13 +165,16 @@ it('answers 200 without queuing for other event types, unknown accounts and the 
   expect(bodies[0]?.ignored).toMatch(/payout.created/);
   expect(bodies[2]?.ignored).toMatch(/acct_1NobodyKnowsMe/);
   expect(bodies[3]?.ignored).toMatch(/live-mode event.*test-mode Stripe key/);
-  expect(await h.peekQueue()).toEqual([]);
+  expect(await h.takeQueue()).toEqual([]);
 });
 
 it('answers 400 for a signed body that is not a Stripe event', async () => {
   // Prepare
   const notEvent = JSON.stringify({ hello: 'world' });
-  const noPayout = JSON.stringify({ ...makePayoutEvent('payout.paid', payout), data: { object: { id: 'x' } } });
+  const noPayout = JSON.stringify({
+    ...makePayoutEvent('payout.paid', payout),
+    data: { object: { id: 'x' } },
+  });
 
   // Act
   const a = await handler()(apiEvent(notEvent, signed(notEvent)));
@@ -179,7 +185,7 @@ it('answers 400 for a signed body that is not a Stripe event', async () => {
   expect(JSON.parse(a.body).error).toMatch(/not a Stripe event/);
   expect(b.statusCode).toBe(400);
   expect(JSON.parse(b.body).error).toMatch(/payout/);
-  expect(await h.peekQueue()).toEqual([]);
+  expect(await h.takeQueue()).toEqual([]);
 });
 
 it('answers 500 when the event cannot be queued, so Stripe retries', async () => {
@@ -213,7 +219,7 @@ it('answers 500 (never an unverified fallback) when no signing secret is configu
 
   // Assess
   expect(response.status).toBe(500);
-  expect(await h.peekQueue()).toEqual([]);
+  expect(await h.takeQueue()).toEqual([]);
 });
 
 it('builds its dependencies lazily from the environment, and answers 500 while they cannot be built', async () => {

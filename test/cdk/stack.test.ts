@@ -175,8 +175,10 @@ describe('functions', () => {
       [
         ...base,
         'CUSTOMERS_TABLE',
+        'DLQ_URL',
         'IDEMPOTENCY_TABLE',
         'LEDGER_TABLE',
+        'MAX_RECEIVE_COUNT',
         'QBO_APP_SECRET_ARN',
         'QBO_TOKEN_SECRET_PREFIX',
         'QUEUE_URL',
@@ -190,7 +192,11 @@ describe('functions', () => {
     expect(names('qboCallback')).toEqual(
       [...base, 'QBO_APP_SECRET_ARN', 'QBO_TOKEN_SECRET_PREFIX', 'TENANTS_TABLE'].sort(),
     );
-    expect(environmentOf(ids.depositBuilder as string).QBO_TOKEN_SECRET_PREFIX).toBe(TOKEN_PREFIX);
+    expect(environmentOf(ids.depositBuilder as string)).toMatchObject({
+      QBO_TOKEN_SECRET_PREFIX: TOKEN_PREFIX,
+      MAX_RECEIVE_COUNT: '5',
+      DLQ_URL: { Ref: ids.dlq },
+    });
   });
 });
 
@@ -237,6 +243,12 @@ describe('least privilege', () => {
     expect(actionsOf(statementsTouching(granted, ids.queue as string))).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']),
     );
+    // The DLQ: send only (a malformed message is moved there at once), never consume.
+    expect(actionsOf(statementsTouching(granted, ids.dlq as string))).toEqual([
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
     for (const table of ['tenants', 'customers', 'ledger', 'idempotency']) {
       expect(actionsOf(statementsTouching(granted, ids[table] as string))).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
@@ -267,7 +279,7 @@ describe('least privilege', () => {
     expect(actionsOf(statementsTouching(granted, ids.ledger as string))).toContain('dynamodb:Query');
     expect(actionsOf(statementsTouching(granted, ids.queue as string))).toContain('sqs:SendMessage');
     expect(actionsOf(granted).filter((a) => DYNAMODB_WRITES.includes(a))).toEqual([]);
-    for (const other of ['customers', 'idempotency', 'qboAppSecret']) {
+    for (const other of ['customers', 'idempotency', 'qboAppSecret', 'dlq']) {
       expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({
         other,
         statements: [],

@@ -8,13 +8,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, SQSRecord } from 'aws-lambda';
+import { awsClients } from '../../src/adapters/aws/clients.js';
+import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
 import { parseLocalArgs, UsageError } from '../../src/local/args.js';
 import { parseSyncConfig } from '../../src/local/config-import.js';
+import { LOCAL_MAX_RECEIVE_COUNT } from '../../src/local/constants.js';
 import { entryRows, renderDepositTable } from '../../src/local/deposit-table.js';
 import { startLocalHttpServer } from '../../src/local/http.js';
-import { retryDelaySeconds } from '../../src/local/poller.js';
-import { LOCAL_MAX_RECEIVE_COUNT } from '../../src/local/constants.js';
+import { compactLogLine } from '../../src/local/log.js';
+import { QueuePoller, retryDelaySeconds } from '../../src/local/poller.js';
 import {
   LocalModeNotRunningError,
   type LocalTarget,
@@ -24,12 +28,18 @@ import {
   writeLocalTarget,
 } from '../../src/local/target.js';
 
-function post(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -116,13 +126,88 @@ describe('the local API Gateway', () => {
 describe('the queue poller’s retry schedule', () => {
   it('spends every receive of a payout that always fails well within 3 minutes (CONTRACT §9)', () => {
     for (const random of [() => 0, () => 0.5, () => 0.999]) {
-      const waits = Array.from({ length: LOCAL_MAX_RECEIVE_COUNT }, (_, i) => retryDelaySeconds(i + 1, random));
+      // The ledger says FAILED on the last receive: the waits before it count.
+      const waits = Array.from({ length: LOCAL_MAX_RECEIVE_COUNT - 1 }, (_, i) =>
+        retryDelaySeconds(i + 1, random),
+      );
       const total = waits.reduce((a, b) => a + b, 0);
-      // Each attempt may also spend up to ~10 s in the adapters' own retries.
-      expect(total + LOCAL_MAX_RECEIVE_COUNT * 10).toBeLessThan(180);
+      // Each attempt may also spend up to ~16 s in the QuickBooks adapter's own retries (0.5+1+2+4+8 s).
+      expect(total + LOCAL_MAX_RECEIVE_COUNT * 16).toBeLessThan(180);
       expect(waits.every((w) => w >= 4)).toBe(true);
       expect(waits[1]).toBeGreaterThan(waits[0] ?? 0);
     }
+  });
+});
+
+describe('the queue poller (the local event source mapping)', () => {
+  it('feeds SQS events to the handler, deletes what succeeded and retries what failed until the DLQ', async () => {
+    // Prepare: the jest run's shared fauxqs, a queue of our own with maxReceiveCount 2
+    const clients = awsClients();
+    const prefix = `t-local-poller-${Date.now().toString(36)}`;
+    const res = await provisionLocalResources(clients, {
+      prefix,
+      maxReceiveCount: 2,
+      visibilityTimeoutSeconds: 30,
+    });
+    const seen: SQSRecord[] = [];
+    const remaining: number[] = [];
+    const poller = new QueuePoller({
+      sqs: clients.sqs,
+      queueUrl: res.queueUrl,
+      region: 'us-east-1',
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      waitTimeSeconds: 1,
+      retryDelay: () => 1,
+      handler: async (event, context) => {
+        remaining.push(context.getRemainingTimeInMillis());
+        seen.push(...event.Records);
+        return {
+          batchItemFailures: event.Records.filter((r) => r.body === 'bad').map((r) => ({
+            itemIdentifier: r.messageId,
+          })),
+        };
+      },
+    });
+    for (const [body, group] of [
+      ['good', 'tenant-a'],
+      ['bad', 'tenant-b'],
+    ] as const) {
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: res.queueUrl,
+          MessageBody: body,
+          MessageGroupId: group,
+          MessageDeduplicationId: body,
+        }),
+      );
+    }
+
+    // Act
+    await poller.start();
+    const deadline = Date.now() + 15_000;
+    let dlq: string[] = [];
+    while (Date.now() < deadline && dlq.length === 0) {
+      await new Promise((r) => setTimeout(r, 300));
+      if (seen.filter((r) => r.body === 'bad').length >= 2) {
+        // The third receive attempt moves the message to the DLQ.
+        const got = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: res.dlqUrl, WaitTimeSeconds: 1 }),
+        );
+        dlq = (got.Messages ?? []).map((m) => m.Body ?? '');
+      }
+    }
+    await poller.stop();
+
+    // Assess
+    expect(dlq).toEqual(['bad']);
+    const good = seen.filter((r) => r.body === 'good');
+    const bad = seen.filter((r) => r.body === 'bad');
+    expect(good).toHaveLength(1);
+    expect(bad.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
+    expect(bad[0]?.attributes.MessageGroupId).toBe('tenant-b');
+    expect(bad[0]?.eventSource).toBe('aws:sqs');
+    expect(bad[0]?.eventSourceARN).toMatch(/^arn:aws:sqs:.*:t-local-poller-.*-payouts\.fifo$/);
+    expect(Math.min(...remaining)).toBeGreaterThan(170_000);
   });
 });
 
@@ -154,6 +239,7 @@ describe('local.json', () => {
     dlqUrl: 'http://127.0.0.1:2/000000000000/d.fifo',
     maxReceiveCount: 5,
     webhookSecret: 'whsec_test',
+    redirectUri: 'http://localhost:3999/quickbooks/callback',
     tokenSecretPrefix: 'p/',
     credentials: { stripeSecretKey: 'sk_test_local', qboClientId: null, qboClientSecret: null },
     embedded: { aws: true, quickbooks: true, stripe: true },
@@ -203,7 +289,9 @@ describe('local.json', () => {
 
 describe('qbo-sync local arguments', () => {
   it('reads every option', () => {
-    expect(parseLocalArgs(['--config', 'f.yaml', '--port', '0', '--once', '--fresh', '--data-dir', 'd'])).toEqual({
+    expect(
+      parseLocalArgs(['--config', 'f.yaml', '--port', '0', '--once', '--fresh', '--data-dir', 'd']),
+    ).toEqual({
       config: 'f.yaml',
       port: 0,
       once: true,
@@ -254,7 +342,12 @@ describe('the config reader', () => {
         {
           id: 'aa',
           stripeAccount: 'platform',
-          quickbooks: { realmId: 1, depositAccount: 'C', processingFeesAccount: 'F', adjustmentsAccount: 'A' },
+          quickbooks: {
+            realmId: 1,
+            depositAccount: 'C',
+            processingFeesAccount: 'F',
+            adjustmentsAccount: 'A',
+          },
         },
       ],
     });
@@ -282,7 +375,11 @@ describe('the deposit table', () => {
           Amount: 120,
           Description: 'Class Packs: 1 charge',
           DetailType: 'DepositLineDetail',
-          DepositLineDetail: { AccountRef: { value: '2' }, Entity: { value: '9', type: 'Customer' }, ClassRef: { value: '7' } },
+          DepositLineDetail: {
+            AccountRef: { value: '2' },
+            Entity: { value: '9', type: 'Customer' },
+            ClassRef: { value: '7' },
+          },
         },
         { Amount: -3.78, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: '3' } } },
       ],
@@ -308,5 +405,25 @@ describe('the deposit table', () => {
       ['Class Pack Revenue', 500],
       ['Stripe Fees', -1500],
     ]);
+  });
+});
+
+describe('terminal logs', () => {
+  it('shows a Powertools JSON line as one short line, keeping every logged field', () => {
+    const line = JSON.stringify({
+      level: 'INFO',
+      message: 'payout posted to QuickBooks',
+      timestamp: '2026-11-27T10:52:41.000Z',
+      service: 'qbo-sync-deposit-builder',
+      sampling_rate: 0,
+      payoutId: 'po_1',
+      lines: 7,
+    });
+    const compact = compactLogLine(`${line}\n`);
+    expect(compact).toMatch(
+      /^\d\d:\d\d:\d\d INFO {2}deposit-builder +payout posted to QuickBooks · payoutId=po_1 lines=7\n$/,
+    );
+    expect(compactLogLine('Total: 449.28 USD\n')).toBeUndefined();
+    expect(compactLogLine('{"level": not json')).toBeUndefined();
   });
 });

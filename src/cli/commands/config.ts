@@ -7,7 +7,7 @@ import { describeError } from '../../app/log.js';
 import type { QuickBooksBooks } from '../../app/ports.js';
 import { type ConfigProblem, checkTenants, importTenants, withoutSecrets } from '../../app/tenant-config.js';
 import type { SyncConfigFile } from '../../domain/config.js';
-import { readSyncConfig } from '../../local/config-import.js';
+import { readConfigFile } from '../config-file.js';
 import { action, type CliIo, type CommandContext, targetOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -23,7 +23,9 @@ interface ValidateJson {
 }
 
 function renderProblems(out: Output, file: string, problems: readonly ConfigProblem[]): string {
-  const lines = [out.red(`${file} is not valid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`)];
+  const lines = [
+    out.red(`${file} is not valid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`),
+  ];
   for (const p of problems) {
     const where = p.tenant === null ? p.entry : `tenant ${p.tenant}, ${p.entry}`;
     lines.push(`  - ${out.bold(where)}: ${p.message}`);
@@ -54,7 +56,7 @@ export function registerConfig(program: Command, io: CliIo): void {
   ).action(
     action(io, async (ctx: CommandContext, file: string) => {
       const full = path.resolve(io.cwd, file);
-      const parsed = readSyncConfig(full);
+      const parsed = readConfigFile(full);
       let result: ValidateJson;
       if (!parsed.ok) {
         result = { valid: false, problems: parsed.problems, tenants: [], checkedAgainstQuickBooks: false };
@@ -99,7 +101,7 @@ export function registerConfig(program: Command, io: CliIo): void {
       .argument('<file>', 'the sync config (YAML or JSON)'),
   ).action(
     action(io, async (ctx: CommandContext, file: string) => {
-      const parsed = readSyncConfig(path.resolve(io.cwd, file));
+      const parsed = readConfigFile(path.resolve(io.cwd, file));
       if (!parsed.ok) {
         ctx.out.result({ valid: false, problems: parsed.problems, imported: [] }, (r) =>
           renderProblems(ctx.out, file, r.problems),
@@ -128,7 +130,8 @@ export function registerConfig(program: Command, io: CliIo): void {
             `  ${ctx.out.bold(b.tenantId)}  Stripe ${b.stripeAccount} → QuickBooks company ${b.realmId}, deposits to ${b.depositAccount.name ?? b.depositAccount.value}, ${b.revenue.length} revenue mapping${b.revenue.length === 1 ? '' : 's'}`,
           );
         }
-        if (r.seeded.length > 0) lines.push(`  QuickBooks connection stored from the file for ${r.seeded.join(', ')}.`);
+        if (r.seeded.length > 0)
+          lines.push(`  QuickBooks connection stored from the file for ${r.seeded.join(', ')}.`);
         return lines.join('\n');
       });
       return json.valid ? 0 : 1;
@@ -138,7 +141,9 @@ export function registerConfig(program: Command, io: CliIo): void {
   targetOptions(
     config
       .command('export')
-      .description("print the stored tenants as a sync config file (YAML; --json for JSON), without refresh tokens")
+      .description(
+        'print the stored tenants as a sync config file (YAML; --json for JSON), without refresh tokens',
+      )
       .option('-o, --output <file>', 'write it to this file instead of stdout'),
   ).action(
     action(io, async (ctx: CommandContext) => {
@@ -154,12 +159,16 @@ export function registerConfig(program: Command, io: CliIo): void {
         try {
           writeFileSync(full, text);
         } catch (error) {
-          throw new CliError(`could not write ${full}: ${describeError(error)}`, 'choose a writable path for --output');
+          throw new CliError(
+            `could not write ${full}: ${describeError(error)}`,
+            'choose a writable path for --output',
+          );
         }
         ctx.out.say(`Wrote ${stored.length} tenant${stored.length === 1 ? '' : 's'} to ${output}.`);
         return 0;
       }
-      if (stored.length === 0) ctx.out.note(`${services.target.description} has no tenants yet: \`npx qbo-sync config import F\`.`);
+      if (stored.length === 0)
+        ctx.out.note(`${services.target.description} has no tenants yet: \`npx qbo-sync config import F\`.`);
       io.stdout.write(text);
       return 0;
     }),

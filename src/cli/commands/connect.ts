@@ -13,10 +13,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { type CallbackOutcome, type CallbackQuery, completeQuickBooksConnection } from '../../app/connect-quickbooks.js';
+import {
+  type CallbackOutcome,
+  type CallbackQuery,
+  completeQuickBooksConnection,
+} from '../../app/connect-quickbooks.js';
 import { silentLog } from '../../app/log.js';
-import { CONNECT_STATE_TTL_MS, startQuickBooksConnection, waitForConnection } from '../../app/start-connection.js';
-import { action, type CliIo, type CommandContext, parseSeconds, targetOptions, tenantOption } from '../context.js';
+import {
+  CONNECT_STATE_TTL_MS,
+  startQuickBooksConnection,
+  waitForConnection,
+} from '../../app/start-connection.js';
+import {
+  action,
+  type CliIo,
+  type CommandContext,
+  parseSeconds,
+  targetOptions,
+  tenantOption,
+} from '../context.js';
 import { CliError } from '../errors.js';
 import type { Services } from '../services.js';
 
@@ -30,7 +45,10 @@ function parsePort(value: string): number {
 }
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 function page(res: ServerResponse, status: number, title: string, message: string): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -80,14 +98,20 @@ async function startLoopback(
     if (state === undefined || query.state !== state) {
       // Not the connection this command started (a stale or forged link): refused, and the command keeps waiting.
       ctx.out.note('A callback arrived with an unknown state and was refused (CSRF check); still waiting.');
-      page(res, 400, 'Not connected', 'This link does not belong to the connection being made. Open the link the command printed.');
+      page(
+        res,
+        400,
+        'Not connected',
+        'This link does not belong to the connection being made. Open the link the command printed.',
+      );
       return;
     }
     void completeQuickBooksConnection(
       {
         states: services.states,
         tenants: services.tenants,
-        exchangeCode: (code, uri, realmId, c) => factory.tokenManager.exchangeAuthorizationCode(code, uri, realmId, c),
+        exchangeCode: (code, uri, realmId, c) =>
+          factory.tokenManager.exchangeAuthorizationCode(code, uri, realmId, c),
         redirectUri,
         log: silentLog,
       },
@@ -109,7 +133,10 @@ async function startLoopback(
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new CliError(`port ${port} is in use`, 'choose another with --callback-port P (0 picks a free one)')
+          ? new CliError(
+              `port ${port} is in use`,
+              'choose another with --callback-port P (0 picks a free one)',
+            )
           : error,
       );
     });
@@ -149,8 +176,16 @@ export function registerConnect(program: Command, io: CliIo): void {
         "connect a tenant's QuickBooks company (OAuth): prints the authorize URL, receives the callback, stores the tokens",
       )
       .addOption(tenantOption('the tenant to connect', true))
-      .option('--callback-port <port>', 'local mode: port of the loopback callback (default: a free one)', parsePort)
-      .option('--timeout <seconds>', 'how long to wait for QuickBooks (default 600: the link’s life)', parseSeconds)
+      .option(
+        '--callback-port <port>',
+        'local mode: port of the loopback callback (default: a free one)',
+        parsePort,
+      )
+      .option(
+        '--timeout <seconds>',
+        'how long to wait for QuickBooks (default 600: the link’s life)',
+        parseSeconds,
+      )
       .option('--no-wait', 'stack: print the URL and return; the stack’s callback completes the connection'),
   ).action(
     action(io, async (ctx: CommandContext) => {
@@ -182,15 +217,26 @@ export function registerConnect(program: Command, io: CliIo): void {
         const outcome = await raceDeadline(ctx.io, loopback.outcome, deadline);
         if (outcome === undefined) {
           throw new CliError(
-            ctx.io.interrupted() ? 'interrupted before QuickBooks answered' : `QuickBooks did not answer within ${Math.round(timeoutMs / 1000)} s`,
+            ctx.io.interrupted()
+              ? 'interrupted before QuickBooks answered'
+              : `QuickBooks did not answer within ${Math.round(timeoutMs / 1000)} s`,
             `run \`npx qbo-sync connect --tenant ${f.tenant}\` again and open the new link`,
           );
         }
         if (outcome.status !== 200 || outcome.realmId === undefined) {
           throw new CliError(`QuickBooks was not connected: ${outcome.message}`);
         }
-        const json = { tenant: f.tenant, realmId: outcome.realmId, connected: true, authorizeUrl: started.authorizeUrl };
-        ctx.out.result(json, (r) => `${ctx.out.green('✓')} ${outcome.message.replace(' You can close this window.', '')}\n  Tokens stored for company ${r.realmId}.`);
+        const json = {
+          tenant: f.tenant,
+          realmId: outcome.realmId,
+          connected: true,
+          authorizeUrl: started.authorizeUrl,
+        };
+        ctx.out.result(
+          json,
+          (r) =>
+            `${ctx.out.green('✓')} ${outcome.message.replace(' You can close this window.', '')}\n  Tokens stored for company ${r.realmId}.`,
+        );
         return 0;
       }
 
@@ -211,8 +257,15 @@ export function registerConnect(program: Command, io: CliIo): void {
       );
       if (!f.wait) {
         ctx.out.result(
-          { tenant: f.tenant, realmId: null, connected: false, authorizeUrl: started.authorizeUrl, expiresAt: new Date(started.expiresAt).toISOString() },
-          () => `QuickBooks redirects to ${redirectUri}, which stores the tokens. Check with \`npx qbo-sync config validate F --stack …\`.`,
+          {
+            tenant: f.tenant,
+            realmId: null,
+            connected: false,
+            authorizeUrl: started.authorizeUrl,
+            expiresAt: new Date(started.expiresAt).toISOString(),
+          },
+          () =>
+            `QuickBooks redirects to ${redirectUri}, which stores the tokens. Check with \`npx qbo-sync config validate F --stack …\`.`,
         );
         return 0;
       }
@@ -224,7 +277,9 @@ export function registerConnect(program: Command, io: CliIo): void {
       });
       if (done?.realmId === undefined) {
         throw new CliError(
-          ctx.io.interrupted() ? 'interrupted before QuickBooks answered' : `the connection was not completed within ${Math.round(timeoutMs / 1000)} s`,
+          ctx.io.interrupted()
+            ? 'interrupted before QuickBooks answered'
+            : `the connection was not completed within ${Math.round(timeoutMs / 1000)} s`,
           `run \`npx qbo-sync connect --tenant ${f.tenant}\` again and open the new link; the callback page says what went wrong`,
         );
       }

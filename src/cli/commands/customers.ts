@@ -5,7 +5,9 @@ import { action, type CliIo, type CommandContext, targetOptions, tenantOption } 
 import { table } from '../output.js';
 
 export function registerCustomers(program: Command, io: CliIo): void {
-  const customers = program.command('customers').description('the QuickBooks customers the sync maps members to');
+  const customers = program
+    .command('customers')
+    .description('the QuickBooks customers the sync maps members to');
 
   targetOptions(
     customers

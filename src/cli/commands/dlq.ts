@@ -9,7 +9,9 @@ export function registerDlq(program: Command, io: CliIo): void {
   const dlq = program.command('dlq').description('the dead-letter queue: payouts whose retries ran out');
 
   targetOptions(
-    dlq.command('list').description('what is in the dead-letter queue, and why (the reason and fix from the ledger)'),
+    dlq
+      .command('list')
+      .description('what is in the dead-letter queue, and why (the reason and fix from the ledger)'),
   ).action(
     action(io, async (ctx: CommandContext) => {
       const services = await ctx.services();
@@ -89,7 +91,10 @@ export function registerDlq(program: Command, io: CliIo): void {
           ? `Would replay ${n} payout${n === 1 ? '' : 's'}${list} (dry run: nothing moved).`
           : `${ctx.out.green('✓')} Replayed ${n} payout${n === 1 ? '' : 's'}${list}; ${r.remaining} message${r.remaining === 1 ? '' : 's'} left in the dead-letter queue.`;
         const lines = [head];
-        if (!result.dryRun && n > 0) lines.push('  They are RECEIVED until the worker processes them: npx qbo-sync payouts list --status RECEIVED');
+        if (!result.dryRun && n > 0)
+          lines.push(
+            '  They are RECEIVED until the worker processes them: npx qbo-sync payouts list --status RECEIVED',
+          );
         if (result.unreadable > 0) {
           lines.push(
             `  ${result.unreadable} message${result.unreadable === 1 ? ' is' : 's are'} not a payout message and stay${result.unreadable === 1 ? 's' : ''} (see \`npx qbo-sync dlq list\`).`,

@@ -119,7 +119,9 @@ async function finishRequest(
     const json = { ...request, enqueued: true };
     ctx.out.result(json, (r) => {
       const what = r.eventType === 'resync' ? 'a resync' : 'a sync';
-      const lines = [`${ctx.out.green('✓')} Queued ${what} of ${r.payout} (tenant ${r.tenant}); the ledger says ${r.status}.`];
+      const lines = [
+        `${ctx.out.green('✓')} Queued ${what} of ${r.payout} (tenant ${r.tenant}); the ledger says ${r.status}.`,
+      ];
       if (r.eventType === 'sync' && r.status === 'POSTED') {
         lines.push(
           `  It is already posted${r.quickbooks ? ` as ${r.quickbooks.type} ${r.quickbooks.id}` : ''}: the worker only checks Stripe for a failure. To post a corrected entry: npx qbo-sync payouts resync ${r.payout}`,
@@ -134,7 +136,8 @@ async function finishRequest(
   if (progressNote) ctx.out.note(progressNote);
   const row = await waitForWorker(ctx.io, services, request, wait);
   const settled = row !== undefined && row.version > request.version && SETTLED.has(row.status);
-  if (row === undefined) throw new CliError(`payout ${request.payout} is not in the ledger`, `check with ${follow}`);
+  if (row === undefined)
+    throw new CliError(`payout ${request.payout} is not in the ledger`, `check with ${follow}`);
   const json = { ...statusJson(row), eventId: request.eventId, settled };
   ctx.out.result(json, (r) => {
     const head = r.settled
@@ -170,7 +173,9 @@ export function registerPayouts(program: Command, io: CliIo): void {
       if (tenantId === undefined) {
         tenantId = (await services.ledger.get(payoutId))?.tenantId;
         if (tenantId === undefined) {
-          throw new CliUsageError(`the ledger does not know payout ${payoutId}, so its tenant is needed: add --tenant T`);
+          throw new CliUsageError(
+            `the ledger does not know payout ${payoutId}, so its tenant is needed: add --tenant T`,
+          );
         }
       }
       const preview = await previewPayout(
@@ -207,11 +212,17 @@ export function registerPayouts(program: Command, io: CliIo): void {
           return lines.join('\n');
         }
         const empty = new Map<string, string>();
-        const rows = entryRows(r.entry.type, r.entry.body, r.currency, {
-          accounts: empty,
-          classes: empty,
-          customers: empty,
-        }, (r.entry.body.DepositToAccountRef as { value?: string } | undefined)?.value);
+        const rows = entryRows(
+          r.entry.type,
+          r.entry.body,
+          r.currency,
+          {
+            accounts: empty,
+            classes: empty,
+            customers: empty,
+          },
+          (r.entry.body.DepositToAccountRef as { value?: string } | undefined)?.value,
+        );
         const facts: Array<[string, string]> = [
           ['Outcome', `${ctx.out.green('POST')} (dry run: nothing was posted or created)`],
           ['Payout', `${amount}, ${r.transactions} balance transaction${r.transactions === 1 ? '' : 's'}`],
@@ -263,7 +274,11 @@ export function registerPayouts(program: Command, io: CliIo): void {
       .option('--status <status>', 'only this status (RECEIVED, POSTED, HELD, FAILED, …)', parseStatus)
       .addOption(tenantOption('only this tenant', false))
       .option('--limit <n>', 'at most this many rows (default 50)', parsePositiveInt('--limit', 10_000))
-      .option('--since <date>', 'only rows updated at or after this date (2026-01-15 or an ISO date-time)', parseDate),
+      .option(
+        '--since <date>',
+        'only rows updated at or after this date (2026-01-15 or an ISO date-time)',
+        parseDate,
+      ),
   ).action(
     action(io, async (ctx: CommandContext) => {
       const f = ctx.flags as { status?: LedgerStatus; tenant?: string; limit?: number; since?: Date };
@@ -302,7 +317,9 @@ export function registerPayouts(program: Command, io: CliIo): void {
   targetOptions(
     payouts
       .command('sync')
-      .description('queue one payout for the worker (the tenant is needed unless the ledger knows the payout)')
+      .description(
+        'queue one payout for the worker (the tenant is needed unless the ledger knows the payout)',
+      )
       .argument('<payout>', 'the Stripe payout id (po_…)', parsePayoutId)
       .addOption(tenantOption('the tenant the payout belongs to', false))
       .option('--wait [seconds]', 'wait for the worker and print the outcome (default 120 s)', parseSeconds),
@@ -326,7 +343,11 @@ export function registerPayouts(program: Command, io: CliIo): void {
         'queue every paid automatic payout of a tenant arriving since DATE (skips those already POSTED, HELD, SKIPPED or REVERSED; safe to run again)',
       )
       .addOption(tenantOption('the tenant', true))
-      .requiredOption('--since <date>', 'arrival date to start from (2026-01-15 or an ISO date-time)', parseDate),
+      .requiredOption(
+        '--since <date>',
+        'arrival date to start from (2026-01-15 or an ISO date-time)',
+        parseDate,
+      ),
   ).action(
     action(io, async (ctx: CommandContext) => {
       const f = ctx.flags as { tenant: string; since: Date };
@@ -335,7 +356,12 @@ export function registerPayouts(program: Command, io: CliIo): void {
       let result: Awaited<ReturnType<typeof backfillPayouts>>;
       try {
         result = await backfillPayouts(
-          { tenants: services.tenants, ledger: services.ledger, queue: services.queue, payouts: services.payouts },
+          {
+            tenants: services.tenants,
+            ledger: services.ledger,
+            queue: services.queue,
+            payouts: services.payouts,
+          },
           {
             tenantId: f.tenant,
             since: f.since,
@@ -351,7 +377,15 @@ export function registerPayouts(program: Command, io: CliIo): void {
           `${ctx.out.green('✓')} Tenant ${r.tenant}: ${r.found} paid payout${r.found === 1 ? '' : 's'} since ${r.since.slice(0, 10)}; ${r.enqueued.length} queued, ${r.skipped.length} skipped.`,
         ];
         if (r.skipped.length > 0) {
-          lines.push(table(['SKIPPED', 'BECAUSE'], r.skipped.map((s) => [s.payout, s.status === 'MANUAL' ? 'manual payout (Stripe cannot itemise it)' : `already ${s.status}`])));
+          lines.push(
+            table(
+              ['SKIPPED', 'BECAUSE'],
+              r.skipped.map((s) => [
+                s.payout,
+                s.status === 'MANUAL' ? 'manual payout (Stripe cannot itemise it)' : `already ${s.status}`,
+              ]),
+            ),
+          );
         }
         if (r.enqueued.length > 0) lines.push('Follow them with: npx qbo-sync payouts list --status POSTED');
         return lines.join('\n');
