@@ -28,6 +28,7 @@ function wholeNumber(min: number, max: number) {
 interface CliOptions {
   json: boolean;
   sizes: number[];
+  repeat: number;
   naive: boolean;
   naiveConcurrency: number;
   naiveBudget: number;
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     .description('Benchmark the deposit builder and the webhook path against the local stand-ins (CONTRACT §10).')
     .option('--json', 'print only the JSON report on stdout', false)
     .option('--sizes <list>', 'balance transactions per payout', positiveIntegers, [...DEFAULT_SIZES])
+    .option('--repeat <n>', 'builder runs per size (the median is reported)', wholeNumber(1, 20), 3)
     .option('--no-naive', 'skip the naive one-call-per-item baseline')
     .option('--naive-concurrency <n>', 'emails the naive baseline works on at once', wholeNumber(1, 64), 4)
     .option('--naive-budget <seconds>', 'stop the naive baseline starting new emails after this long', wholeNumber(1, 3600), 600)
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       host,
       sizes: o.sizes,
       seed: o.seed,
+      repeat: o.repeat,
       naive: o.naive,
       naiveConcurrency: o.naiveConcurrency,
       naiveBudgetMs: o.naiveBudget * 1000,

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
  * next deploy.
  */
 export class SyncSecrets extends Construct {
-  /** `{"secretKey":"sk_…","webhookSecret":"whsec_…"}` */
+  /** `{"secretKey":"sk_…","webhookSecret":"whsec_…"}`; `webhookSecret` may list several secrets, comma-separated. */
   readonly stripe: Secret;
   /** `{"clientId":"…","clientSecret":"…","redirectUri":"<CallbackUrl output>"}` */
   readonly qboApp: Secret;

@@ -32,7 +32,12 @@ export function stripeKeyMode(secretKey: string): StripeKeyMode {
 export interface IngestWebhookDeps {
   tenants: Pick<TenantStore, 'findByStripeAccount'>;
   queue: PayoutQueue;
-  /** The endpoint's signing secret (`whsec_…`). Empty → every delivery gets 500 (configuration error). */
+  /**
+   * The endpoint signing secret (`whsec_…`), or several separated by commas: one per Stripe endpoint that delivers
+   * here (the platform's own endpoint and the Connect endpoint have different secrets) and, while a secret is being
+   * rolled, the old and the new one. A delivery is accepted when any of them verifies it.
+   * Empty → every delivery gets 500 (configuration error).
+   */
   webhookSecret: string;
   /** The mode of the Stripe secret key the worker reads payouts with. */
   stripeKeyMode: StripeKeyMode;
@@ -105,7 +110,11 @@ export async function ingestWebhook(
   }
 
   // 2. No secret: a configuration error, never an unverified fallback.
-  if (deps.webhookSecret.trim() === '') {
+  const secrets = deps.webhookSecret
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+  if (secrets.length === 0) {
     log.error('webhook secret is not configured: refusing every delivery until it is set', {
       fix: 'set webhookSecret in the STRIPE_SECRET_ARN secret (or STRIPE_WEBHOOK_SECRET in local mode)',
     });
@@ -119,10 +128,19 @@ export async function ingestWebhook(
     return { status: 400, body: { error: 'missing Stripe-Signature header' } };
   }
   let verified: unknown;
-  try {
-    verified = deps.verify(req.rawBody, header, deps.webhookSecret);
-  } catch (error) {
-    const reason = describeError(error);
+  let rejection: unknown;
+  let accepted = false;
+  for (const secret of secrets) {
+    try {
+      verified = deps.verify(req.rawBody, header, secret);
+      accepted = true;
+      break;
+    } catch (error) {
+      rejection = error;
+    }
+  }
+  if (!accepted) {
+    const reason = describeError(rejection);
     log.warn('webhook signature rejected', { reason });
     return { status: 400, body: { error: `signature verification failed: ${reason}` } };
   }

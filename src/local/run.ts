@@ -77,6 +77,7 @@ const QUICKBOOKS_STATE_FILE = 'quickbooks.json';
 const DATA_DIR_ENTRIES = new Set([
   'dynamodb',
   'secrets.json',
+  'aws.lock',
   QUICKBOOKS_STATE_FILE,
   SETTINGS_FILE,
   LOCAL_JSON,
@@ -135,6 +136,8 @@ export interface LocalInstance {
   readonly tenants: readonly string[];
   /** True when no config was given and the embedded Stripe and QuickBooks run: `runDemo` can run. */
   readonly demoAvailable: boolean;
+  /** Things a person should know, printed after the banner (tenants not imported for lack of a connection). */
+  readonly warnings: readonly string[];
   /** Payouts besides the demo one that the embedded Stripe stand-in holds (empty otherwise). */
   readonly samplePayoutIds: readonly string[];
   /** The embedded stand-ins (undefined where the environment points at a real service), for tests and tools. */
@@ -390,7 +393,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     };
 
     // The QuickBooks OAuth callback of `qbo-sync connect --local` (an Intuit app must list it as a redirect URI).
-    const redirectUri = env.QBO_REDIRECT_URI || `${url.replace('127.0.0.1', 'localhost')}/quickbooks/callback`;
+    const redirectUri =
+      env.QBO_REDIRECT_URI || `${url.replace('127.0.0.1', 'localhost')}/quickbooks/callback`;
 
     // 3. The environment the Lambda handlers build their dependencies from (read on their first call).
     Object.assign(process.env, {
@@ -456,24 +460,22 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       }
       tenantConfigs = [demoTenantConfig()];
     }
-    const missingTokens: ConfigProblem[] = [];
+    // A tenant whose company was never connected is left out (not an error: `connect` needs local mode running).
+    const notConnected: TenantConfig[] = [];
     for (const t of tenantConfigs) {
       const realmId = t.quickbooks.realmId;
       if (t.quickbooks.refreshToken) await seedToken(realmId, t.quickbooks.refreshToken);
       else if (!(await tokens.get(realmId))) {
         const issued = qbo ? issueToken(qbo, realmId) : undefined;
         if (issued) await seedToken(realmId, issued);
-        else {
-          missingTokens.push({
-            tenant: t.id,
-            entry: 'quickbooks.refreshToken',
-            message: `no QuickBooks connection is stored for realm ${realmId}: add its refreshToken to the config (e.g. from Intuit's OAuth 2.0 Playground for a sandbox company)`,
-          });
-        }
+        else notConnected.push(t);
       }
     }
-    if (missingTokens.length > 0)
-      throw new LocalStartError('some tenants cannot reach QuickBooks', missingTokens);
+    const warnings = notConnected.map(
+      (t) =>
+        `tenant ${t.id} was not imported: no QuickBooks connection is stored for company ${t.quickbooks.realmId}. Connect it with \`npx qbo-sync connect --tenant ${t.id} --local\`, then \`npx qbo-sync config import ${options.config ?? '<file>'} --local\` (or restart local mode); or add quickbooks.refreshToken to the config`,
+    );
+    tenantConfigs = tenantConfigs.filter((t) => !notConnected.includes(t));
     let imported = await importTenants({ tenants, books }, tenantConfigs);
     if (imported.problems.length > 0 && qbo && !options.config) {
       // The demo's stored token may belong to an emptied stand-in state: connect again and retry once.
@@ -621,6 +623,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       target,
       tenants: target.tenants,
       demoAvailable,
+      warnings,
       samplePayoutIds: samples.map((p) => p.payout.id),
       standIns: { ...(qbo ? { quickbooks: qbo } : {}), ...(stripe ? { stripe } : {}) },
       runDemo,
@@ -718,7 +721,10 @@ export function servingHelp(target: LocalTarget, samplePayoutIds: readonly strin
   const tenant = target.tenants[0] ?? '<tenant>';
   const rows: Array<[string, string]> = [];
   if (samplePayoutIds[0]) {
-    rows.push(['Post another payout', `npx qbo-sync payouts sync ${samplePayoutIds[0]} --tenant ${tenant} --local`]);
+    rows.push([
+      'Post another payout',
+      `npx qbo-sync payouts sync ${samplePayoutIds[0]} --tenant ${tenant} --local`,
+    ]);
   }
   rows.push(['See the ledger', 'npx qbo-sync payouts list --local']);
   rows.push(['Forward Stripe events', `stripe listen --forward-to localhost:${port}/webhooks/stripe`]);
@@ -777,7 +783,8 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
       await instance.stop();
       return 0;
     }
-    let code = 0;
+    for (const warning of instance.warnings) err(`qbo-sync local: ${warning}\n`);
+    let code = instance.warnings.length > 0 ? 1 : 0;
     if (instance.demoAvailable) {
       const outcome = await instance.runDemo();
       code = outcome.row?.status === 'POSTED' ? 0 : 1;

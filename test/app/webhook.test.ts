@@ -222,6 +222,33 @@ it('answers 500 (never an unverified fallback) when no signing secret is configu
   expect(await h.takeQueue()).toEqual([]);
 });
 
+it('accepts a delivery signed with any of several comma-separated secrets (platform + Connect endpoints), and no other', async () => {
+  // Prepare
+  const connectSecret = 'whsec_connect_endpoint_secret';
+  const deps = { ...h.runtime.webhookDeps(), webhookSecret: `${WEBHOOK_SECRET}, ${connectSecret}` };
+  const platformBody = JSON.stringify(makePayoutEvent('payout.paid', payout));
+  const connectBody = JSON.stringify(makePayoutEvent('payout.paid', payout, { account: CONNECTED }));
+
+  // Act
+  const platform = await ingestWebhook(deps, {
+    rawBody: Buffer.from(platformBody),
+    signature: signWebhook(platformBody, WEBHOOK_SECRET),
+  });
+  const connect = await ingestWebhook(deps, {
+    rawBody: Buffer.from(connectBody),
+    signature: signWebhook(connectBody, connectSecret),
+  });
+  const stranger = await ingestWebhook(deps, {
+    rawBody: Buffer.from(connectBody),
+    signature: signWebhook(connectBody, 'whsec_someone_else'),
+  });
+
+  // Assess
+  expect([platform.status, connect.status, stranger.status]).toEqual([200, 200, 400]);
+  const queued = await h.takeQueue();
+  expect(queued.map((m) => m.tenantId).sort()).toEqual(['connected-studio', 'downtown-yoga']);
+});
+
 it('builds its dependencies lazily from the environment, and answers 500 while they cannot be built', async () => {
   // Prepare
   const body = JSON.stringify(makePayoutEvent('payout.paid', payout));

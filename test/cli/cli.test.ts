@@ -313,7 +313,7 @@ describe('qbo-sync against a local mode', () => {
     });
     expectExit(jsonErr, 1);
     expect(jsonErr.stdout).toContain(
-      'syntax.json line 3, column 24: unexpected "}": expected a key in double quotes',
+      'syntax.json line 3, column 23: unexpected "}": expected a key in double quotes',
     );
   });
 

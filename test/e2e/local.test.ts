@@ -294,24 +294,31 @@ describe('qbo-sync local (the real process)', () => {
     expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('--config: a valid file is imported at start', async () => {
+  it('--config: the tenants are imported at start; one without a QuickBooks connection is named and left out', async () => {
+    // Prepare: the second tenant's company is unknown to the QuickBooks stand-in, so no token can exist for it
     const file = path.join(work, 'good.yaml');
+    const tenant = (id: string, account: string, realmId: string) => [
+      `  - id: ${id}`,
+      `    stripeAccount: ${account}`,
+      '    quickbooks:',
+      `      realmId: "${realmId}"`,
+      '      depositAccount: Checking',
+      '      processingFeesAccount: Stripe Fees',
+      '      adjustmentsAccount: Stripe Adjustments',
+      '    revenue:',
+      '      - category: Class Packs',
+      '        account: Class Pack Revenue',
+    ];
     writeFileSync(
       file,
       [
         'tenants:',
-        '  - id: downtown-yoga',
-        '    stripeAccount: acct_1PzXqR2eZvKYlo2C',
-        '    quickbooks:',
-        `      realmId: "${DEMO_REALM_ID}"`,
-        '      depositAccount: Checking',
-        '      processingFeesAccount: Stripe Fees',
-        '      adjustmentsAccount: Stripe Adjustments',
-        '    revenue:',
-        '      - category: Class Packs',
-        '        account: Class Pack Revenue',
+        ...tenant('downtown-yoga', 'acct_1PzXqR2eZvKYlo2C', DEMO_REALM_ID),
+        ...tenant('uptown-pilates', 'acct_9UptownPilates', '5550001'),
       ].join('\n'),
     );
+
+    // Act
     const run = runLocal(work, [
       '--once',
       '--config',
@@ -321,9 +328,14 @@ describe('qbo-sync local (the real process)', () => {
       '--port',
       '0',
     ]);
-    expect(await run.exit).toBe(0);
+
+    // Assess
+    expect(await run.exit).toBe(1);
     expect(run.stdout()).toMatch(
-      /Tenants\s+downtown-yoga \(acct_1PzXqR2eZvKYlo2C → QuickBooks realm 9341453187\)/,
+      /Tenants\s+downtown-yoga \(acct_1PzXqR2eZvKYlo2C → QuickBooks realm 9341453187\)\n/,
+    );
+    expect(run.stderr()).toMatch(
+      /tenant uptown-pilates was not imported: no QuickBooks connection is stored for company 5550001\. Connect it with `npx qbo-sync connect --tenant uptown-pilates --local`/,
     );
   });
 });
