@@ -93,7 +93,8 @@ export function quickbooksFloorMs(units: number): number {
   return Math.max(0, ceilDiv(units, QBO_UNITS_PER_MINUTE) - 1) * QBO_WINDOW_MS;
 }
 
-export const QUICKBOOKS_FLOOR_FORMULA = 'max(0, ⌈units/500⌉ − 1) × 60 000 ms, units = API requests with each batch item counted';
+export const QUICKBOOKS_FLOOR_FORMULA =
+  'max(0, ⌈units/500⌉ − 1) × 60 000 ms, units = API requests with each batch item counted';
 
 /** Nearest-rank percentile of `values` (p in (0, 100]); NaN for an empty list. */
 export function percentile(values: readonly number[], p: number): number {

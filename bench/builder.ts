@@ -8,21 +8,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { makeDepositBuilderHandler } from '../lambdas/deposit-builder.js';
+import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../lambdas/deposit-builder.js';
 import { createLogger } from '../src/adapters/logging.js';
 import type { LedgerRecord, PayoutMessage } from '../src/app/ports.js';
 import { lambdaContext } from '../src/local/lambda-context.js';
 import { buildRuntime } from '../src/runtime.js';
 import type { CallStats } from './host.js';
 import { countedAwsClients, destroyClients, type Measured, measure } from './measure.js';
-import { type BenchContext, BENCH_QBO_LIMITS, type PreparedRun, setupLedger } from './setup.js';
+import { BENCH_QBO_LIMITS, type BenchContext, type PreparedRun, setupLedger } from './setup.js';
 
 /** The deposit builder's Lambda timeout the benchmark gives each invocation (15 minutes, Lambda's maximum). */
 const INVOCATION_BUDGET_MS = 900_000;
 
 export interface RunCalls {
   stripe: { requests: number; byRoute: Record<string, number> };
-  dynamodb: { requests: number; byOperation: Record<string, number> };
+  /** `idempotency`: the requests on the idempotency table (the Powertools layer in front of the use case). */
+  dynamodb: { requests: number; idempotency: number; byOperation: Record<string, number> };
   quickbooks: {
     requests: number;
     batchRequests: number;
@@ -47,7 +48,12 @@ export interface BuilderRun extends Omit<Measured<unknown>, 'result'> {
   calls: RunCalls;
   outcome: RunOutcome;
   /** The adapters' own counters, for cross-checking the stand-ins' logs. */
-  adapterCounters: { customerMap: number; ledger: number; quickbooksRequests: number; quickbooksUnits: number };
+  adapterCounters: {
+    customerMap: number;
+    ledger: number;
+    quickbooksRequests: number;
+    quickbooksUnits: number;
+  };
   /** CPU used meanwhile by the process the stand-ins run in (ms); same process as the builder in-process. */
   standInsCpuMs: number;
 }
@@ -55,7 +61,13 @@ export interface BuilderRun extends Omit<Measured<unknown>, 'result'> {
 export function callsFrom(stats: CallStats, aws: ReturnType<typeof countedAwsClients>['counts']): RunCalls {
   return {
     stripe: { requests: stats.stripe.requests, byRoute: stats.stripe.byRoute },
-    dynamodb: { requests: aws.dynamodb.total, byOperation: { ...aws.dynamodb.byOperation } },
+    dynamodb: {
+      requests: aws.dynamodb.total,
+      idempotency: Object.entries(aws.dynamodb.byOperation)
+        .filter(([operation]) => operation.endsWith(' idempotency'))
+        .reduce((n, [, count]) => n + count, 0),
+      byOperation: { ...aws.dynamodb.byOperation },
+    },
     quickbooks: {
       requests: stats.quickbooks.requests + stats.quickbooks.tokenCalls,
       batchRequests: stats.quickbooks.batchRequests,
@@ -116,12 +128,10 @@ export async function runBuilder(ctx: BenchContext, prepared: PreparedRun): Prom
       log: createLogger('qbo-sync-bench'),
       quickbooks: { limits: BENCH_QBO_LIMITS },
     });
-    const handler = makeDepositBuilderHandler({
-      sync: runtime.syncDeps(),
-      maxReceiveCount: runtime.maxReceiveCount,
-      setDeadline: (ms) => runtime.setDeadline(ms),
-      throwOnFullBatchFailure: false,
-    });
+    // Exactly the Lambda's wiring (idempotency layer, deadline, DLQ); only the full-batch throw is off, as in local mode.
+    const handler = makeDepositBuilderHandler(
+      depositBuilderDepsFromRuntime(runtime, { throwOnFullBatchFailure: false }),
+    );
     const message: PayoutMessage = {
       eventId: `evt_bench_${randomUUID().replace(/-/g, '')}`,
       eventType: 'payout.paid',

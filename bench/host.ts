@@ -12,10 +12,10 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
+import type { Payout } from '../src/domain/stripe.js';
 import { type AwsEndpoints, startAwsEmulators } from '../standins/aws/index.js';
 import { type QuickBooksStandIn, startQuickBooksStandIn } from '../standins/quickbooks/index.js';
 import { type StripeStandIn, startStripeStandIn } from '../standins/stripe/index.js';
-import type { Payout } from '../src/domain/stripe.js';
 import { buildScenario, type Scenario } from './scenario.js';
 
 export interface HostEndpoints {
@@ -153,7 +153,8 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
         }
         const mapped = scenario.mappedEmails.map((email) => {
           const customerId = idByEmail.get(email);
-          if (customerId === undefined) throw new Error(`bench: existing customer ${email} is not in the company`);
+          if (customerId === undefined)
+            throw new Error(`bench: existing customer ${email} is not in the company`);
           return { email, customerId };
         });
         return {
@@ -244,19 +245,26 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** Starts the stand-ins and the AWS emulators in a child process; its stdout goes to this process's stderr. */
 export async function startStandInsInChild(): Promise<StandInHost> {
-  const child: ChildProcess = fork(path.join(ROOT, 'bin', 'run-ts.cjs'), [path.join(__dirname, 'standins-child.ts')], {
-    cwd: ROOT,
-    stdio: ['ignore', 2, 'inherit', 'ipc'],
-    serialization: 'advanced',
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT' },
-  });
+  const child: ChildProcess = fork(
+    path.join(ROOT, 'bin', 'run-ts.cjs'),
+    [path.join(__dirname, 'standins-child.ts')],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 2, 'inherit', 'ipc'],
+      serialization: 'advanced',
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT' },
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let closed = false;
 
   const endpoints = await new Promise<HostEndpoints>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the stand-ins child process did not start within 60 s')), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error('the stand-ins child process did not start within 60 s')),
+      60_000,
+    );
     child.once('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -283,7 +291,8 @@ export async function startStandInsInChild(): Promise<StandInHost> {
     });
   });
   void exited.then((code) => {
-    for (const w of pending.values()) w.reject(new Error(`the stand-ins child process exited (code ${code})`));
+    for (const w of pending.values())
+      w.reject(new Error(`the stand-ins child process exited (code ${code})`));
     pending.clear();
   });
 

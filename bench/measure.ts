@@ -4,14 +4,14 @@
  * request they send (each attempt, retries included), per service and operation.
  */
 import { performance } from 'node:perf_hooks';
-import { runInNewContext } from 'node:vm';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AwsEndpoints } from '../standins/aws/index.js';
 import type { AwsClients } from '../src/adapters/aws/clients.js';
+import type { AwsEndpoints } from '../standins/aws/index.js';
 
 const MB = 1024 * 1024;
 
@@ -45,13 +45,33 @@ interface StackLike {
   };
 }
 
-/** Counts each HTTP request the client sends (after the retry middleware: every attempt is a request). */
-function countRequests(client: StackLike, counter: RequestCounter): void {
+/** The tables a DynamoDB request names (`TableName`, or the keys of `RequestItems`). */
+function tablesOf(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return [];
+  const { TableName, RequestItems } = input as { TableName?: unknown; RequestItems?: unknown };
+  if (typeof TableName === 'string') return [TableName];
+  if (typeof RequestItems === 'object' && RequestItems !== null) return Object.keys(RequestItems);
+  return [];
+}
+
+/** `bench-1a2b-ledger` → `ledger`: the role of one of the benchmark's tables. */
+export function tableRole(table: string): string {
+  return /-(tenants|customers|ledger|idempotency)$/.exec(table)?.[1] ?? table;
+}
+
+/**
+ * Counts each HTTP request the client sends (after the retry middleware: every attempt is a request), by operation
+ * and, for DynamoDB, by the role of the table it names (`BatchWriteItem customers`).
+ */
+function countRequests(client: StackLike, counter: RequestCounter, byTable = false): void {
   client.middlewareStack.add(
     (next) => async (args) => {
-      const headers = (args as { request?: { headers?: Record<string, string> } }).request?.headers ?? {};
+      const { request, input } = args as { request?: { headers?: Record<string, string> }; input?: unknown };
+      const headers = request?.headers ?? {};
       const target = headers['x-amz-target'] ?? headers['X-Amz-Target'] ?? 'unknown';
-      counter.add(target.slice(target.lastIndexOf('.') + 1));
+      const operation = target.slice(target.lastIndexOf('.') + 1);
+      const tables = byTable ? tablesOf(input).map(tableRole) : [];
+      counter.add(tables.length > 0 ? `${operation} ${tables.join('+')}` : operation);
       return next(args);
     },
     { step: 'finalizeRequest', priority: 'low', name: 'benchRequestCounter' },
@@ -61,9 +81,13 @@ function countRequests(client: StackLike, counter: RequestCounter): void {
 /** Fresh SDK clients on the emulators' endpoints, counting their requests. */
 export function countedAwsClients(endpoints: AwsEndpoints, region = 'us-east-1'): CountedAwsClients {
   const base = { region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-  const counts = { dynamodb: new RequestCounter(), sqs: new RequestCounter(), secretsManager: new RequestCounter() };
+  const counts = {
+    dynamodb: new RequestCounter(),
+    sqs: new RequestCounter(),
+    secretsManager: new RequestCounter(),
+  };
   const dynamodb = new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb });
-  countRequests(dynamodb as unknown as StackLike, counts.dynamodb);
+  countRequests(dynamodb as unknown as StackLike, counts.dynamodb, true);
   const sqs = new SQSClient({ ...base, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
   countRequests(sqs as unknown as StackLike, counts.sqs);
   const secrets = new SecretsManagerClient({ ...base, endpoint: endpoints.secretsManager });

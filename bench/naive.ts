@@ -51,9 +51,15 @@ export interface NaiveRun extends Omit<Measured<unknown>, 'result'> {
 }
 
 const CustomerSchema = z
-  .object({ Id: z.union([z.string(), z.number()]).transform(String), DisplayName: z.string(), Active: z.boolean().optional() })
+  .object({
+    Id: z.union([z.string(), z.number()]).transform(String),
+    DisplayName: z.string(),
+    Active: z.boolean().optional(),
+  })
   .loose();
-const QueryAnswer = z.object({ QueryResponse: z.object({ Customer: z.array(CustomerSchema).optional() }).loose() }).loose();
+const QueryAnswer = z
+  .object({ QueryResponse: z.object({ Customer: z.array(CustomerSchema).optional() }).loose() })
+  .loose();
 const CreateAnswer = z.object({ Customer: CustomerSchema }).loose();
 const FaultAnswer = z
   .object({ Fault: z.object({ Error: z.array(z.object({ code: z.string() }).loose()) }).loose() })
@@ -71,7 +77,12 @@ class QboHttpError extends Error {
   }
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, stop: () => boolean, work: (item: T) => Promise<void>) {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  stop: () => boolean,
+  work: (item: T) => Promise<void>,
+) {
   let next = 0;
   const worker = async () => {
     while (next < items.length && !stop()) {
@@ -82,7 +93,11 @@ async function pool<T>(items: readonly T[], concurrency: number, stop: () => boo
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
 }
 
-export async function runNaive(ctx: BenchContext, prepared: PreparedRun, options: NaiveOptions = {}): Promise<NaiveRun> {
+export async function runNaive(
+  ctx: BenchContext,
+  prepared: PreparedRun,
+  options: NaiveOptions = {},
+): Promise<NaiveRun> {
   const { workload, tenant } = prepared;
   const concurrency = options.concurrency ?? 4;
   const budgetMs = options.budgetMs ?? 600_000;
@@ -97,7 +112,10 @@ export async function runNaive(ctx: BenchContext, prepared: PreparedRun, options
     tenantsTable: resources.tenantsTable,
     secretPrefix: resources.tokenSecretPrefix,
   });
-  const stripe = stripeClient({ secretKey: ctx.settings.stripeSecretKey, apiBase: ctx.host.endpoints.stripe.url });
+  const stripe = stripeClient({
+    secretKey: ctx.settings.stripeSecretKey,
+    apiBase: ctx.host.endpoints.stripe.url,
+  });
   const http: AxiosInstance = axios.create({ validateStatus: () => true, responseType: 'json' });
   const realm = workload.realmId;
   const companyUrl = `${ctx.host.endpoints.quickbooks.url}/v3/company/${realm}`;
@@ -176,7 +194,8 @@ export async function runNaive(ctx: BenchContext, prepared: PreparedRun, options
           }
           const fault = FaultAnswer.safeParse(created.data);
           const codes = fault.success ? fault.data.Fault.Error.map((e) => e.code) : [];
-          if (!codes.includes('6240') || attempt >= 9) throw new QboHttpError(created.status, codes, 'a customer create');
+          if (!codes.includes('6240') || attempt >= 9)
+            throw new QboHttpError(created.status, codes, 'a customer create');
         }
         await clients.doc.send(
           new PutCommand({

@@ -10,7 +10,9 @@ function positiveIntegers(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim().replace(/_/g, ''));
   const numbers = parts.map(Number);
   if (parts.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 2 || n > 100_000)) {
-    throw new InvalidArgumentError('give comma-separated whole numbers from 2 to 100000, e.g. 100,1000,10000');
+    throw new InvalidArgumentError(
+      'give comma-separated whole numbers from 2 to 100000, e.g. 100,1000,10000',
+    );
   }
   return numbers;
 }
@@ -42,14 +44,26 @@ interface CliOptions {
 async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('npm run bench --')
-    .description('Benchmark the deposit builder and the webhook path against the local stand-ins (CONTRACT §10).')
+    .description(
+      'Benchmark the deposit builder and the webhook path against the local stand-ins (CONTRACT §10).',
+    )
     .option('--json', 'print only the JSON report on stdout', false)
     .option('--sizes <list>', 'balance transactions per payout', positiveIntegers, [...DEFAULT_SIZES])
     .option('--repeat <n>', 'builder runs per size (the median is reported)', wholeNumber(1, 20), 3)
     .option('--no-naive', 'skip the naive one-call-per-item baseline')
     .option('--naive-concurrency <n>', 'emails the naive baseline works on at once', wholeNumber(1, 64), 4)
-    .option('--naive-budget <seconds>', 'stop the naive baseline starting new emails after this long', wholeNumber(1, 3600), 600)
-    .option('--events <n>', 'signed webhook events to send (0 skips the webhook part)', wholeNumber(0, 100_000), 1000)
+    .option(
+      '--naive-budget <seconds>',
+      'stop the naive baseline starting new emails after this long',
+      wholeNumber(1, 3600),
+      600,
+    )
+    .option(
+      '--events <n>',
+      'signed webhook events to send (0 skips the webhook part)',
+      wholeNumber(0, 100_000),
+      1000,
+    )
     .option('--event-concurrency <n>', 'webhook requests in flight', wholeNumber(1, 256), 10)
     .option('--seed <n>', 'base of the payout generator seeds', wholeNumber(0, 2 ** 31 - 1), 20_261_000)
     .option('--in-process', 'run the stand-ins in this process (CPU and memory then include them)', false)
@@ -64,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const o = program.opts<CliOptions>();
   if (o.json && o.logs) {
-    process.stderr.write('--logs cannot be combined with --json: the logs would mix with the JSON on stdout\n');
+    process.stderr.write(
+      '--logs cannot be combined with --json: the logs would mix with the JSON on stdout\n',
+    );
     return 2;
   }
   if (!o.logs) process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

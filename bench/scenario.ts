@@ -9,11 +9,12 @@
  * New members come from the generator (`first.last.<seed>.<n>@example.org`, names from a pool of 400, so many new
  * customers share a name, as real members do); existing customers have unique names, as QuickBooks requires.
  */
+
+import { collectMembers, normaliseEmail } from '../src/domain/members.js';
+import { BalanceTransactionSchema } from '../src/domain/stripe.js';
 import { demoCompanySeed } from '../standins/quickbooks/index.js';
 import type { CompanySeed } from '../standins/quickbooks/types.js';
 import { type GeneratedMember, type GeneratedPayout, generatePayout } from '../standins/stripe/generate.js';
-import { collectMembers, normaliseEmail } from '../src/domain/members.js';
-import { BalanceTransactionSchema } from '../src/domain/stripe.js';
 
 export interface ScenarioSpec {
   /** Balance transactions of the payout, its own included. */

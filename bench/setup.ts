@@ -17,7 +17,7 @@ import { TenantConfigSchema } from '../src/domain/config.js';
 import { importTenants } from '../src/local/config-import.js';
 import { demoTenantConfig } from '../src/local/demo.js';
 import type { PreparedWorkload, StandInHost } from './host.js';
-import { countedAwsClients, type CountedAwsClients, destroyClients } from './measure.js';
+import { type CountedAwsClients, countedAwsClients, destroyClients } from './measure.js';
 
 export const TOKEN_SECRET_PREFIX = 'qbo-sync-bench/quickbooks-tokens/';
 
@@ -100,7 +100,10 @@ export async function prepareRun(
   const tenants = new DynamoTenantStore({ doc, tableName: ctx.resources.tenantsTable });
   const config = TenantConfigSchema.parse({
     ...demoTenantConfig(workload.realmId),
-    id: `bench-${request.label}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 64),
+    id: `bench-${request.label}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 64),
     stripeAccount: workload.stripeAccount,
   });
   const { imported, problems } = await importTenants(
@@ -109,7 +112,9 @@ export async function prepareRun(
   );
   const tenant = imported[0];
   if (tenant === undefined || problems.length > 0) {
-    throw new Error(`bench: could not import the tenant: ${problems.map((p) => `${p.entry}: ${p.message}`).join('; ')}`);
+    throw new Error(
+      `bench: could not import the tenant: ${problems.map((p) => `${p.entry}: ${p.message}`).join('; ')}`,
+    );
   }
   await new DynamoCustomerMap({ doc, tableName: ctx.resources.customersTable }).putMany(
     workload.realmId,

@@ -29,7 +29,9 @@ async function handle(host: StandInHost, request: HostRequest): Promise<unknown>
 
 async function main(): Promise<void> {
   if (!process.send) {
-    process.stderr.write('bench/standins-child.ts is started by the benchmark (npm run bench), not by hand\n');
+    process.stderr.write(
+      'bench/standins-child.ts is started by the benchmark (npm run bench), not by hand\n',
+    );
     process.exit(2);
   }
   let host: StandInHost;

@@ -58,7 +58,12 @@ export interface WebhookResult {
 const AcceptedBody = z.object({ queued: z.literal(true), eventId: z.string() }).loose();
 const QueuedMessage = z.object({ eventId: z.string() }).loose();
 
-function post(agent: http.Agent, url: URL, body: string, signature: string): Promise<{ status: number; text: string }> {
+function post(
+  agent: http.Agent,
+  url: URL,
+  body: string,
+  signature: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -75,7 +80,9 @@ function post(agent: http.Agent, url: URL, body: string, signature: string): Pro
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );

@@ -99,12 +99,12 @@ export function jsonSyntaxError(text: string): { offset: number; message: string
         fail(`unexpected ${describe()}: expected "," or "]"`);
       }
     }
-    if (c === '"') return string();
-    if (c === 't') return literal('true');
-    if (c === 'f') return literal('false');
-    if (c === 'n') return literal('null');
-    if (c !== undefined && /[-\d]/.test(c)) return number();
-    fail(`unexpected ${describe()}: expected a value`);
+    if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c !== undefined && /[-\d]/.test(c)) number();
+    else fail(`unexpected ${describe()}: expected a value`);
   };
   try {
     value();

@@ -38,9 +38,12 @@ export async function runCli(argv: readonly string[], partial: Partial<CliIo> = 
   const json = argv.includes('--json');
   const out = new Output({ json, stdout: io.stdout, stderr: io.stderr, env: io.env });
   const isLocal = argv[0] === 'local';
+  // Ctrl-C: a command that is waiting (connect, --wait) stops and says so; anything else ends shortly after (every
+  // request is safe to repeat: backfill resumes, replay never loses a message). A second Ctrl-C ends at once.
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
+    setTimeout(() => process.exit(130), 1500).unref();
   };
   if (!isLocal) process.on('SIGINT', onSignal);
 

@@ -341,7 +341,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         throw new LocalStartError(`port ${port} cannot be opened here: choose one above 1023 with --port P`);
       throw error;
     });
-    closers.push({ name: 'HTTP server', close: () => http?.close() ?? Promise.resolve() });
     const url = http.url;
 
     // 2. The embedded parts, in parallel.
@@ -487,15 +486,30 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       }
     }
     if (imported.problems.length > 0) {
+      const taken = imported.problems.some((p) => p.entry === 'stripeAccount');
       throw new LocalStartError(
-        options.config
-          ? `the config file ${options.config} does not match QuickBooks`
-          : 'the demo tenant could not be set up',
+        `${options.config ? `the config file ${options.config} does not match QuickBooks` : 'the demo tenant could not be set up'}${
+          taken
+            ? ` (tenants imported by an earlier run stay in the data folder ${dataDir}, e.g. the demo's demo-studio on "platform": start with --fresh to drop them)`
+            : ''
+        }`,
         imported.problems,
       );
     }
 
-    // 6. The worker: the same handler as the Lambda, fed by a long-polling loop.
+    // 6. Demo data in the Stripe stand-in (in memory: added on every start, before any message can need it).
+    const demoAvailable = !options.config && Boolean(stripe && qbo);
+    const demo = demoPayout();
+    const allSamples = samplePayouts();
+    if (stripe) {
+      for (const p of [demo, ...allSamples])
+        stripe.addPayout({ account: 'platform', payout: p.payout, transactions: p.transactions });
+    }
+    // They are the platform account's payouts: worth showing when a tenant uses it.
+    const samples =
+      imported.imported.some((t) => t.books.stripeAccount === 'platform') && stripe ? allSamples : [];
+
+    // 7. The worker: the same handler as the Lambda, fed by a long-polling loop.
     poller = new QueuePoller({
       sqs: clients.sqs,
       queueUrl: resources.queueUrl,
@@ -506,17 +520,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     });
     await poller.start();
 
-    // 7. Payouts an earlier run accepted but did not finish: their messages were in the in-memory queue.
+    // 8. Payouts an earlier run accepted but did not finish: their messages were in the in-memory queue.
     if (!awsOverrides.sqs) await requeueUnfinished(ledger, tenants, queue, log);
-
-    // 8. Demo data in the Stripe stand-in (in memory: added on every start).
-    const demoAvailable = !options.config && Boolean(stripe && qbo);
-    const demo = demoPayout();
-    const samples = demoAvailable ? samplePayouts() : [];
-    if (demoAvailable && stripe) {
-      for (const p of [demo, ...samples])
-        stripe.addPayout({ account: 'platform', payout: p.payout, transactions: p.transactions });
-    }
 
     const target: LocalTarget = {
       pid: process.pid,
@@ -786,8 +791,13 @@ export async function runLocal(options: LocalOptions = {}): Promise<number> {
     for (const warning of instance.warnings) err(`qbo-sync local: ${warning}\n`);
     let code = instance.warnings.length > 0 ? 1 : 0;
     if (instance.demoAvailable) {
-      const outcome = await instance.runDemo();
-      code = outcome.row?.status === 'POSTED' ? 0 : 1;
+      try {
+        const outcome = await instance.runDemo();
+        code = outcome.row?.status === 'POSTED' ? 0 : 1;
+      } catch (error) {
+        err(`qbo-sync local: the demo payout could not be run: ${describeError(error)}\n`);
+        code = 1;
+      }
     }
     if (options.once || interrupted) {
       await instance.stop();

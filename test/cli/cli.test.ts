@@ -649,6 +649,30 @@ describe('qbo-sync against a local mode', () => {
     expectExit(await cli('config', 'validate', 'sync.yaml', '--local'), 0);
   });
 
+  test("connect through local mode's own callback route (the stack's flow): the CLI waits for the state", async () => {
+    // Act
+    const redirectUri = local.target.redirectUri;
+    const run = startCli(['connect', '--tenant', SECOND, '--redirect-uri', redirectUri, '--json'], {
+      cwd: local.cwd,
+      env: local.env,
+    });
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/connect\/oauth2\?\S+/, 'stderr');
+    await run.waitFor(/Waiting for local mode's callback route/, 'stderr');
+    const consent = await fetch(url);
+    const code = await run.exit;
+
+    // Assess
+    expect(new URL(url).searchParams.get('redirect_uri')).toBe(redirectUri);
+    expect(consent.status).toBe(200);
+    expect(code).toBe(0);
+    expect(JSON.parse(run.output().stdout)).toEqual({
+      tenant: SECOND,
+      realmId: REALM,
+      connected: true,
+      authorizeUrl: url,
+    });
+  });
+
   test('--stack reads the target from CloudFormation outputs (here: the local mode’s resources)', async () => {
     // Prepare: a CloudFormation endpoint answering DescribeStacks with the stack's outputs.
     const t = local.target;

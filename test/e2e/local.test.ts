@@ -19,6 +19,8 @@ import { demoPayout, makePayoutEvent, signWebhook } from '../../standins/stripe/
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'qbo-sync.cjs');
 const DEMO_PAYOUT_ID = demoPayout().payout.id;
+/** Each test starts a real process: generous under a loaded CI machine (a run takes 2–3 s here). */
+const SPAWN_TIMEOUT_MS = 60_000;
 
 /** The child's environment: nothing pointing elsewhere, so every part is embedded. */
 function childEnv(): NodeJS.ProcessEnv {
@@ -40,8 +42,13 @@ interface Run {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
+/** Every process a test started, so none outlives the file even when a test fails midway. */
+const started = new Set<ChildProcessWithoutNullStreams>();
+
 function runLocal(cwd: string, args: string[]): Run {
   const child = spawn(process.execPath, [BIN, 'local', ...args], { cwd, env: childEnv() });
+  started.add(child);
+  child.on('exit', () => started.delete(child));
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
@@ -63,7 +70,7 @@ function runLocal(cwd: string, args: string[]): Run {
     stdout: () => out,
     stderr: () => err,
     exit,
-    waitFor(pattern, timeoutMs = 20_000) {
+    waitFor(pattern, timeoutMs = 45_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(check);
@@ -142,200 +149,226 @@ describe('qbo-sync local (the real process)', () => {
     work = mkdtempSync(path.join(tmpdir(), 'qbo-local-e2e-'));
     dataDir = path.join(work, 'data');
   });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-  it('--once: the demo payout goes through the endpoint, queue and worker; the deposit is printed; exit 0', async () => {
-    // Act
-    const run = runLocal(work, ['--once', '--fresh', '--data-dir', dataDir, '--port', '0']);
-    const code = await run.exit;
-
-    // Assess
-    const out = run.stdout();
-    expect({ code, stderr: run.stderr() }).toEqual({ code: 0, stderr: '' });
-    expect(out).toContain(`Sending the demo payout ${DEMO_PAYOUT_ID}`);
-    expect(out).toMatch(/^Class Pack Revenue\s+Jane Doe\s+Class Packs: ch_\w+\s+120\.00$/m);
-    expect(out).toMatch(
-      /^Virtual Class Revenue\s+Sam Rivera\s+Online\s+Classes \/ Virtual: ch_\w+\s+25\.00$/m,
-    );
-    expect(out).toMatch(/^Stripe Fees\s+Stripe processing fees: 5 transactions\s+-15\.72$/m);
-    expect(out).toMatch(/^Total\s+7 lines\s+449\.28$/m);
-    expect(out).toMatch(/^Total:\s+449\.28 USD = the payout amount$/m);
-    expect(out).toMatch(/^Ledger status:\s+POSTED$/m);
-    const id = /^QuickBooks Deposit:\s+id (\S+)$/m.exec(out)?.[1];
-    expect(id).toBeDefined();
-    firstDepositId = id ?? '';
-    expect(existsSync(path.join(dataDir, 'local.json'))).toBe(false);
-  });
-
-  it('serves: /healthz, a second payout through a signed webhook, no second demo deposit; Ctrl-C exits 0', async () => {
-    // Prepare
-    const run = runLocal(work, ['--data-dir', dataDir, '--port', '0']);
-    try {
-      await run.waitFor(/Stop with Ctrl-C/);
-      const target = readLocalTarget(work, dataDir);
-      expect(target.pid).toBe(run.child.pid);
-      const { ledger, close } = ledgerOf(target);
-      try {
-        // Assess: ready, and the demo payout was not sent again
-        const health = await fetch(`${target.url}/healthz`);
-        expect({ status: health.status, body: await health.json() }).toEqual({
-          status: 200,
-          body: { status: 'ok' },
-        });
-        expect(run.stdout()).toContain(
-          'was processed by an earlier run (ledger: POSTED); it is not sent again',
-        );
-        const demoRow = await ledger.get(DEMO_PAYOUT_ID);
-        expect(demoRow?.quickbooks).toEqual({ type: 'Deposit', id: firstDepositId });
-
-        // Act: a second payout, as Stripe would send it
-        if (!sample) throw new Error('no sample payout');
-        const payload = JSON.stringify(makePayoutEvent('payout.paid', sample.payout));
-        const bad = await fetch(`${target.url}/webhooks/stripe`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'stripe-signature': signWebhook(payload, 'whsec_wrong'),
-          },
-          body: payload,
-        });
-        const good = await fetch(`${target.url}/webhooks/stripe`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'stripe-signature': signWebhook(payload, target.webhookSecret),
-          },
-          body: payload,
-        });
-
-        // Assess
-        expect(bad.status).toBe(400);
-        expect(good.status).toBe(200);
-        const row = await waitForStatus(ledger, sample.payout.id, 20_000);
-        expect(row).toMatchObject({
-          status: 'POSTED',
-          tenantId: 'demo-studio',
-          quickbooks: { type: 'Deposit' },
-        });
-        expect(row.quickbooks?.id).not.toBe(firstDepositId);
-        refreshTokenAtStop = (await storedRefreshToken(target)).refreshToken;
-        expect(refreshTokenAtStop).not.toBe('');
-      } finally {
-        close();
-      }
-    } finally {
-      // Act: Ctrl-C
-      run.child.kill('SIGINT');
+  afterAll(async () => {
+    for (const child of started) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
     }
-    expect(await run.exit).toBe(0);
-    expect(existsSync(path.join(dataDir, 'local.json'))).toBe(false);
+    rmSync(work, { recursive: true, force: true });
   });
 
-  it('restarts on the same data folder with its ledger and tokens', async () => {
-    const run = runLocal(work, ['--data-dir', dataDir, '--port', '0']);
-    try {
-      await run.waitFor(/Stop with Ctrl-C/);
-      const target = readLocalTarget(work, dataDir);
-      const { ledger, close } = ledgerOf(target);
+  it(
+    '--once: the demo payout goes through the endpoint, queue and worker; the deposit is printed; exit 0',
+    async () => {
+      // Act
+      const run = runLocal(work, ['--once', '--fresh', '--data-dir', dataDir, '--port', '0']);
+      const code = await run.exit;
+
+      // Assess
+      const out = run.stdout();
+      expect({ code, stderr: run.stderr() }).toEqual({ code: 0, stderr: '' });
+      expect(out).toContain(`Sending the demo payout ${DEMO_PAYOUT_ID}`);
+      expect(out).toMatch(/^Class Pack Revenue\s+Jane Doe\s+Class Packs: ch_\w+\s+120\.00$/m);
+      expect(out).toMatch(
+        /^Virtual Class Revenue\s+Sam Rivera\s+Online\s+Classes \/ Virtual: ch_\w+\s+25\.00$/m,
+      );
+      expect(out).toMatch(/^Stripe Fees\s+Stripe processing fees: 5 transactions\s+-15\.72$/m);
+      expect(out).toMatch(/^Total\s+7 lines\s+449\.28$/m);
+      expect(out).toMatch(/^Total:\s+449\.28 USD = the payout amount$/m);
+      expect(out).toMatch(/^Ledger status:\s+POSTED$/m);
+      const id = /^QuickBooks Deposit:\s+id (\S+)$/m.exec(out)?.[1];
+      expect(id).toBeDefined();
+      firstDepositId = id ?? '';
+      expect(existsSync(path.join(dataDir, 'local.json'))).toBe(false);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it(
+    'serves: /healthz, a second payout through a signed webhook, no second demo deposit; Ctrl-C exits 0',
+    async () => {
+      // Prepare
+      const run = runLocal(work, ['--data-dir', dataDir, '--port', '0']);
       try {
-        expect((await ledger.get(DEMO_PAYOUT_ID))?.quickbooks).toEqual({
-          type: 'Deposit',
-          id: firstDepositId,
-        });
-        expect((await ledger.get(sample?.payout.id ?? ''))?.status).toBe('POSTED');
-        // Not seeded again: the token the previous run ended with (a restart never rolls a rotated token back).
-        const stored = await storedRefreshToken(target);
-        expect(stored.refreshToken).toBe(refreshTokenAtStop);
-        expect(stored.accessToken).not.toBe('expired-seed');
-      } finally {
-        close();
-      }
-    } finally {
-      run.child.kill('SIGTERM');
-    }
-    expect(await run.exit).toBe(0);
-  });
+        await run.waitFor(/Stop with Ctrl-C/);
+        const target = readLocalTarget(work, dataDir);
+        expect(target.pid).toBe(run.child.pid);
+        const { ledger, close } = ledgerOf(target);
+        try {
+          // Assess: ready, and the demo payout was not sent again
+          const health = await fetch(`${target.url}/healthz`);
+          expect({ status: health.status, body: await health.json() }).toEqual({
+            status: 200,
+            body: { status: 'ok' },
+          });
+          expect(run.stdout()).toContain(
+            'was processed by an earlier run (ledger: POSTED); it is not sent again',
+          );
+          const demoRow = await ledger.get(DEMO_PAYOUT_ID);
+          expect(demoRow?.quickbooks).toEqual({ type: 'Deposit', id: firstDepositId });
 
-  it('--config: every problem is printed, naming the tenant and the entry; exit 1', async () => {
-    // Prepare
-    const file = path.join(work, 'bad.yaml');
-    writeFileSync(
-      file,
-      [
-        'tenants:',
-        '  - id: downtown-yoga',
-        '    stripeAccount: acct_1PzXqR2eZvKYlo2C',
+          // Act: a second payout, as Stripe would send it
+          if (!sample) throw new Error('no sample payout');
+          const payload = JSON.stringify(makePayoutEvent('payout.paid', sample.payout));
+          const bad = await fetch(`${target.url}/webhooks/stripe`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'stripe-signature': signWebhook(payload, 'whsec_wrong'),
+            },
+            body: payload,
+          });
+          const good = await fetch(`${target.url}/webhooks/stripe`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'stripe-signature': signWebhook(payload, target.webhookSecret),
+            },
+            body: payload,
+          });
+
+          // Assess
+          expect(bad.status).toBe(400);
+          expect(good.status).toBe(200);
+          const row = await waitForStatus(ledger, sample.payout.id, 20_000);
+          expect(row).toMatchObject({
+            status: 'POSTED',
+            tenantId: 'demo-studio',
+            quickbooks: { type: 'Deposit' },
+          });
+          expect(row.quickbooks?.id).not.toBe(firstDepositId);
+          refreshTokenAtStop = (await storedRefreshToken(target)).refreshToken;
+          expect(refreshTokenAtStop).not.toBe('');
+        } finally {
+          close();
+        }
+      } finally {
+        // Act: Ctrl-C
+        run.child.kill('SIGINT');
+      }
+      expect(await run.exit).toBe(0);
+      expect(existsSync(path.join(dataDir, 'local.json'))).toBe(false);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it(
+    'restarts on the same data folder with its ledger and tokens',
+    async () => {
+      const run = runLocal(work, ['--data-dir', dataDir, '--port', '0']);
+      try {
+        await run.waitFor(/Stop with Ctrl-C/);
+        const target = readLocalTarget(work, dataDir);
+        const { ledger, close } = ledgerOf(target);
+        try {
+          expect((await ledger.get(DEMO_PAYOUT_ID))?.quickbooks).toEqual({
+            type: 'Deposit',
+            id: firstDepositId,
+          });
+          expect((await ledger.get(sample?.payout.id ?? ''))?.status).toBe('POSTED');
+          // Not seeded again: the token the previous run ended with (a restart never rolls a rotated token back).
+          const stored = await storedRefreshToken(target);
+          expect(stored.refreshToken).toBe(refreshTokenAtStop);
+          expect(stored.accessToken).not.toBe('expired-seed');
+        } finally {
+          close();
+        }
+      } finally {
+        run.child.kill('SIGTERM');
+      }
+      expect(await run.exit).toBe(0);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it(
+    '--config: every problem is printed, naming the tenant and the entry; exit 1',
+    async () => {
+      // Prepare
+      const file = path.join(work, 'bad.yaml');
+      writeFileSync(
+        file,
+        [
+          'tenants:',
+          '  - id: downtown-yoga',
+          '    stripeAccount: acct_1PzXqR2eZvKYlo2C',
+          '    quickbooks:',
+          `      realmId: "${DEMO_REALM_ID}"`,
+          '      depositAccount: Undeposited Funds',
+          '      processingFeesAccount: Stripe Fees',
+          '      adjustmentsAccount: Stripe Adjustments',
+          '    revenue:',
+          '      - category: Class Packs',
+          '        account: No Such Revenue',
+        ].join('\n'),
+      );
+
+      // Act
+      const run = runLocal(work, [
+        '--once',
+        '--config',
+        file,
+        '--data-dir',
+        path.join(work, 'cfg'),
+        '--port',
+        '0',
+      ]);
+
+      // Assess
+      expect(await run.exit).toBe(1);
+      expect(run.stderr()).toMatch(/tenant downtown-yoga, quickbooks\.depositAccount: .*Undeposited/);
+      expect(run.stderr()).toMatch(/tenant downtown-yoga, revenue\[0\]: .*No Such Revenue/);
+      expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it(
+    '--config: the tenants are imported at start; one without a QuickBooks connection is named and left out',
+    async () => {
+      // Prepare: the second tenant's company is unknown to the QuickBooks stand-in, so no token can exist for it
+      const file = path.join(work, 'good.yaml');
+      const tenant = (id: string, account: string, realmId: string) => [
+        `  - id: ${id}`,
+        `    stripeAccount: ${account}`,
         '    quickbooks:',
-        `      realmId: "${DEMO_REALM_ID}"`,
-        '      depositAccount: Undeposited Funds',
+        `      realmId: "${realmId}"`,
+        '      depositAccount: Checking',
         '      processingFeesAccount: Stripe Fees',
         '      adjustmentsAccount: Stripe Adjustments',
         '    revenue:',
         '      - category: Class Packs',
-        '        account: No Such Revenue',
-      ].join('\n'),
-    );
+        '        account: Class Pack Revenue',
+      ];
+      writeFileSync(
+        file,
+        [
+          'tenants:',
+          ...tenant('downtown-yoga', 'acct_1PzXqR2eZvKYlo2C', DEMO_REALM_ID),
+          ...tenant('uptown-pilates', 'acct_9UptownPilates', '5550001'),
+        ].join('\n'),
+      );
 
-    // Act
-    const run = runLocal(work, [
-      '--once',
-      '--config',
-      file,
-      '--data-dir',
-      path.join(work, 'cfg'),
-      '--port',
-      '0',
-    ]);
+      // Act
+      const run = runLocal(work, [
+        '--once',
+        '--config',
+        file,
+        '--data-dir',
+        path.join(work, 'cfg'),
+        '--port',
+        '0',
+      ]);
 
-    // Assess
-    expect(await run.exit).toBe(1);
-    expect(run.stderr()).toMatch(/tenant downtown-yoga, quickbooks\.depositAccount: .*Undeposited/);
-    expect(run.stderr()).toMatch(/tenant downtown-yoga, revenue\[0\]: .*No Such Revenue/);
-    expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
-  });
-
-  it('--config: the tenants are imported at start; one without a QuickBooks connection is named and left out', async () => {
-    // Prepare: the second tenant's company is unknown to the QuickBooks stand-in, so no token can exist for it
-    const file = path.join(work, 'good.yaml');
-    const tenant = (id: string, account: string, realmId: string) => [
-      `  - id: ${id}`,
-      `    stripeAccount: ${account}`,
-      '    quickbooks:',
-      `      realmId: "${realmId}"`,
-      '      depositAccount: Checking',
-      '      processingFeesAccount: Stripe Fees',
-      '      adjustmentsAccount: Stripe Adjustments',
-      '    revenue:',
-      '      - category: Class Packs',
-      '        account: Class Pack Revenue',
-    ];
-    writeFileSync(
-      file,
-      [
-        'tenants:',
-        ...tenant('downtown-yoga', 'acct_1PzXqR2eZvKYlo2C', DEMO_REALM_ID),
-        ...tenant('uptown-pilates', 'acct_9UptownPilates', '5550001'),
-      ].join('\n'),
-    );
-
-    // Act
-    const run = runLocal(work, [
-      '--once',
-      '--config',
-      file,
-      '--data-dir',
-      path.join(work, 'cfg'),
-      '--port',
-      '0',
-    ]);
-
-    // Assess
-    expect(await run.exit).toBe(1);
-    expect(run.stdout()).toMatch(
-      /Tenants\s+downtown-yoga \(acct_1PzXqR2eZvKYlo2C → QuickBooks realm 9341453187\)\n/,
-    );
-    expect(run.stderr()).toMatch(
-      /tenant uptown-pilates was not imported: no QuickBooks connection is stored for company 5550001\. Connect it with `npx qbo-sync connect --tenant uptown-pilates --local`/,
-    );
-  });
+      // Assess
+      expect(await run.exit).toBe(1);
+      expect(run.stdout()).toMatch(
+        /Tenants\s+downtown-yoga \(acct_1PzXqR2eZvKYlo2C → QuickBooks realm 9341453187\)\n/,
+      );
+      expect(run.stderr()).toMatch(
+        /tenant uptown-pilates was not imported: no QuickBooks connection is stored for company 5550001\. Connect it with `npx qbo-sync connect --tenant uptown-pilates --local`/,
+      );
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });

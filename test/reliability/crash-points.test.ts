@@ -9,8 +9,8 @@
  * no customer created twice, the ledger POSTED with that entry's id and no pending intent.
  */
 import fc from 'fast-check';
-import { syncPayout } from '../../src/app/sync-payout.js';
 import type { PayoutMessage } from '../../src/app/ports.js';
+import { syncPayout } from '../../src/app/sync-payout.js';
 import { generatePayout } from '../../standins/stripe/index.js';
 import {
   CrashSwitch,
@@ -117,7 +117,9 @@ it('a crash after every single port call of a first delivery, then redelivery: o
     const { sw, outcome } = await crashAfter(message, k);
     const crashedAt = `${k}:${points[k - 1]}`;
     if (outcome.ok || !(outcome.error instanceof SimulatedCrash)) {
-      failures.push(`${crashedAt}: the crashed run did not crash (${outcome.ok ? outcome.result.outcome : String(outcome.error)})`);
+      failures.push(
+        `${crashedAt}: the crashed run did not crash (${outcome.ok ? outcome.result.outcome : String(outcome.error)})`,
+      );
     }
     expect(sw.crashed?.index).toBe(k);
     await redeliver(message);
@@ -182,8 +184,10 @@ it('an interrupted resync, crashed after every port call in turn: one live entry
     const crashedAt = `${k}:${points[k - 1]}`;
     const row = await h.runtime.ledger.get(message.payoutId);
     for (const p of postedProblems(h.qbo, REALM, message.payoutId, row)) failures.push(`${crashedAt}: ${p}`);
-    if ((row?.generation ?? 0) < 1) failures.push(`${crashedAt}: generation ${row?.generation}, expected ≥ 1`);
-    if (row?.quickbooks?.id === before?.quickbooks?.id) failures.push(`${crashedAt}: the old entry is still the posted one`);
+    if ((row?.generation ?? 0) < 1)
+      failures.push(`${crashedAt}: generation ${row?.generation}, expected ≥ 1`);
+    if (row?.quickbooks?.id === before?.quickbooks?.id)
+      failures.push(`${crashedAt}: the old entry is still the posted one`);
   }
 
   // Assess
@@ -224,7 +228,10 @@ it('a payout that fails after a crash that followed QuickBooks accepting it: the
   // Prepare: the first delivery dies right after QuickBooks accepted the deposit
   const { payout } = newPayout();
   const message = h.message(payout.id);
-  const points = (await probe(async () => h.message(newPayout().payout.id))).map((name, i) => ({ name, k: i + 1 }));
+  const points = (await probe(async () => h.message(newPayout().payout.id))).map((name, i) => ({
+    name,
+    k: i + 1,
+  }));
   const accepted = points.find((p) => p.name === 'books.createEntry');
   if (accepted === undefined) throw new Error('no createEntry call');
   await crashAfter(message, accepted.k);
@@ -270,8 +277,10 @@ it('a deletion QuickBooks refuses (closed books), crashed at every point: exactl
     const reversals = liveReversals(h.qbo, OTHER_REALM, message.payoutId);
     if (row?.status !== 'REVERSED') failures.push(`${crashedAt}: ledger ${row?.status} (${row?.reason})`);
     if (reversals.length !== 1) failures.push(`${crashedAt}: ${reversals.length} reversing entries`);
-    if (row?.quickbooks?.id !== String(reversals[0]?.Id)) failures.push(`${crashedAt}: ledger does not name the reversal`);
-    if (liveEntries(h.qbo, OTHER_REALM, message.payoutId).length !== 1) failures.push(`${crashedAt}: original gone?`);
+    if (row?.quickbooks?.id !== String(reversals[0]?.Id))
+      failures.push(`${crashedAt}: ledger does not name the reversal`);
+    if (liveEntries(h.qbo, OTHER_REALM, message.payoutId).length !== 1)
+      failures.push(`${crashedAt}: original gone?`);
   }
   h.qbo.setCompany(OTHER_REALM, { closedBefore: '2020-01-01' });
 

@@ -3,10 +3,11 @@
  * worker), a DLQ replay of a payout that is already posted, a payout that reached the DLQ after QuickBooks had
  * accepted it, and a resync interrupted half-way — each must leave exactly one live QuickBooks entry.
  */
+
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import { makeWebhookHandler } from '../../lambdas/webhook.js';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { listDeadLetters, replayDeadLetters } from '../../src/app/dead-letters.js';
 import { syncPayout } from '../../src/app/sync-payout.js';
 import { generatePayout, makePayoutEvent, signWebhook } from '../../standins/stripe/index.js';
@@ -46,7 +47,11 @@ beforeEach(async () => {
 });
 
 function newPayout() {
-  const generated = generatePayout({ seed: seed++, transactions: 10, members: { existing: [], newCount: 3 } });
+  const generated = generatePayout({
+    seed: seed++,
+    transactions: 10,
+    members: { existing: [], newCount: 3 },
+  });
   h.addPayout(generated.payout, generated.transactions);
   return generated;
 }
@@ -85,7 +90,9 @@ it('ten different events for one payout at once at the webhook, all queued: one 
 
   // Act
   const answers = await Promise.all(
-    bodies.map((body) => webhook(webhookEvent(body, { 'stripe-signature': signWebhook(body, WEBHOOK_SECRET) }))),
+    bodies.map((body) =>
+      webhook(webhookEvent(body, { 'stripe-signature': signWebhook(body, WEBHOOK_SECRET) })),
+    ),
   );
   const queued = await queueDepth(h.runtime);
   const drained = await drainQueue(h, builder());
@@ -133,7 +140,8 @@ it('ten distinct deliveries of one payout at once into syncPayout (no idempotenc
   for (const message of losers) await syncPayout(h.runtime.syncDeps(), { message, receiveCount: 2 });
 
   // Assess
-  for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/changed while|retried/);
+  for (const r of results)
+    if (r.status === 'rejected') expect(String(r.reason)).toMatch(/changed while|retried/);
   expect(postedProblems(h.qbo, REALM, payout.id, await h.runtime.ledger.get(payout.id))).toEqual([]);
 });
 
@@ -202,9 +210,10 @@ it('a resync interrupted half-way (crash after the old entry was deleted), then 
   const before = await h.runtime.ledger.get(payout.id);
   await h.runtime.queue.enqueue(h.message(payout.id, 'resync'));
   const sw = new CrashSwitch((call) => call.name === 'books.deleteEntry');
-  const crashing = makeDepositBuilderHandler(
-    depositBuilderDepsFromRuntime(h.runtime, { sync: crashingSyncDeps(h.runtime.syncDeps(), sw) }),
-  );
+  const crashing = makeDepositBuilderHandler({
+    ...depositBuilderDepsFromRuntime(h.runtime),
+    sync: crashingSyncDeps(h.runtime.syncDeps(), sw),
+  });
 
   // Act
   const interrupted = await drainQueue(h, crashing, { maxRounds: 1 });

@@ -14,7 +14,14 @@ import { MAX_WEBHOOK_BODY_BYTES } from '../../src/app/ingest-webhook.js';
 import type { PayoutMessage, PayoutQueue } from '../../src/app/ports.js';
 import { startLocalHttpServer } from '../../src/local/http.js';
 import { generatePayout, makePayoutEvent } from '../../standins/stripe/index.js';
-import { type Harness, signBytes, startHarness, tenantConfig, WEBHOOK_SECRET, webhookEvent } from './helpers.js';
+import {
+  type Harness,
+  signBytes,
+  startHarness,
+  tenantConfig,
+  WEBHOOK_SECRET,
+  webhookEvent,
+} from './helpers.js';
 
 let h: Harness;
 const CONNECTED = 'acct_1FuzzConnectedStudio';
@@ -71,7 +78,17 @@ const stripeEvent = fc
       {
         weight: 2,
         arbitrary: fc.tuple(
-          fc.constantFrom('id', 'object', 'type', 'livemode', 'created', 'data', 'account', 'data.object', 'data.object.id'),
+          fc.constantFrom(
+            'id',
+            'object',
+            'type',
+            'livemode',
+            'created',
+            'data',
+            'account',
+            'data.object',
+            'data.object.id',
+          ),
           fc.anything({ maxDepth: 2 }),
         ),
       },
@@ -105,7 +122,15 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) },
 );
 
-type SignatureKind = 'none' | 'garbage' | 'valid' | 'other-body' | 'wrong-secret' | 'stale' | 'future' | 'extra-schemes';
+type SignatureKind =
+  | 'none'
+  | 'garbage'
+  | 'valid'
+  | 'other-body'
+  | 'wrong-secret'
+  | 'stale'
+  | 'future'
+  | 'extra-schemes';
 
 const signatureKind = fc.constantFrom<SignatureKind>(
   'none',
@@ -263,7 +288,12 @@ it('random raw HTTP requests at the local endpoint: only 200, 400 or 413, nothin
         body,
         signatureKind,
         safeHeaderValue,
-        fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=latin1'),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/octet-stream',
+          'application/json; charset=latin1',
+        ),
         async (bytes, kind, garbage, contentType) => {
           // Prepare
           const signature = signatureFor(kind, bytes, garbage);
@@ -299,7 +329,9 @@ it.each([
   const before = queued.length;
 
   // Act
-  const response = await handler()(webhookEvent(bytes, { 'Stripe-Signature': signBytes(bytes, WEBHOOK_SECRET) }));
+  const response = await handler()(
+    webhookEvent(bytes, { 'Stripe-Signature': signBytes(bytes, WEBHOOK_SECRET) }),
+  );
 
   // Assess
   expect([200, 400]).toContain(response.statusCode);

@@ -23,7 +23,7 @@ import { resolveTenantBooks } from '../../src/domain/chart.js';
 import type { TenantConfig } from '../../src/domain/config.js';
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import type { QuickBooksStandIn } from '../../standins/quickbooks/index.js';
-import { STRIPE_KEY, type Harness, WEBHOOK_SECRET } from '../app/harness.js';
+import { type Harness, STRIPE_KEY, WEBHOOK_SECRET } from '../app/harness.js';
 
 export {
   drainQueue,
@@ -92,7 +92,8 @@ export function postedProblems(
 ): string[] {
   const problems: string[] = [];
   const live = liveEntries(qbo, realmId, payoutId);
-  if (live.length !== 1) problems.push(`${live.length} live entries (ids ${live.map((e) => e.Id).join(', ')})`);
+  if (live.length !== 1)
+    problems.push(`${live.length} live entries (ids ${live.map((e) => e.Id).join(', ')})`);
   if (row === undefined) return [...problems, 'no ledger row'];
   if (row.status !== 'POSTED') problems.push(`ledger ${row.status} (${row.reason ?? 'no reason'})`);
   if (row.intent !== null) problems.push(`ledger intent left pending (${row.intent.requestId})`);
@@ -141,7 +142,8 @@ export class CrashSwitch {
   }
 
   private call(name: string, args: unknown[], through: () => unknown): unknown {
-    if (this.crashed) throw new SimulatedCrash(`the process crashed at ${this.crashed.name}; ${name} never ran`);
+    if (this.crashed)
+      throw new SimulatedCrash(`the process crashed at ${this.crashed.name}; ${name} never ran`);
     const call: PortCall = { name, index: this.calls.length + 1, args };
     this.calls.push(call);
     const crashHere = this.crashAt(call);
@@ -216,7 +218,11 @@ export async function startWorker(h: Harness, opts: WorkerOptions = {}): Promise
 }
 
 /** Imports a tenant through `worker` (its QuickBooks), seeding the realm's tokens from `qbo` first. */
-export async function addTenantVia(worker: Runtime, qbo: QuickBooksStandIn, config: TenantConfig): Promise<void> {
+export async function addTenantVia(
+  worker: Runtime,
+  qbo: QuickBooksStandIn,
+  config: TenantConfig,
+): Promise<void> {
   const realmId = config.quickbooks.realmId;
   await worker.tokens.put({
     realmId,
@@ -239,7 +245,12 @@ export async function addTenantVia(worker: Runtime, qbo: QuickBooksStandIn, conf
 
 /** The dead-letter queue as `qbo-sync dlq list|replay` sees it (the SQS adapter's walk). */
 export function deadLetterQueue(runtime: Runtime): DeadLetterQueue {
-  const walk = { sqs: runtime.clients.sqs, dlqUrl: runtime.resources.dlqUrl, waitSeconds: 0, visibilitySeconds: 30 };
+  const walk = {
+    sqs: runtime.clients.sqs,
+    dlqUrl: runtime.resources.dlqUrl,
+    waitSeconds: 0,
+    visibilitySeconds: 30,
+  };
   const toLetter = (m: Awaited<ReturnType<typeof receiveDlq>>[number]): DeadLetter => ({
     messageId: m.messageId,
     receiveCount: m.receiveCount,
@@ -269,7 +280,10 @@ export async function queueDepth(runtime: Runtime, which: 'queue' | 'dlq' = 'que
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 /** Empties the main queue and the DLQ. */
@@ -322,9 +336,9 @@ export interface ProxiedRequest {
   headers: IncomingMessage['headers'];
 }
 
-export type ProxyRule = (req: ProxiedRequest) =>
-  | { status: number; body: string; headers?: Record<string, string> }
-  | undefined;
+export type ProxyRule = (
+  req: ProxiedRequest,
+) => { status: number; body: string; headers?: Record<string, string> } | undefined;
 
 export interface FaultProxy {
   /** Origin, e.g. `http://127.0.0.1:51234`. */
@@ -423,7 +437,10 @@ export function captureOutput(): CapturedOutput {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -28,7 +28,9 @@ const OTHER = 'acct_1PoisonOtherStudio';
 beforeAll(async () => {
   h = await startHarness('poison', { maxReceiveCount: 2, companies: [REALM, OTHER_REALM] });
   await h.addTenant(tenantConfig());
-  await h.addTenant(tenantConfig({ id: 'other-studio', stripeAccount: OTHER, quickbooks: { realmId: OTHER_REALM } }));
+  await h.addTenant(
+    tenantConfig({ id: 'other-studio', stripeAccount: OTHER, quickbooks: { realmId: OTHER_REALM } }),
+  );
 });
 
 afterAll(async () => {
@@ -64,7 +66,10 @@ it('malformed messages go to the DLQ with their reason; every valid message of t
   const mine = [newPayout(), newPayout()];
   const theirs = newPayout(OTHER);
   const notJson = await send('{"eventId": "evt_1", oops', 'downtown-yoga');
-  const notSchema = await send(JSON.stringify({ eventId: 'evt_2', eventType: 'charge.succeeded', hello: 'world' }), 'downtown-yoga');
+  const notSchema = await send(
+    JSON.stringify({ eventId: 'evt_2', eventType: 'charge.succeeded', hello: 'world' }),
+    'downtown-yoga',
+  );
   const wrongTypes = await send(
     JSON.stringify({ ...h.message(posted.id), tenantId: 42, receivedAt: 'yesterday' }),
     'downtown-yoga',
@@ -80,7 +85,8 @@ it('malformed messages go to the DLQ with their reason; every valid message of t
 
   // Assess: nothing retried, the valid ones posted
   expect(drained).toMatchObject({ processed: 7, failures: 0 });
-  for (const p of mine) expect(postedProblems(h.qbo, REALM, p.id, await h.runtime.ledger.get(p.id))).toEqual([]);
+  for (const p of mine)
+    expect(postedProblems(h.qbo, REALM, p.id, await h.runtime.ledger.get(p.id))).toEqual([]);
   expect(postedProblems(h.qbo, OTHER_REALM, theirs.id, await h.runtime.ledger.get(theirs.id))).toEqual([]);
   // … the already-posted payout named by a corrupted message stays POSTED
   expect((await h.runtime.ledger.get(posted.id))?.status).toBe('POSTED');
@@ -110,7 +116,8 @@ it('without the immediate DLQ move, a poison message still ends in the DLQ and i
 
   // Assess
   expect(drained.failures).toBeGreaterThan(0);
-  for (const p of payouts) expect(postedProblems(h.qbo, REALM, p.id, await h.runtime.ledger.get(p.id))).toEqual([]);
+  for (const p of payouts)
+    expect(postedProblems(h.qbo, REALM, p.id, await h.runtime.ledger.get(p.id))).toEqual([]);
   expect(letters.map((l) => l.messageId)).toEqual([poison]);
   expect(letters[0]?.reason).toMatch(/not JSON/);
 });

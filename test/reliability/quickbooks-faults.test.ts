@@ -8,8 +8,13 @@ import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../../
 import type { PayoutMessage } from '../../src/app/ports.js';
 import { syncPayout } from '../../src/app/sync-payout.js';
 import type { Runtime } from '../../src/runtime.js';
-import { demoCompanySeed, type QuickBooksStandIn, startQuickBooksStandIn } from '../../standins/quickbooks/index.js';
-import { type GeneratedMember, generatePayout } from '../../standins/stripe/index.js';
+import {
+  demoCompanySeed,
+  type QuickBooksStandIn,
+  startQuickBooksStandIn,
+} from '../../standins/quickbooks/index.js';
+import type { GeneratedMember } from '../../standins/stripe/generate.js';
+import { generatePayout } from '../../standins/stripe/index.js';
 import {
   addTenantVia,
   duplicateCustomers,
@@ -61,7 +66,11 @@ function newPayout(opts: { regulars?: boolean; account?: string } = {}) {
 async function deliverUntilDone(runtime: Runtime, message: PayoutMessage, max = 5) {
   for (let receiveCount = 1; receiveCount <= max; receiveCount++) {
     try {
-      const result = await syncPayout(runtime.syncDeps(), { message, receiveCount, maxReceiveCount: max + 1 });
+      const result = await syncPayout(runtime.syncDeps(), {
+        message,
+        receiveCount,
+        maxReceiveCount: max + 1,
+      });
       return { result, deliveries: receiveCount };
     } catch (error) {
       if (receiveCount === max) throw error;
@@ -116,7 +125,9 @@ it('5xx of every kind on the deposit: retried under the same request id into one
 
 it('requests that time out after QuickBooks processed them: the redelivery replays, one deposit', async () => {
   // Prepare: a worker whose requests give up after 150 ms, and a QuickBooks answering after 400 ms
-  const worker = await startWorker(h, { quickbooks: { timeoutMs: 150, retry: { maxAttempts: 3, baseDelayMs: 5 } } });
+  const worker = await startWorker(h, {
+    quickbooks: { timeoutMs: 150, retry: { maxAttempts: 3, baseDelayMs: 5 } },
+  });
   const { payout } = newPayout({ regulars: true });
   const message = h.message(payout.id);
   const since = Date.now();
@@ -155,7 +166,10 @@ it('an answer slower than the invocation’s remaining time: the worker gives up
   // Act
   const started = Date.now();
   // A fully failed batch makes the handler throw (Lambda then returns the whole batch to the queue).
-  const first = await handler({ Records: [sqsRecord({ body, groupId: 'downtown-yoga' })] }, lambdaContext(1500)).then(
+  const first = await handler(
+    { Records: [sqsRecord({ body, groupId: 'downtown-yoga' })] },
+    lambdaContext(1500),
+  ).then(
     (r) => r.batchItemFailures.length,
     () => 1,
   );
@@ -188,7 +202,12 @@ describe('limits, rotation and revocation on companies of their own', () => {
       { host: '127.0.0.1', port: 0 },
     );
     strict = await startQuickBooksStandIn(
-      { companies: [demoCompanySeed(STRICT_REALM)], rotation: 'strict', accessTokenTtlSeconds: 60.2, limits: false },
+      {
+        companies: [demoCompanySeed(STRICT_REALM)],
+        rotation: 'strict',
+        accessTokenTtlSeconds: 60.2,
+        limits: false,
+      },
       { host: '127.0.0.1', port: 0 },
     );
   });
@@ -201,7 +220,11 @@ describe('limits, rotation and revocation on companies of their own', () => {
     // Prepare
     const account = 'acct_1LimitedStudio0001';
     const worker = await startWorker(h, { qbo: limited });
-    await addTenantVia(worker, limited, tenantConfig({ id: 'limited-studio', stripeAccount: account, quickbooks: { realmId: LIMITED_REALM } }));
+    await addTenantVia(
+      worker,
+      limited,
+      tenantConfig({ id: 'limited-studio', stripeAccount: account, quickbooks: { realmId: LIMITED_REALM } }),
+    );
     const seeded = duplicateCustomers(limited, LIMITED_REALM);
     limited.setLatency(25);
     const payouts = Array.from({ length: 20 }, () => newPayout({ account }).payout);
@@ -230,7 +253,11 @@ describe('limits, rotation and revocation on companies of their own', () => {
     beforeAll(async () => {
       a = await startWorker(h, { qbo: strict });
       b = await startWorker(h, { qbo: strict });
-      await addTenantVia(a, strict, tenantConfig({ id: tenantId, stripeAccount: account, quickbooks: { realmId: STRICT_REALM } }));
+      await addTenantVia(
+        a,
+        strict,
+        tenantConfig({ id: tenantId, stripeAccount: account, quickbooks: { realmId: STRICT_REALM } }),
+      );
     });
 
     it('two workers refreshing at once, five times over: one refresh a round, never a stranded token', async () => {
@@ -252,14 +279,15 @@ describe('limits, rotation and revocation on companies of their own', () => {
       }
 
       // Assess
-      const refreshes = a.quickbooks.tokenManager.refreshes(STRICT_REALM) + b.quickbooks.tokenManager.refreshes(STRICT_REALM);
+      const refreshes =
+        a.quickbooks.tokenManager.refreshes(STRICT_REALM) + b.quickbooks.tokenManager.refreshes(STRICT_REALM);
       expect(refreshes - refreshesBefore).toBe(5);
       expect(strict.requests.filter((r) => r.path.includes('/tokens/') && r.status !== 200)).toEqual([]);
       // The stored refresh token is the live one: a fresh process can still refresh with it.
       const c = await startWorker(h, { qbo: strict });
-      await expect(c.quickbooks.tokenManager.accessTokenAfterUnauthorized(STRICT_REALM, 'none')).resolves.toEqual(
-        expect.any(String),
-      );
+      await expect(
+        c.quickbooks.tokenManager.accessTokenAfterUnauthorized(STRICT_REALM, 'none'),
+      ).resolves.toEqual(expect.any(String));
     });
 
     it('payouts posted by two workers while access tokens keep expiring: all POSTED, no invalid_grant', async () => {
@@ -272,7 +300,9 @@ describe('limits, rotation and revocation on companies of their own', () => {
 
       // Act: the workers take turns; access tokens look stale after 0.2 s, so refreshes race the posts
       const results = await Promise.all(
-        payouts.map((p, i) => deliverUntilDone(i % 2 === 0 ? a : b, h.message(p.id, 'payout.paid', tenantId, account))),
+        payouts.map((p, i) =>
+          deliverUntilDone(i % 2 === 0 ? a : b, h.message(p.id, 'payout.paid', tenantId, account)),
+        ),
       );
       strict.setLatency(0);
 

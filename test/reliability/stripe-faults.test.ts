@@ -53,7 +53,11 @@ async function deliverUntilDone(runtime: Runtime, message: PayoutMessage, max = 
   const outcomes: string[] = [];
   for (let receiveCount = 1; receiveCount <= max; receiveCount++) {
     try {
-      const result = await syncPayout(runtime.syncDeps(), { message, receiveCount, maxReceiveCount: max + 1 });
+      const result = await syncPayout(runtime.syncDeps(), {
+        message,
+        receiveCount,
+        maxReceiveCount: max + 1,
+      });
       return { result, outcomes, deliveries: receiveCount };
     } catch (error) {
       outcomes.push(String(error));

@@ -32,7 +32,7 @@ import {
   targetOptions,
   tenantOption,
 } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, CliUsageError } from '../errors.js';
 import type { Services } from '../services.js';
 
 export const CALLBACK_PATH = '/quickbooks/callback';
@@ -79,7 +79,7 @@ interface LoopbackCallback {
 async function startLoopback(
   ctx: CommandContext,
   services: Services,
-  port: number,
+  listen: { host: string; port: number; path: string },
   expectedState: () => string | undefined,
 ): Promise<LoopbackCallback> {
   const factory = services.quickbooks;
@@ -90,8 +90,8 @@ async function startLoopback(
   let redirectUri = '';
   const server = createServer((req, res) => {
     const { path, query } = queryOf(req);
-    if (req.method !== 'GET' || path !== CALLBACK_PATH) {
-      page(res, 404, 'Not found', `This server only answers QuickBooks' redirect to ${CALLBACK_PATH}.`);
+    if (req.method !== 'GET' || path !== listen.path) {
+      page(res, 404, 'Not found', `This server only answers QuickBooks' redirect to ${listen.path}.`);
       return;
     }
     const state = expectedState();
@@ -134,15 +134,15 @@ async function startLoopback(
       reject(
         error.code === 'EADDRINUSE'
           ? new CliError(
-              `port ${port} is in use`,
-              'choose another with --callback-port P (0 picks a free one)',
+              `port ${listen.port} is in use`,
+              'choose another with --callback-port P (0 picks a free one), or stop what uses it',
             )
           : error,
       );
     });
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(listen.port, listen.host, () => resolve());
   });
-  redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
+  redirectUri = `http://${listen.host}:${(server.address() as AddressInfo).port}${listen.path}`;
   return { server, redirectUri, outcome };
 }
 
@@ -168,6 +168,45 @@ async function raceDeadline<T>(io: CliIo, promise: Promise<T>, deadline: number)
   }
 }
 
+/** How the callback reaches this command: our own loopback server, or a callback route elsewhere (polled). */
+type CallbackPlan =
+  | { kind: 'loopback'; host: string; port: number; path: string }
+  | { kind: 'remote'; redirectUri: string; by: string };
+
+function planCallback(services: Services, f: { callbackPort?: number; redirectUri?: string }): CallbackPlan {
+  if (f.redirectUri !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(f.redirectUri);
+    } catch {
+      throw new CliUsageError(`--redirect-uri "${f.redirectUri}" is not a URL`);
+    }
+    const local = services.target.local;
+    const ownRoute = local !== undefined && f.redirectUri === local.redirectUri;
+    const loopbackHost =
+      url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost');
+    if (loopbackHost && !ownRoute) {
+      return { kind: 'loopback', host: url.hostname, port: Number(url.port || 80), path: url.pathname };
+    }
+    return {
+      kind: 'remote',
+      redirectUri: f.redirectUri,
+      by: ownRoute ? "local mode's callback route" : 'that callback',
+    };
+  }
+  if (services.target.kind === 'local') {
+    return { kind: 'loopback', host: '127.0.0.1', port: f.callbackPort ?? 0, path: CALLBACK_PATH };
+  }
+  const redirectUri = services.runtime.settings.qboRedirectUri;
+  if (redirectUri === undefined) {
+    throw new CliError(
+      'the QuickBooks app has no redirect URI',
+      'set "redirectUri" in the secret named by the stack output QboAppSecretArn to the CallbackUrl output, or pass --redirect-uri',
+    );
+  }
+  return { kind: 'remote', redirectUri, by: "the stack's callback" };
+}
+
 export function registerConnect(program: Command, io: CliIo): void {
   targetOptions(
     program
@@ -178,83 +217,86 @@ export function registerConnect(program: Command, io: CliIo): void {
       .addOption(tenantOption('the tenant to connect', true))
       .option(
         '--callback-port <port>',
-        'local mode: port of the loopback callback (default: a free one)',
+        'local mode: port of the loopback callback http://127.0.0.1:<port>/quickbooks/callback (default: a free one)',
         parsePort,
+      )
+      .option(
+        '--redirect-uri <uri>',
+        "the redirect URI registered with the Intuit app: a http://localhost or 127.0.0.1 URI is served by this command; any other (the stack's CallbackUrl, local mode's /quickbooks/callback) completes the connection there while this command waits",
       )
       .option(
         '--timeout <seconds>',
         'how long to wait for QuickBooks (default 600: the link’s life)',
         parseSeconds,
       )
-      .option('--no-wait', 'stack: print the URL and return; the stack’s callback completes the connection'),
+      .option(
+        '--no-wait',
+        'with a remote callback: print the URL and return; the callback completes the connection',
+      ),
   ).action(
     action(io, async (ctx: CommandContext) => {
-      const f = ctx.flags as { tenant: string; callbackPort?: number; timeout?: number; wait: boolean };
+      const f = ctx.flags as {
+        tenant: string;
+        callbackPort?: number;
+        redirectUri?: string;
+        timeout?: number;
+        wait: boolean;
+      };
+      if (f.callbackPort !== undefined && f.redirectUri !== undefined) {
+        throw new CliUsageError('--callback-port and --redirect-uri both set the callback: give one of them');
+      }
       const services = await ctx.services();
+      const plan = planCallback(services, f);
       const timeoutMs = (f.timeout ?? CONNECT_STATE_TTL_MS / 1000) * 1000;
       const ttlMs = Math.max(CONNECT_STATE_TTL_MS, timeoutMs);
-      const tenant = await services.tenants.get(f.tenant);
-      if (tenant === undefined) {
+      const deadline = Date.now() + timeoutMs;
+      if ((await services.tenants.get(f.tenant)) === undefined) {
         ctx.out.note(
           `Note: tenant ${f.tenant} is not imported yet; the connection is stored for the company chosen, and \`config import\` links it.`,
         );
       }
-      const factory = services.quickbooks;
-      const deadline = Date.now() + timeoutMs;
-
-      if (services.target.kind === 'local') {
-        let state: string | undefined;
-        const loopback = await startLoopback(ctx, services, f.callbackPort ?? 0, () => state);
-        ctx.io.cleanups.push(() => closeServer(loopback.server));
-        const started = await startQuickBooksConnection(
-          { states: services.states, authorizeUrl: (s, uri) => factory.tokenManager.authorizeUrl(s, uri) },
-          { tenantId: f.tenant, redirectUri: loopback.redirectUri, ttlMs },
+      const tokenManager = services.quickbooks.tokenManager;
+      const start = (redirectUri: string) =>
+        startQuickBooksConnection(
+          { states: services.states, authorizeUrl: (s, uri) => tokenManager.authorizeUrl(s, uri) },
+          { tenantId: f.tenant, redirectUri, ttlMs },
         );
+      const link = (url: string) =>
+        `Open this link in a browser to connect QuickBooks for tenant ${f.tenant} (it expires in ${Math.round(ttlMs / 60000)} min):\n\n  ${url}\n`;
+      const notAnswered = () =>
+        new CliError(
+          ctx.io.interrupted()
+            ? 'interrupted before QuickBooks answered'
+            : `the connection was not completed within ${Math.round(timeoutMs / 1000)} s`,
+          `run \`npx qbo-sync connect --tenant ${f.tenant}\` again and open the new link; the page QuickBooks redirected to says what went wrong`,
+        );
+
+      if (plan.kind === 'loopback') {
+        let state: string | undefined;
+        const loopback = await startLoopback(ctx, services, plan, () => state);
+        ctx.io.cleanups.push(() => closeServer(loopback.server));
+        const started = await start(loopback.redirectUri);
         state = started.state;
         ctx.out.say(
-          `Open this link in a browser to connect QuickBooks for tenant ${f.tenant} (it expires in ${Math.round(ttlMs / 60000)} min):\n\n  ${started.authorizeUrl}\n\nWaiting for QuickBooks to redirect to ${loopback.redirectUri} … (Ctrl-C to stop)`,
+          `${link(started.authorizeUrl)}\nWaiting for QuickBooks to redirect to ${loopback.redirectUri} … (Ctrl-C to stop)`,
         );
         const outcome = await raceDeadline(ctx.io, loopback.outcome, deadline);
-        if (outcome === undefined) {
-          throw new CliError(
-            ctx.io.interrupted()
-              ? 'interrupted before QuickBooks answered'
-              : `QuickBooks did not answer within ${Math.round(timeoutMs / 1000)} s`,
-            `run \`npx qbo-sync connect --tenant ${f.tenant}\` again and open the new link`,
-          );
-        }
+        if (outcome === undefined) throw notAnswered();
         if (outcome.status !== 200 || outcome.realmId === undefined) {
           throw new CliError(`QuickBooks was not connected: ${outcome.message}`);
         }
-        const json = {
-          tenant: f.tenant,
-          realmId: outcome.realmId,
-          connected: true,
-          authorizeUrl: started.authorizeUrl,
-        };
         ctx.out.result(
-          json,
+          { tenant: f.tenant, realmId: outcome.realmId, connected: true, authorizeUrl: started.authorizeUrl },
           (r) =>
-            `${ctx.out.green('✓')} ${outcome.message.replace(' You can close this window.', '')}\n  Tokens stored for company ${r.realmId}.`,
+            `${ctx.out.green('✓')} QuickBooks company ${r.realmId} is connected to tenant ${r.tenant}; its tokens are stored.`,
         );
         return 0;
       }
 
-      // A stack: its callback Lambda completes the connection; the pending state says when.
-      const redirectUri = services.runtime.settings.qboRedirectUri;
-      if (redirectUri === undefined) {
-        throw new CliError(
-          'the QuickBooks app has no redirect URI',
-          'set "redirectUri" in the secret named by the stack output QboAppSecretArn to the CallbackUrl output',
-        );
-      }
-      const started = await startQuickBooksConnection(
-        { states: services.states, authorizeUrl: (s, uri) => factory.tokenManager.authorizeUrl(s, uri) },
-        { tenantId: f.tenant, redirectUri, ttlMs },
-      );
-      ctx.out.say(
-        `Open this link in a browser to connect QuickBooks for tenant ${f.tenant} (it expires in ${Math.round(ttlMs / 60000)} min):\n\n  ${started.authorizeUrl}\n`,
-      );
+      // A callback route elsewhere (the stack's callback Lambda, local mode's route) completes the connection; the
+      // pending state says when.
+      const started = await start(plan.redirectUri);
+      ctx.out.say(link(started.authorizeUrl));
       if (!f.wait) {
         ctx.out.result(
           {
@@ -264,28 +306,21 @@ export function registerConnect(program: Command, io: CliIo): void {
             authorizeUrl: started.authorizeUrl,
             expiresAt: new Date(started.expiresAt).toISOString(),
           },
-          () =>
-            `QuickBooks redirects to ${redirectUri}, which stores the tokens. Check with \`npx qbo-sync config validate F --stack …\`.`,
+          () => `QuickBooks redirects to ${plan.redirectUri} (${plan.by}), which stores the tokens.`,
         );
         return 0;
       }
-      ctx.out.say(`Waiting for the stack's callback (${redirectUri}) … (Ctrl-C to stop)`);
+      ctx.out.say(`Waiting for ${plan.by} (${plan.redirectUri}) … (Ctrl-C to stop)`);
       const done = await waitForConnection(services.states, started.state, {
         deadline,
-        pollMs: 1500,
+        pollMs: 500,
         isCancelled: ctx.io.interrupted,
       });
-      if (done?.realmId === undefined) {
-        throw new CliError(
-          ctx.io.interrupted()
-            ? 'interrupted before QuickBooks answered'
-            : `the connection was not completed within ${Math.round(timeoutMs / 1000)} s`,
-          `run \`npx qbo-sync connect --tenant ${f.tenant}\` again and open the new link; the callback page says what went wrong`,
-        );
-      }
+      if (done?.realmId === undefined) throw notAnswered();
       ctx.out.result(
         { tenant: f.tenant, realmId: done.realmId, connected: true, authorizeUrl: started.authorizeUrl },
-        (r) => `${ctx.out.green('✓')} QuickBooks company ${r.realmId} is connected to tenant ${r.tenant}.`,
+        (r) =>
+          `${ctx.out.green('✓')} QuickBooks company ${r.realmId} is connected to tenant ${r.tenant}; its tokens are stored.`,
       );
       return 0;
     }),
