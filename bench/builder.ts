@@ -1,7 +1,8 @@
 /**
- * One measured run of the real deposit builder: the deposit-builder Lambda's handler (lambdas/deposit-builder.ts)
- * over the composition root (src/runtime.ts: the sync-payout use case with the real Stripe, DynamoDB, Secrets
- * Manager and QuickBooks adapters), given one SQS record for the payout, as the event source mapping would.
+ * One measured run of the real deposit builder: the deposit-builder Lambda's handler (lambdas/deposit-builder.ts), wired
+ * exactly as in AWS by `depositBuilderDepsFromRuntime` over the composition root (src/runtime.ts): the sync-payout use
+ * case with the real Stripe, DynamoDB, Secrets Manager and QuickBooks adapters, behind the Powertools idempotency
+ * layer. It is given one SQS record for the payout, as the event source mapping would.
  *
  * The runtime is built before the clock starts (a warm container), with fresh clients whose requests are counted and
  * an empty token cache; Stripe and QuickBooks calls are read from the stand-ins' request logs.

@@ -66,12 +66,21 @@ export interface IngestWebhookResponse {
   body: IngestWebhookBody;
 }
 
+/** Stripe ids are at most 255 characters. */
 const PayoutRefSchema = z
   .object({
-    id: z.string().regex(/^po_[A-Za-z0-9_]+$/, { error: 'data.object.id must be a payout id (po_…)' }),
+    id: z
+      .string()
+      .max(255, { error: 'data.object.id is longer than any Stripe id' })
+      .regex(/^po_[A-Za-z0-9_]+$/, { error: 'data.object.id must be a payout id (po_…)' }),
     object: z.literal('payout', { error: 'data.object must be a payout' }),
   })
   .loose();
+
+/** An event id usable as the queue's dedup id and the worker's idempotency key (≤ 128 printable ASCII). */
+const EVENT_ID = /^evt_[\x21-\x7e]{1,124}$/;
+/** A connected account id; anything else cannot belong to a tenant (and is never looked up). */
+const ACCOUNT_ID = /^acct_[A-Za-z0-9]{1,250}$/;
 
 function isPayoutEventType(type: string): type is PayoutEventType {
   return (PAYOUT_EVENT_TYPES as readonly string[]).includes(type);
@@ -160,7 +169,18 @@ export async function ingestWebhook(
     return { status: 400, body: { error: `not a Stripe event: ${reason}` } };
   }
   const event = parsed.data;
-  const context = { eventId: event.id, type: event.type, account: event.account ?? 'platform' };
+  if (!EVENT_ID.test(event.id)) {
+    log.warn('webhook event id is not a Stripe event id', { eventId: event.id.slice(0, 140) });
+    return {
+      status: 400,
+      body: { error: 'not a Stripe event: id must be evt_ followed by at most 124 printable characters' },
+    };
+  }
+  const context = {
+    eventId: event.id,
+    type: event.type.slice(0, 100),
+    account: (event.account ?? 'platform').slice(0, 100),
+  };
 
   // 5. Only the four payout types.
   if (!isPayoutEventType(event.type)) {
@@ -187,7 +207,11 @@ export async function ingestWebhook(
   const stripeAccount = event.account ?? 'platform';
   let tenant: Awaited<ReturnType<IngestWebhookDeps['tenants']['findByStripeAccount']>>;
   try {
-    tenant = await deps.tenants.findByStripeAccount(stripeAccount);
+    // An account that is not an acct_ id belongs to no tenant (and could not be a DynamoDB key).
+    tenant =
+      event.account === undefined || ACCOUNT_ID.test(event.account)
+        ? await deps.tenants.findByStripeAccount(stripeAccount)
+        : undefined;
   } catch (error) {
     log.error('tenant lookup failed; answering 500 so Stripe retries', {
       ...context,
@@ -199,7 +223,7 @@ export async function ingestWebhook(
     log.warn('webhook for an unknown Stripe account: not enqueued', {
       ...context,
       payoutId,
-      fix: `add a tenant with stripeAccount "${stripeAccount}" to the sync config and import it`,
+      fix: `add a tenant with stripeAccount "${context.account}" to the sync config and import it`,
     });
     return {
       status: 200,
@@ -207,7 +231,7 @@ export async function ingestWebhook(
         received: true,
         queued: false,
         eventId: event.id,
-        ignored: `no tenant for account ${stripeAccount}`,
+        ignored: `no tenant for account ${context.account}`,
       },
     };
   }

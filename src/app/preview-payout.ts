@@ -39,6 +39,8 @@ export interface PreviewPayoutResult {
   folded: boolean;
   /** Customers that posting would create in QuickBooks (DisplayNames). */
   newCustomers: string[];
+  /** A label for each existing customer id the entry uses: its DisplayName when known, else the member's email. */
+  customerLabels: Record<string, string>;
   /** Why the worker would not post it yet (not paid, not reconciled), even though the entry is shown. */
   note: string | null;
 }
@@ -56,7 +58,12 @@ function notReadyNote(payout: Payout): string | null {
 
 export async function previewPayout(
   deps: PreviewPayoutDeps,
-  input: { payoutId: string; tenantId: string },
+  input: {
+    payoutId: string;
+    tenantId: string;
+    /** Look the DisplayNames of already mapped customers up in QuickBooks (read-only), for a person to read. */
+    customerNames?: boolean;
+  },
 ): Promise<PreviewPayoutResult> {
   const stored = await deps.tenants.get(input.tenantId);
   if (stored === undefined) {
@@ -97,6 +104,24 @@ export async function previewPayout(
     .map((c) => c.name)
     .sort((a, b) => a.localeCompare(b));
 
+  const customerLabels: Record<string, string> = {};
+  const unnamed = [...customers]
+    .filter(([, ref]) => ref.value !== null && ref.name === undefined)
+    .map(([e]) => e);
+  if (input.customerNames && unnamed.length > 0) {
+    const found = await deps
+      .quickbooks(tenant.realmId, { tenantId: tenant.tenantId })
+      .findCustomersByEmail(unnamed)
+      .catch(() => new Map<string, { id: string; displayName: string }>());
+    for (const c of found.values()) customerLabels[c.id] = c.displayName;
+  }
+  for (const [email, ref] of customers) {
+    if (ref.value !== null) customerLabels[ref.value] ??= ref.name ?? email;
+  }
+  if (tenant.walkInCustomer !== undefined) {
+    customerLabels[tenant.walkInCustomer.value] = tenant.walkInCustomer.name ?? 'walk-in customer';
+  }
+
   const build = buildEntry({ payout, transactions, tenant, customers });
   const common = {
     payout: payout.id,
@@ -106,6 +131,7 @@ export async function previewPayout(
     stripeStatus: payout.status,
     arrivalDate: payout.arrival_date,
     newCustomers,
+    customerLabels,
     note: notReadyNote(payout),
   };
   if (build.outcome === 'POST') {

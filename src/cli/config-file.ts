@@ -134,8 +134,10 @@ type Key = PropertyKey;
 export function entryPath(parts: readonly Key[]): string {
   let out = '';
   for (const part of parts) {
+    // An empty key is shown as "" so the entry is never blank.
+    const name = String(part) === '' ? '""' : String(part);
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else out += out === '' ? name : `.${name}`;
   }
   return out;
 }
@@ -237,7 +239,22 @@ export function parseConfigText(text: string, fileName: string): ReadConfigResul
       }),
     };
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Aliases are resolved here: one to no anchor, or an alias bomb, throws (no line is known for it).
+    raw = doc.toJS();
+  } catch (error) {
+    return {
+      ok: false,
+      problems: [
+        {
+          tenant: null,
+          entry: 'file',
+          message: `${name}: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
+    };
+  }
   if (raw === null || raw === undefined) {
     return {
       ok: false,

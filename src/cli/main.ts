@@ -89,7 +89,10 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-if (require.main === module || process.argv[1]?.endsWith('qbo-sync.cjs')) {
+// Run when started as the program: bin/qbo-sync.cjs (also through npx's symlink, which Node resolves), not when a
+// test imports runCli.
+const entry = require.main?.filename ?? '';
+if (require.main === module || /[\\/]bin[\\/]qbo-sync\.cjs$/.test(entry)) {
   void runCli(process.argv.slice(2)).then(async (code) => {
     await Promise.all([flush(process.stdout), flush(process.stderr)]);
     // Open sockets (SDK keep-alive) must not keep a finished command alive.

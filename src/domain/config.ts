@@ -29,7 +29,11 @@ export const QuickBooksSectionSchema = z
     realmId: z
       .union([z.string(), z.number().int()])
       .transform((v) => String(v).trim())
-      .pipe(z.string().regex(/^\d{1,20}$/, { error: 'realmId must be the company id: digits only, e.g. "9341453187"' })),
+      .pipe(
+        z
+          .string()
+          .regex(/^\d{1,20}$/, { error: 'realmId must be the company id: digits only, e.g. "9341453187"' }),
+      ),
     depositAccount: accountName('depositAccount'),
     processingFeesAccount: accountName('processingFeesAccount'),
     platformFeesAccount: accountName('platformFeesAccount').optional(),

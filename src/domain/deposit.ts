@@ -196,10 +196,31 @@ export function buildEntry(input: BuildInput): BuildResult {
   const transactionCount = classification.transactions.length;
   let lineDetail: LineDetailMode = tenant.lineDetail;
   let folded = false;
-  let lines = draftLines(classification.items, lineDetail, tenant, input.customers);
-  if (!Array.isArray(lines)) return lines;
   const extra = payout.amount < 0 ? 1 : 0; // the journal entry's deposit-account line
-  if (lines.length + extra > tenant.maxDepositLines && lineDetail !== 'category') {
+  // Customer lines are at least one per distinct customer: with more customers than lines allowed, fold at once
+  // instead of drafting (and dropping) thousands of lines. Not when a member has no customer: drafting holds that.
+  let customersExceedLimit = false;
+  if (lineDetail === 'customer') {
+    const distinct = new Set<string>();
+    let unresolved = false;
+    for (const item of classification.items) {
+      if (item.amount === 0 || (item.kind !== 'revenue' && item.kind !== 'refund' && item.kind !== 'dispute'))
+        continue;
+      const customer =
+        item.member === undefined ? tenant.walkInCustomer : input.customers.get(item.member.email);
+      if (customer === undefined && item.member !== undefined) {
+        unresolved = true;
+        break;
+      }
+      distinct.add(customer === undefined ? '' : (customer.value ?? `new:${customer.name}`));
+    }
+    customersExceedLimit = !unresolved && distinct.size + extra > tenant.maxDepositLines;
+  }
+  let lines = customersExceedLimit
+    ? []
+    : draftLines(classification.items, lineDetail, tenant, input.customers);
+  if (!Array.isArray(lines)) return lines;
+  if ((customersExceedLimit || lines.length + extra > tenant.maxDepositLines) && lineDetail !== 'category') {
     lineDetail = 'category';
     folded = true;
     const refolded = draftLines(classification.items, lineDetail, tenant, input.customers);

@@ -49,7 +49,16 @@ export function parseSyncConfig(text: string, fileName: string): ParseConfigResu
       }),
     };
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Aliases are resolved here: one to no anchor, or an alias bomb, throws (no line is known for it).
+    raw = doc.toJS();
+  } catch (error) {
+    return {
+      ok: false,
+      problems: [{ tenant: null, entry: 'file', message: `${fileName}: ${describeError(error)}` }],
+    };
+  }
   const parsed = SyncConfigFileSchema.safeParse(raw);
   if (parsed.success) return { ok: true, config: parsed.data };
   const tenantsRaw =

@@ -250,7 +250,7 @@ it('the CLI reader (config validate|import): random files never crash it and alw
       }
       expect(answerProblems(result)).toEqual([]);
     }),
-    { numRuns: 1500, seed: 20261127 },
+    { numRuns: 800, seed: 20261127 },
   );
 });
 
@@ -265,7 +265,7 @@ it('local mode’s reader (--config): random files never crash it and always get
       }
       expect(answerProblems(result, false)).toEqual([]);
     }),
-    { numRuns: 1500, seed: 20261128 },
+    { numRuns: 800, seed: 20261128 },
   );
 });
 
@@ -274,7 +274,7 @@ it('both readers agree on whether a file is valid', () => {
     fc.property(configFile, ({ text, name }) => {
       expect(parseSyncConfig(text, name).ok).toBe(parseConfigText(text, name).ok);
     }),
-    { numRuns: 500, seed: 7 },
+    { numRuns: 300, seed: 7 },
   );
 });
 

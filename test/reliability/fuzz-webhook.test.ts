@@ -321,9 +321,14 @@ it.each([
   ['an account id of 3,000 characters', { account: `acct_${'x'.repeat(3000)}` }],
   ['an account that is not an acct_ id', { account: 'платформа 🙂' }],
   ['a payout id of 5,000 characters', { id: `po_${'A'.repeat(5000)}` }],
+  ['an event id of 200 characters', { eventId: `evt_${'A'.repeat(196)}` }],
+  ['an event id with spaces', { eventId: 'evt_ 1 2 3' }],
 ])('a validly signed payout event with %s: answered without a 500', async (_what, patch) => {
   // Prepare
-  const event = makePayoutEvent('payout.paid', payout, 'account' in patch ? { account: patch.account } : {});
+  const event = makePayoutEvent('payout.paid', payout, {
+    ...('account' in patch ? { account: patch.account } : {}),
+    ...('eventId' in patch ? { id: patch.eventId } : {}),
+  });
   if ('id' in patch) (event.data.object as { id: string }).id = patch.id;
   const bytes = Buffer.from(JSON.stringify(event), 'utf8');
   const before = queued.length;

@@ -128,6 +128,51 @@ it('a pagination cursor Stripe no longer knows, half-way through 250 transaction
   expect(Math.round(Number(deposit?.TotalAmt) * 100)).toBe(payout.amount);
 });
 
+it('a cursor refused on every restart: a transient failure (never HELD, never partial), posted on redelivery', async () => {
+  // Prepare: every second-page request is refused during the first delivery
+  const { payout } = newPayout(150);
+  let refusing = true;
+  let refused = 0;
+  proxy.setRule((req) => {
+    const url = new URL(req.url, 'http://x');
+    if (!refusing || url.pathname !== '/v1/balance_transactions' || !url.searchParams.has('starting_after')) {
+      return undefined;
+    }
+    refused += 1;
+    return {
+      status: 400,
+      body: JSON.stringify({
+        error: {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: 'starting_after',
+          message: 'No such balance_transaction',
+        },
+      }),
+    };
+  });
+  const message = h.message(payout.id);
+
+  // Act
+  const first = await syncPayout(viaProxy.syncDeps(), { message, receiveCount: 1 }).then(
+    () => 'completed',
+    (e: unknown) => String(e),
+  );
+  const afterFirst = await h.runtime.ledger.get(payout.id);
+  refusing = false;
+  const second = await syncPayout(viaProxy.syncDeps(), { message, receiveCount: 2 }).finally(() =>
+    proxy.setRule(undefined),
+  );
+
+  // Assess
+  expect(refused).toBe(3);
+  expect(first).toMatch(/pagination cursor 3 times/);
+  expect(afterFirst).toMatchObject({ status: 'POSTING', attempts: 1 });
+  expect(liveEntries(h.qbo, REALM, payout.id)).toHaveLength(1);
+  expect(second.outcome).toBe('posted');
+  expect(postedProblems(h.qbo, REALM, payout.id, await h.runtime.ledger.get(payout.id))).toEqual([]);
+});
+
 describe('a payout that turns failed after it was paid, through the webhook and the queue', () => {
   beforeEach(async () => {
     await purgeQueues(h.runtime);

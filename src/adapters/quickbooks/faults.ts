@@ -92,7 +92,8 @@ export function parseFault(body: unknown): QboFault | undefined {
   if (typeof value === 'string') {
     const text = value.trim();
     if (text.startsWith('<')) return parseXmlFault(text);
-    if (!text.startsWith('{')) return undefined;
+    // Most answers are successes: without the key there is no fault, and the body is not parsed twice.
+    if (!text.startsWith('{') || !text.includes('"Fault"')) return undefined;
     try {
       value = JSON.parse(text) as unknown;
     } catch {

@@ -2,8 +2,8 @@
  * `PayoutSource` on the official `stripe` client: payouts and their balance transactions, read as the tenant's
  * connected account (`Stripe-Account`) unless it is `platform`, every object validated with the domain schemas.
  */
-import type Stripe from 'stripe';
-import { PermanentError } from '../../app/errors.js';
+import Stripe from 'stripe';
+import { PermanentError, TransientError } from '../../app/errors.js';
 import type { PayoutSource } from '../../app/ports.js';
 import {
   type BalanceTransaction,
@@ -19,6 +19,17 @@ export type StripePayoutSourceOptions = StripeClientOptions;
 export const TRANSACTION_EXPAND = ['data.source', 'data.source.charge'] as const;
 
 const ACCOUNT_ID = /^acct_[A-Za-z0-9]+$/;
+
+/** Times a listing starts over when Stripe no longer knows a page's cursor, before the queue retries it later. */
+export const MAX_LISTING_RESTARTS = 2;
+
+/** Stripe refused a page's cursor (`starting_after` / `ending_before` unknown: the object it named is gone). */
+function isCursorRefusal(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    (error.param === 'starting_after' || error.param === 'ending_before')
+  );
+}
 
 export class StripePayoutSource implements PayoutSource {
   readonly stripe: Stripe;
@@ -44,21 +55,31 @@ export class StripePayoutSource implements PayoutSource {
     const options = requestOptions(stripeAccount);
     checkPayoutId(payoutId);
     const doing = `listing the balance transactions of payout ${payoutId} of ${stripeAccount}`;
-    const out: BalanceTransaction[] = [];
-    try {
-      const pages = this.stripe.balanceTransactions.list(
-        { payout: payoutId, limit: 100, expand: [...TRANSACTION_EXPAND] },
-        options,
-      );
-      for await (const raw of pages) {
-        out.push(
-          parseStripeObject(BalanceTransactionSchema, raw, 'balance transaction', `payout ${payoutId}`),
+    // A cursor Stripe no longer knows, half-way through: the whole list is read again (never a partial list).
+    for (let restart = 0; ; restart++) {
+      const out: BalanceTransaction[] = [];
+      try {
+        const pages = this.stripe.balanceTransactions.list(
+          { payout: payoutId, limit: 100, expand: [...TRANSACTION_EXPAND] },
+          options,
         );
+        for await (const raw of pages) {
+          out.push(
+            parseStripeObject(BalanceTransactionSchema, raw, 'balance transaction', `payout ${payoutId}`),
+          );
+        }
+        return out;
+      } catch (error) {
+        if (!isCursorRefusal(error)) throw translateStripeError(error, doing, stripeAccount);
+        if (restart >= MAX_LISTING_RESTARTS) {
+          throw new TransientError(
+            `Stripe refused the pagination cursor ${restart + 1} times while ${doing}; the payout is retried later`,
+            undefined,
+            { cause: error },
+          );
+        }
       }
-    } catch (error) {
-      throw translateStripeError(error, doing, stripeAccount);
     }
-    return out;
   }
 
   async *listPaidPayouts(stripeAccount: string, arrivalSince: number): AsyncIterable<Payout> {

@@ -185,7 +185,7 @@ export function registerPayouts(program: Command, io: CliIo): void {
           customers: services.customers,
           quickbooks: (realmId, c) => services.quickbooks.forRealm(realmId, c),
         },
-        { payoutId, tenantId },
+        { payoutId, tenantId, customerNames: !ctx.out.json },
       );
       const json = {
         payout: preview.payout,
@@ -216,11 +216,7 @@ export function registerPayouts(program: Command, io: CliIo): void {
           r.entry.type,
           r.entry.body,
           r.currency,
-          {
-            accounts: empty,
-            classes: empty,
-            customers: empty,
-          },
+          { accounts: empty, classes: empty, customers: new Map(Object.entries(preview.customerLabels)) },
           (r.entry.body.DepositToAccountRef as { value?: string } | undefined)?.value,
         );
         const facts: Array<[string, string]> = [
