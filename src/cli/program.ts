@@ -60,14 +60,8 @@ export function buildProgram(io: CliIo): Command {
       }
       // Loaded on demand: local mode pulls in every stand-in and emulator.
       const { runLocal } = require('../local/run.js') as typeof import('../local/run.js');
-      io.exitCode = await runLocal({
-        cwd: io.cwd,
-        once: options.once,
-        fresh: options.fresh,
-        ...(options.config !== undefined ? { config: options.config } : {}),
-        ...(options.port !== undefined ? { port: options.port } : {}),
-        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-      });
+      const { help: _help, ...localOptions } = options;
+      io.exitCode = await runLocal({ ...localOptions, cwd: io.cwd });
     });
 
   registerConfig(program, io);
