@@ -13,8 +13,8 @@ import { DynamoTenantStore } from '../src/adapters/aws/tenant-store.js';
 import { SecretsTokenStore } from '../src/adapters/aws/token-store.js';
 import { QuickBooksClientFactory } from '../src/adapters/quickbooks/client.js';
 import type { StoredTenant } from '../src/app/ports.js';
+import { importTenants } from '../src/app/tenant-config.js';
 import { TenantConfigSchema } from '../src/domain/config.js';
-import { importTenants } from '../src/local/config-import.js';
 import { demoTenantConfig } from '../src/local/demo.js';
 import type { PreparedWorkload, StandInHost } from './host.js';
 import { type CountedAwsClients, countedAwsClients, destroyClients } from './measure.js';
@@ -107,8 +107,8 @@ export async function prepareRun(
     stripeAccount: workload.stripeAccount,
   });
   const { imported, problems } = await importTenants(
-    { tenants, books: (realmId, tenantId) => factory.forRealm(realmId, { tenantId }) },
-    [config],
+    { tenants, tokens, books: (realmId, tenantId) => factory.forRealm(realmId, { tenantId }) },
+    { tenants: [config] },
   );
   const tenant = imported[0];
   if (tenant === undefined || problems.length > 0) {

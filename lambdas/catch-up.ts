@@ -3,7 +3,7 @@
  * row is missing or unsettled are queued as `sync` messages. Thin: the logic is in src/app/catch-up.ts.
  */
 import { type CatchUpDeps, type CatchUpResult, catchUp } from '../src/app/catch-up.js';
-import { buildCatchUpDeps } from '../src/runtime-base.js';
+import { buildCatchUpDeps, builtOnFirstUse } from '../src/runtime-base.js';
 
 export type CatchUpHandler = () => Promise<CatchUpResult>;
 
@@ -20,15 +20,7 @@ export function makeCatchUpHandler(
   deps: CatchUpDeps | (() => Promise<CatchUpDeps>),
   opts: CatchUpHandlerOptions = {},
 ): CatchUpHandler {
-  let cached: Promise<CatchUpDeps> | undefined;
-  const resolve = (): Promise<CatchUpDeps> => {
-    if (typeof deps !== 'function') return Promise.resolve(deps);
-    cached ??= deps().catch((error: unknown) => {
-      cached = undefined;
-      throw error;
-    });
-    return cached;
-  };
+  const resolve = builtOnFirstUse(typeof deps === 'function' ? deps : () => Promise.resolve(deps));
   return async () => {
     const result = await catchUp(await resolve(), opts.days !== undefined ? { days: opts.days } : {});
     if (result.failures.length > 0) {

@@ -28,6 +28,7 @@ import {
   syncPayout,
 } from '../src/app/sync-payout.js';
 import { buildRuntime, type Runtime } from '../src/runtime.js';
+import { builtOnFirstUse } from '../src/runtime-base.js';
 
 export interface DepositBuilderDeps {
   /** The use case's dependencies; `isOutOfTime` is set per invocation from the Lambda context. */
@@ -65,16 +66,9 @@ function receiveCountOf(record: SQSRecord): number {
 export function makeDepositBuilderHandler(
   deps: DepositBuilderDeps | (() => Promise<DepositBuilderDeps>),
 ): DepositBuilderHandler {
-  let cached: Promise<Ready> | undefined;
-  const resolve = (): Promise<Ready> => {
-    cached ??= (typeof deps === 'function' ? deps() : Promise.resolve(deps))
-      .then(prepare)
-      .catch((error: unknown) => {
-        cached = undefined;
-        throw error;
-      });
-    return cached;
-  };
+  const resolve = builtOnFirstUse(() =>
+    (typeof deps === 'function' ? deps() : Promise.resolve(deps)).then(prepare),
+  );
   return async (event, context) => (await resolve()).handle(event, context);
 }
 

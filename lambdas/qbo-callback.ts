@@ -11,6 +11,7 @@ import {
 } from '../src/app/connect-quickbooks.js';
 import { type AppLog, describeError } from '../src/app/log.js';
 import { buildConnectDeps } from '../src/runtime.js';
+import { builtOnFirstUse } from '../src/runtime-base.js';
 
 export type QboCallbackHandler = (
   event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
@@ -49,15 +50,7 @@ export function makeQboCallbackHandler(
   deps: CompleteConnectionDeps | (() => Promise<CompleteConnectionDeps>),
   opts: { log?: AppLog } = {},
 ): QboCallbackHandler {
-  let cached: Promise<CompleteConnectionDeps> | undefined;
-  const resolve = (): Promise<CompleteConnectionDeps> => {
-    if (typeof deps !== 'function') return Promise.resolve(deps);
-    cached ??= deps().catch((error: unknown) => {
-      cached = undefined;
-      throw error;
-    });
-    return cached;
-  };
+  const resolve = builtOnFirstUse(typeof deps === 'function' ? deps : () => Promise.resolve(deps));
   const page = (statusCode: number, title: string, message: string): APIGatewayProxyResult => ({
     statusCode,
     headers: {

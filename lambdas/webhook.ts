@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createLogger } from '../src/adapters/logging.js';
 import { type IngestWebhookDeps, ingestWebhook } from '../src/app/ingest-webhook.js';
 import { type AppLog, describeError } from '../src/app/log.js';
-import { buildWebhookDeps } from '../src/runtime-base.js';
+import { buildWebhookDeps, builtOnFirstUse } from '../src/runtime-base.js';
 
 export type WebhookHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -51,15 +51,7 @@ export function makeWebhookHandler(
   deps: IngestWebhookDeps | (() => Promise<IngestWebhookDeps>),
   opts: { log?: AppLog } = {},
 ): WebhookHandler {
-  let cached: Promise<IngestWebhookDeps> | undefined;
-  const resolve = (): Promise<IngestWebhookDeps> => {
-    if (typeof deps !== 'function') return Promise.resolve(deps);
-    cached ??= deps().catch((error: unknown) => {
-      cached = undefined;
-      throw error;
-    });
-    return cached;
-  };
+  const resolve = builtOnFirstUse(typeof deps === 'function' ? deps : () => Promise.resolve(deps));
   return async (event) => {
     let ready: IngestWebhookDeps;
     try {

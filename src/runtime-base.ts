@@ -9,7 +9,7 @@ import { type AwsClients, awsClients } from './adapters/aws/clients.js';
 import { DynamoLedger } from './adapters/aws/ledger.js';
 import { SqsPayoutQueue } from './adapters/aws/queue.js';
 import { resourcesFromEnv } from './adapters/aws/resources.js';
-import { loadStripeSettings } from './adapters/aws/settings.js';
+import { loadStripeSettings, type StripeSettings } from './adapters/aws/settings.js';
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { createLogger } from './adapters/logging.js';
 import { StripePayoutSource } from './adapters/stripe/payout-source.js';
@@ -18,6 +18,21 @@ import type { CatchUpDeps } from './app/catch-up.js';
 import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
 import type { AppLog } from './app/log.js';
 
+/**
+ * A Lambda's dependencies built on first use and kept for the container's life: `provide` is called once and its
+ * result cached; a rejection is not cached, so the next invocation tries again (e.g. once a missing secret is set).
+ */
+export function builtOnFirstUse<T>(provide: () => Promise<T>): () => Promise<T> {
+  let cached: Promise<T> | undefined;
+  return () => {
+    cached ??= provide().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+}
+
 /** Stripe's default signature tolerance (CONTRACT §1: a timestamp older than 300 s gets 400). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -25,6 +40,37 @@ export interface BaseDepsOptions {
   /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
   clients?: AwsClients;
   log?: AppLog;
+}
+
+/** The Stripe payout source: the secret key, `STRIPE_API_BASE` (unset = production), and stripe-node's retries. */
+export function stripePayoutSource(
+  settings: Pick<StripeSettings, 'stripeSecretKey'>,
+  env: NodeJS.ProcessEnv,
+  maxNetworkRetries?: number,
+): StripePayoutSource {
+  return new StripePayoutSource({
+    secretKey: settings.stripeSecretKey,
+    ...(env.STRIPE_API_BASE ? { apiBase: env.STRIPE_API_BASE } : {}),
+    ...(maxNetworkRetries !== undefined ? { maxNetworkRetries } : {}),
+  });
+}
+
+/** The webhook use case on built stores: signatures checked with every configured secret, 300 s tolerance. */
+export function webhookDepsOf(parts: {
+  tenants: IngestWebhookDeps['tenants'];
+  queue: IngestWebhookDeps['queue'];
+  settings: StripeSettings;
+  log: AppLog;
+}): IngestWebhookDeps {
+  return {
+    tenants: parts.tenants,
+    queue: parts.queue,
+    webhookSecret: parts.settings.stripeWebhookSecret,
+    stripeKeyMode: stripeKeyMode(parts.settings.stripeSecretKey),
+    verify: (rawBody, header, secret) =>
+      verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
+    log: parts.log,
+  };
 }
 
 /**
@@ -39,15 +85,12 @@ export async function buildWebhookDeps(
   const { tenantsTable, queueUrl } = resourcesFromEnv(['tenantsTable', 'queueUrl'], env);
   const clients = opts.clients ?? awsClients();
   const settings = await loadStripeSettings({ env });
-  return {
+  return webhookDepsOf({
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
     queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
-    webhookSecret: settings.stripeWebhookSecret,
-    stripeKeyMode: stripeKeyMode(settings.stripeSecretKey),
-    verify: (rawBody, header, secret) =>
-      verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
+    settings,
     log: opts.log ?? createLogger('qbo-sync-webhook'),
-  };
+  });
 }
 
 /**
@@ -68,13 +111,7 @@ export async function buildCatchUpDeps(
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
     ledger: new DynamoLedger({ doc: clients.doc, tableName: ledgerTable }),
     queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
-    payouts: new StripePayoutSource({
-      secretKey: settings.stripeSecretKey,
-      ...(env.STRIPE_API_BASE ? { apiBase: env.STRIPE_API_BASE } : {}),
-      ...(opts.stripeMaxNetworkRetries !== undefined
-        ? { maxNetworkRetries: opts.stripeMaxNetworkRetries }
-        : {}),
-    }),
+    payouts: stripePayoutSource(settings, env, opts.stripeMaxNetworkRetries),
     log: opts.log ?? createLogger('qbo-sync-catch-up'),
   };
 }

@@ -11,13 +11,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import { type AwsClients, awsClients } from './adapters/aws/clients.js';
-import { DynamoCustomerMap } from './adapters/aws/customer-map.js';
-import { DynamoLedger } from './adapters/aws/ledger.js';
-import { SqsPayoutQueue } from './adapters/aws/queue.js';
+import { DynamoConnectStateStore } from './adapters/aws/connect-state-store.js';
+import {
+  createAwsAdapters,
+  type DynamoCustomerMap,
+  type DynamoLedger,
+  type SqsPayoutQueue,
+} from './adapters/aws/index.js';
 import { type AwsResources, resourcesFromEnv } from './adapters/aws/resources.js';
 import { loadQboSettings, loadSettings, type Settings } from './adapters/aws/settings.js';
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
@@ -25,18 +27,14 @@ import { SecretsTokenStore } from './adapters/aws/token-store.js';
 import { createLogger } from './adapters/logging.js';
 import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
 import { QboTokenManager } from './adapters/quickbooks/tokens.js';
-import { StripePayoutSource } from './adapters/stripe/payout-source.js';
-import { verifyStripeSignature } from './adapters/stripe/signature.js';
+import type { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import type { CatchUpDeps } from './app/catch-up.js';
-import type {
-  CompleteConnectionDeps,
-  ConnectStateStore,
-  PendingConnection,
-} from './app/connect-quickbooks.js';
-import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
+import type { CompleteConnectionDeps } from './app/connect-quickbooks.js';
+import type { IngestWebhookDeps } from './app/ingest-webhook.js';
 import type { AppLog } from './app/log.js';
+import type { PendingConnectionStore } from './app/start-connection.js';
 import { DEFAULT_MAX_RECEIVE_COUNT, type SyncPayoutDeps } from './app/sync-payout.js';
-import { type BaseDepsOptions, WEBHOOK_TOLERANCE_SECONDS } from './runtime-base.js';
+import { type BaseDepsOptions, stripePayoutSource, webhookDepsOf } from './runtime-base.js';
 
 export interface RuntimeOptions {
   /** Default `awsClients()` (endpoints from `AWS_ENDPOINT_URL_*`). */
@@ -68,7 +66,8 @@ export interface Runtime {
   readonly queue: SqsPayoutQueue;
   readonly payouts: StripePayoutSource;
   readonly quickbooks: QuickBooksClientFactory;
-  readonly connectStates: ConnectStateStore;
+  /** Pending `connect` states: written by the CLI, read and completed by the callback. */
+  readonly connectStates: PendingConnectionStore;
   /** The queue's maxReceiveCount (MAX_RECEIVE_COUNT, default 5). */
   readonly maxReceiveCount: number;
   /** Sets the epoch ms by which QuickBooks calls give up (a Lambda's remaining time); undefined = none. */
@@ -108,23 +107,8 @@ export async function buildRuntime(
   const log = opts.log ?? createLogger(opts.serviceName ?? 'qbo-sync');
   const settings = opts.settings ?? (await loadSettings({ env }));
 
-  const tenants = new DynamoTenantStore({ doc: clients.doc, tableName: resources.tenantsTable });
-  const customers = new DynamoCustomerMap({ doc: clients.doc, tableName: resources.customersTable });
-  const ledger = new DynamoLedger({ doc: clients.doc, tableName: resources.ledgerTable });
-  const tokens = new SecretsTokenStore({
-    secrets: clients.secrets,
-    doc: clients.doc,
-    tenantsTable: resources.tenantsTable,
-    secretPrefix: resources.tokenSecretPrefix,
-  });
-  const queue = new SqsPayoutQueue({ sqs: clients.sqs, queueUrl: resources.queueUrl });
-  const payouts = new StripePayoutSource({
-    secretKey: settings.stripeSecretKey,
-    ...(env.STRIPE_API_BASE ? { apiBase: env.STRIPE_API_BASE } : {}),
-    ...(opts.stripeMaxNetworkRetries !== undefined
-      ? { maxNetworkRetries: opts.stripeMaxNetworkRetries }
-      : {}),
-  });
+  const { tenants, customers, ledger, tokens, queue } = createAwsAdapters(resources, clients);
+  const payouts = stripePayoutSource(settings, env, opts.stripeMaxNetworkRetries);
   let deadline: number | undefined;
   const quickbooks = new QuickBooksClientFactory({
     tokens,
@@ -136,7 +120,7 @@ export async function buildRuntime(
     logger: log,
     ...opts.quickbooks,
   });
-  const connectStates = new DynamoConnectStateStore(clients, resources.tenantsTable);
+  const connectStates = new DynamoConnectStateStore({ doc: clients.doc, tableName: resources.tenantsTable });
 
   const runtime: Runtime = {
     env,
@@ -191,15 +175,7 @@ export async function buildRuntime(
       };
     },
     webhookDeps() {
-      return {
-        tenants,
-        queue,
-        webhookSecret: settings.stripeWebhookSecret,
-        stripeKeyMode: stripeKeyMode(settings.stripeSecretKey),
-        verify: (rawBody, header, secret) =>
-          verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
-        log,
-      };
+      return webhookDepsOf({ tenants, queue, settings, log });
     },
     catchUpDeps() {
       return { tenants, payouts, ledger, queue, log };
@@ -244,90 +220,11 @@ export async function buildConnectDeps(
     logger: log,
   });
   return {
-    states: new DynamoConnectStateStore(clients, tenantsTable),
+    states: new DynamoConnectStateStore({ doc: clients.doc, tableName: tenantsTable }),
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
     exchangeCode: (code, redirectUri, realmId, ctx) =>
       tokenManager.exchangeAuthorizationCode(code, redirectUri, realmId, ctx),
     ...(settings.qboRedirectUri !== undefined ? { redirectUri: settings.qboRedirectUri } : {}),
     log,
   };
-}
-
-// ------------------------------------------------------------------------------------------ pending connections
-
-/** The tenants-table key of a pending `connect` state. */
-export function connectStateKey(state: string): string {
-  return `STATE#${state}`;
-}
-
-/** `expiresAt` as written by the CLI: epoch ms, epoch seconds or an ISO date. */
-const ExpiresAtSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) {
-    ctx.addIssue({ code: 'custom', message: 'expiresAt must be epoch ms, epoch seconds or an ISO date' });
-    return z.NEVER;
-  }
-  return n < 1e12 ? n * 1000 : n;
-});
-
-const PendingItemSchema = z
-  .object({
-    pk: z.string(),
-    tenantId: z.string().min(1),
-    expiresAt: ExpiresAtSchema,
-    redirectUri: z.string().optional(),
-    realmId: z.string().optional(),
-    completedAt: z.string().optional(),
-  })
-  .loose();
-
-/**
- * Pending connections in the tenants table: item `{pk: "STATE#<state>", tenantId, expiresAt, redirectUri?}` written by
- * `qbo-sync connect`; the callback adds `realmId` and `completedAt` (conditionally, once).
- */
-export class DynamoConnectStateStore implements ConnectStateStore {
-  constructor(
-    private readonly clients: Pick<AwsClients, 'doc'>,
-    private readonly tableName: string,
-  ) {}
-
-  async get(state: string): Promise<PendingConnection | undefined> {
-    const { Item } = await this.clients.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: connectStateKey(state) },
-        ConsistentRead: true,
-      }),
-    );
-    if (Item === undefined) return undefined;
-    const parsed = PendingItemSchema.safeParse(Item);
-    if (!parsed.success) return undefined;
-    const { tenantId, expiresAt, redirectUri, realmId, completedAt } = parsed.data;
-    return {
-      state,
-      tenantId,
-      expiresAt,
-      ...(redirectUri !== undefined ? { redirectUri } : {}),
-      ...(realmId !== undefined ? { realmId } : {}),
-      ...(completedAt !== undefined ? { completedAt } : {}),
-    };
-  }
-
-  async complete(state: string, outcome: { realmId: string; completedAt: string }): Promise<boolean> {
-    try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: connectStateKey(state) },
-          UpdateExpression: 'SET realmId = :realm, completedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(completedAt)',
-          ExpressionAttributeValues: { ':realm': outcome.realmId, ':at': outcome.completedAt },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
-  }
 }

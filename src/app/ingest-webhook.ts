@@ -93,6 +93,11 @@ function zodReason(error: z.ZodError): string {
     .join('; ');
 }
 
+/** 200 (so Stripe does not retry), nothing enqueued, and why. */
+function ignored(eventId: string, why: string): IngestWebhookResponse {
+  return { status: 200, body: { received: true, queued: false, eventId, ignored: why } };
+}
+
 /** Parses what the verifier returned: the event object, or its raw JSON text/bytes. */
 function asJson(verified: unknown): unknown {
   if (Buffer.isBuffer(verified)) return JSON.parse(verified.toString('utf8'));
@@ -185,15 +190,7 @@ export async function ingestWebhook(
   // 5. Only the four payout types.
   if (!isPayoutEventType(event.type)) {
     log.info('webhook event type ignored', context);
-    return {
-      status: 200,
-      body: {
-        received: true,
-        queued: false,
-        eventId: event.id,
-        ignored: `event type ${event.type} is not synced`,
-      },
-    };
+    return ignored(event.id, `event type ${event.type} is not synced`);
   }
   const payoutRef = PayoutRefSchema.safeParse(event.data.object);
   if (!payoutRef.success) {
@@ -225,15 +222,7 @@ export async function ingestWebhook(
       payoutId,
       fix: `add a tenant with stripeAccount "${context.account}" to the sync config and import it`,
     });
-    return {
-      status: 200,
-      body: {
-        received: true,
-        queued: false,
-        eventId: event.id,
-        ignored: `no tenant for account ${context.account}`,
-      },
-    };
+    return ignored(event.id, `no tenant for account ${context.account}`);
   }
   const eventMode: StripeKeyMode = event.livemode ? 'live' : 'test';
   if (eventMode !== deps.stripeKeyMode) {
@@ -243,15 +232,10 @@ export async function ingestWebhook(
       eventMode,
       keyMode: deps.stripeKeyMode,
     });
-    return {
-      status: 200,
-      body: {
-        received: true,
-        queued: false,
-        eventId: event.id,
-        ignored: `a ${eventMode}-mode event, but this endpoint uses a ${deps.stripeKeyMode}-mode Stripe key`,
-      },
-    };
+    return ignored(
+      event.id,
+      `a ${eventMode}-mode event, but this endpoint uses a ${deps.stripeKeyMode}-mode Stripe key`,
+    );
   }
 
   // 7. Enqueue.

@@ -4,13 +4,11 @@
  * would be created carries `value: null` and the DisplayName it would get), and the entry is built exactly as the
  * worker would build it. Nothing is written to QuickBooks, the mapping table or the ledger.
  */
-import { buildEntry } from '../domain/deposit.js';
-import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
-import type { CustomerDirectory, LineDetailMode, QboEntry } from '../domain/types.js';
-import { PermanentError } from './errors.js';
+import type { LineDetailMode, QboEntry } from '../domain/types.js';
 import type { CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
-import { resolveCustomers } from './resolve-customers.js';
+import { prepareEntry } from './prepare-entry.js';
+import { configuredTenant } from './tenant-config.js';
 
 export interface PreviewPayoutDeps {
   tenants: Pick<TenantStore, 'get'>;
@@ -65,40 +63,20 @@ export async function previewPayout(
     customerNames?: boolean;
   },
 ): Promise<PreviewPayoutResult> {
-  const stored = await deps.tenants.get(input.tenantId);
-  if (stored === undefined) {
-    throw new PermanentError(
-      `tenant "${input.tenantId}" is not configured`,
-      'import the sync config that defines it first: `npx qbo-sync config import F`',
-    );
-  }
-  const tenant = stored.books;
+  const tenant = (await configuredTenant(deps.tenants, input.tenantId)).books;
   const payout = await deps.payouts.getPayout(tenant.stripeAccount, input.payoutId);
-  // As the worker: Stripe cannot itemise a manual payout, and a zero payout has nothing to book.
-  const transactions =
-    payout.automatic && payout.amount !== 0
-      ? await deps.payouts.listPayoutTransactions(tenant.stripeAccount, payout.id)
-      : [];
-  const members = collectMembers(transactions);
-  let customers: CustomerDirectory = new Map();
-  if (members.length > 0 && tenant.lineDetail !== 'category') {
-    const resolved = await resolveCustomers(
-      {
-        books: deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId }),
-        customerMap: {
-          getMany: (realmId, emails) => deps.customers.getMany(realmId, emails),
-          putMany: refuseWrite,
-        },
+  // As the worker, but without writing anything.
+  const { build, customers } = await prepareEntry(
+    {
+      payouts: deps.payouts,
+      books: () => deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId }),
+      customers: {
+        getMany: (realmId, emails) => deps.customers.getMany(realmId, emails),
+        putMany: refuseWrite,
       },
-      {
-        realmId: tenant.realmId,
-        members,
-        dryRun: true,
-        ...(tenant.walkInCustomer !== undefined ? { walkIn: tenant.walkInCustomer } : {}),
-      },
-    );
-    customers = resolved.directory;
-  }
+    },
+    { tenant, payout, dryRun: true },
+  );
   const newCustomers = [...customers.values()]
     .filter((c): c is { value: null; name: string } => c.value === null)
     .map((c) => c.name)
@@ -122,7 +100,6 @@ export async function previewPayout(
     customerLabels[tenant.walkInCustomer.value] = tenant.walkInCustomer.name ?? 'walk-in customer';
   }
 
-  const build = buildEntry({ payout, transactions, tenant, customers });
   const common = {
     payout: payout.id,
     tenant: tenant.tenantId,

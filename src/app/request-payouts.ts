@@ -10,15 +10,8 @@
 import type { LedgerStatus } from '../domain/types.js';
 import { PermanentError } from './errors.js';
 import { internalEventId } from './payout-message.js';
-import type {
-  Ledger,
-  LedgerRecord,
-  PayoutMessage,
-  PayoutQueue,
-  PayoutSource,
-  StoredTenant,
-  TenantStore,
-} from './ports.js';
+import type { Ledger, LedgerRecord, PayoutMessage, PayoutQueue, PayoutSource, TenantStore } from './ports.js';
+import { configuredTenant } from './tenant-config.js';
 
 /** Rows in these statuses are done with: `backfill` skips them (a person re-runs one with `payouts sync`). */
 export const BACKFILL_SKIPS: ReadonlySet<LedgerStatus> = new Set(['POSTED', 'HELD', 'SKIPPED', 'REVERSED']);
@@ -54,17 +47,6 @@ export function checkPayoutId(payoutId: string): void {
       `"${payoutId}" is not a Stripe payout id: payout ids look like po_1PzXqR2eZvKYlo2C (copy it from the Stripe dashboard or \`npx qbo-sync payouts list\`)`,
     );
   }
-}
-
-async function configuredTenant(deps: Pick<RequestDeps, 'tenants'>, tenantId: string): Promise<StoredTenant> {
-  const stored = await deps.tenants.get(tenantId);
-  if (stored === undefined) {
-    throw new PermanentError(
-      `tenant "${tenantId}" is not configured`,
-      'import the sync config that defines it: `npx qbo-sync config import F`',
-    );
-  }
-  return stored;
 }
 
 function message(
@@ -117,7 +99,7 @@ export async function requestSync(
       `leave out --tenant, or pass --tenant ${known.tenantId}`,
     );
   }
-  const tenant = await configuredTenant(deps, tenantId);
+  const tenant = await configuredTenant(deps.tenants, tenantId);
   const row = known ?? (await deps.ledger.ensure(input.payoutId, tenantId));
   const msg = message('sync', row, tenant.books.stripeAccount, (deps.now ?? (() => new Date()))());
   await deps.queue.enqueue(msg);
@@ -143,7 +125,7 @@ export async function requestResync(deps: RequestDeps, input: { payoutId: string
       'a failed or canceled payout stays out of the books',
     );
   }
-  const tenant = await configuredTenant(deps, row.tenantId);
+  const tenant = await configuredTenant(deps.tenants, row.tenantId);
   const msg = message('resync', row, tenant.books.stripeAccount, (deps.now ?? (() => new Date()))());
   await deps.queue.enqueue(msg);
   return resultOf(msg, row);
@@ -179,7 +161,7 @@ export async function backfillPayouts(
   deps: BackfillDeps,
   input: { tenantId: string; since: Date } & BackfillProgress,
 ): Promise<BackfillResult> {
-  const tenant = await configuredTenant(deps, input.tenantId);
+  const tenant = await configuredTenant(deps.tenants, input.tenantId);
   const { stripeAccount, tenantId } = tenant.books;
   const sinceSeconds = Math.floor(input.since.getTime() / 1000);
   const listed = [];

@@ -6,8 +6,8 @@
  * and the others are reported, the winner first, so a person can merge them in QuickBooks. Customers without an
  * email are counted and left out of the mapping.
  */
-import { PermanentError } from './errors.js';
 import type { CustomerMap, QboCustomer, QuickBooksBooks, TenantStore } from './ports.js';
+import { configuredTenant } from './tenant-config.js';
 
 export interface SyncCustomersDeps {
   tenants: Pick<TenantStore, 'get'>;
@@ -51,13 +51,7 @@ export async function syncCustomers(
   deps: SyncCustomersDeps,
   input: { tenantId: string; onProgress?: (readSoFar: number) => void },
 ): Promise<SyncCustomersResult> {
-  const stored = await deps.tenants.get(input.tenantId);
-  if (stored === undefined) {
-    throw new PermanentError(
-      `tenant "${input.tenantId}" is not configured`,
-      'import the sync config that defines it first: `npx qbo-sync config import F`',
-    );
-  }
+  const stored = await configuredTenant(deps.tenants, input.tenantId);
   const { realmId, tenantId } = stored.books;
   const books = deps.quickbooks(realmId, { tenantId });
   const all = await books.listCustomers(input.onProgress);

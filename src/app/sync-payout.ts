@@ -25,10 +25,8 @@
  * message goes to the DLQ). An OutOfTimeError enqueues a `continue` message and returns normally.
  */
 import { z } from 'zod';
-import { buildEntry } from '../domain/deposit.js';
-import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
-import type { BuildResult, CustomerDirectory, LedgerStatus, TenantBooks } from '../domain/types.js';
+import type { BuildResult, LedgerStatus, QboEntry, TenantBooks } from '../domain/types.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
 import { type AppLog, describeError, maskEmailsIn } from './log.js';
 import { internalEventId } from './payout-message.js';
@@ -43,13 +41,17 @@ import type {
   QuickBooksBooks,
   TenantStore,
 } from './ports.js';
-import { resolveCustomers } from './resolve-customers.js';
+import { prepareEntry } from './prepare-entry.js';
 import {
   describeRemoval,
   LedgerConflictError,
+  type RemovalOutcome,
   removePostedEntry,
   updateOrConflict,
 } from './reverse-payout.js';
+import { configuredTenant } from './tenant-config.js';
+
+type LedgerPatch = Parameters<Ledger['update']>[2];
 
 /** The queue's default `maxReceiveCount` (CONTRACT §7: then the DLQ). */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
@@ -221,14 +223,13 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     return result(run.row, 'unchanged');
   }
 
-  const stored = await deps.tenants.get(run.row.tenantId);
-  if (stored === undefined) {
-    throw new PermanentError(
-      `tenant "${run.row.tenantId}" is not configured`,
+  const tenant = (
+    await configuredTenant(
+      deps.tenants,
+      run.row.tenantId,
       'add the tenant to the sync config and import it: `npx qbo-sync config import F`',
-    );
-  }
-  const tenant = stored.books;
+    )
+  ).books;
 
   // The payout as Stripe has it now.
   const payout = await deps.payouts.getPayout(tenant.stripeAccount, message.payoutId);
@@ -272,26 +273,9 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
 
   // A removal pending (resync, failure after posting, or an interrupted earlier attempt): finish it first.
   if (run.row.quickbooks !== null) {
-    const books = booksFor(run, tenant);
-    const removal = await removePostedEntry(
-      { ledger: deps.ledger, books, log, newId: run.newId, now: run.now },
-      run.row,
-    );
-    run.row = removal.row;
+    const removal = await removeLive(run, tenant);
     if (failed) {
-      run.row = await updateOrConflict(
-        deps.ledger,
-        run.row,
-        {
-          status: 'REVERSED',
-          quickbooks: removal.how === 'reversed' ? removal.reversal : null,
-          intent: null,
-          reason: `${payoutFailure(payout)}: ${describeRemoval(removal)}`,
-          hint: null,
-          lastEventId: message.eventId,
-        },
-        'recording the reversal',
-      );
+      await recordReversal(run, payout, removal);
       log.info('payout reversed', { ...context, how: removal.how });
       return result(run.row, 'reversed');
     }
@@ -364,20 +348,16 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     run.claimed = true;
   }
 
-  const build = await prepareEntry(run, tenant, payout);
+  const build = await buildFor(run, tenant, payout);
   if (build.outcome !== 'POST') return await recordBuildOutcome(run, build);
 
-  const books = booksFor(run, tenant);
-  run.postingWithIntent = true;
-  const posted = await books.createEntry(build.entry, intent.requestId);
-  run.postingWithIntent = false;
-  run.row = await updateOrConflict(
-    deps.ledger,
-    run.row,
-    {
+  const posted = await postWithIntent(
+    run,
+    tenant,
+    build.entry,
+    intent.requestId,
+    () => ({
       status: 'POSTED',
-      quickbooks: posted,
-      intent: null,
       lineDetailUsed: build.lineDetail,
       folded: build.folded,
       reason: build.folded
@@ -385,7 +365,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
         : null,
       hint: null,
       lastEventId: message.eventId,
-    },
+    }),
     'recording POSTED',
   );
   log.info('payout posted to QuickBooks', {
@@ -410,37 +390,80 @@ function booksFor(run: Run, tenant: TenantBooks): QuickBooksBooks {
   return run.books;
 }
 
-/** Balance transactions → members → customers → the entry (or HELD / SKIPPED). */
-async function prepareEntry(run: Run, tenant: TenantBooks, payout: Payout): Promise<BuildResult> {
+/**
+ * Asks QuickBooks to create the entry under the intent's request id (a retry with the same id replays the object
+ * QuickBooks already has instead of making a second one), then records that object on the row, the intent done
+ * with, in one write with `patch`.
+ */
+async function postWithIntent(
+  run: Run,
+  tenant: TenantBooks,
+  entry: QboEntry,
+  requestId: string,
+  patch: (posted: PostedRef) => LedgerPatch,
+  step: string,
+): Promise<PostedRef> {
+  const books = booksFor(run, tenant);
+  run.postingWithIntent = true;
+  const posted = await books.createEntry(entry, requestId);
+  run.postingWithIntent = false;
+  run.row = await updateOrConflict(
+    run.deps.ledger,
+    run.row,
+    { ...patch(posted), quickbooks: posted, intent: null },
+    step,
+  );
+  return posted;
+}
+
+/** Removes the object the row names from QuickBooks (deleted, or reversed where deletion is refused). */
+async function removeLive(run: Run, tenant: TenantBooks): Promise<RemovalOutcome> {
+  const removal = await removePostedEntry(
+    { ledger: run.deps.ledger, books: booksFor(run, tenant), log: run.log, newId: run.newId, now: run.now },
+    run.row,
+  );
+  run.row = removal.row;
+  return removal;
+}
+
+/** The payout failed or was canceled in Stripe and nothing of it is live in QuickBooks any more: REVERSED. */
+async function recordReversal(run: Run, payout: Payout, removal: RemovalOutcome): Promise<void> {
+  run.row = await updateOrConflict(
+    run.deps.ledger,
+    run.row,
+    {
+      status: 'REVERSED',
+      quickbooks: removal.how === 'reversed' ? removal.reversal : null,
+      intent: null,
+      reason: `${payoutFailure(payout)}: ${describeRemoval(removal)}`,
+      hint: null,
+      lastEventId: run.message.eventId,
+    },
+    'recording the reversal',
+  );
+}
+
+/** Balance transactions → members → customers (mappings stored) → the entry (or HELD / SKIPPED). */
+async function buildFor(run: Run, tenant: TenantBooks, payout: Payout): Promise<BuildResult> {
   const { deps } = run;
-  // Stripe cannot itemise a manual payout; buildEntry holds it, so its transactions are not listed.
-  const transactions =
-    payout.automatic && payout.amount !== 0
-      ? await deps.payouts.listPayoutTransactions(tenant.stripeAccount, payout.id)
-      : [];
-  const members = collectMembers(transactions);
-  let customers: CustomerDirectory = new Map();
-  if (members.length > 0 && tenant.lineDetail !== 'category') {
-    const resolved = await resolveCustomers(
-      { books: booksFor(run, tenant), customerMap: deps.customers },
-      {
-        realmId: tenant.realmId,
-        members,
-        ...(tenant.walkInCustomer !== undefined ? { walkIn: tenant.walkInCustomer } : {}),
-        ...(deps.isOutOfTime !== undefined ? { isOutOfTime: deps.isOutOfTime } : {}),
-      },
-    );
-    customers = resolved.directory;
-    if (resolved.created > 0 || resolved.lookedUp > 0) {
-      run.log.info('customers resolved', {
-        payoutId: payout.id,
-        fromMap: resolved.fromMap,
-        lookedUp: resolved.lookedUp,
-        created: resolved.created,
-      });
-    }
+  const { build, resolved } = await prepareEntry(
+    {
+      payouts: deps.payouts,
+      books: () => booksFor(run, tenant),
+      customers: deps.customers,
+      ...(deps.isOutOfTime !== undefined ? { isOutOfTime: deps.isOutOfTime } : {}),
+    },
+    { tenant, payout },
+  );
+  if (resolved !== undefined && (resolved.created > 0 || resolved.lookedUp > 0)) {
+    run.log.info('customers resolved', {
+      payoutId: payout.id,
+      fromMap: resolved.fromMap,
+      lookedUp: resolved.lookedUp,
+      created: resolved.created,
+    });
   }
-  return buildEntry({ payout, transactions, tenant, customers });
+  return build;
 }
 
 async function recordBuildOutcome(
@@ -484,49 +507,30 @@ async function resolveIntentOfFailedPayout(
   tenant: TenantBooks,
   payout: Payout,
 ): Promise<SyncPayoutResult> {
-  const { deps, log } = run;
+  const { log } = run;
   const intent = run.row.intent;
   if (intent === null) throw new Error('resolveIntentOfFailedPayout called without an intent');
   // buildEntry skips failed payouts; build the entry as it was when it was paid, to replay the request.
-  const build = await prepareEntry(run, tenant, { ...payout, status: 'paid' });
+  const build = await buildFor(run, tenant, { ...payout, status: 'paid' });
   if (build.outcome !== 'POST') {
     throw new PermanentError(
       `${payoutFailure(payout)}, after an interrupted attempt to post it (request id ${intent.requestId}) that cannot be replayed: ${build.reason}`,
       `look in QuickBooks for an entry whose memo begins "Stripe payout ${payout.id}" and delete it if present`,
     );
   }
-  const books = booksFor(run, tenant);
-  run.postingWithIntent = true;
-  const posted = await books.createEntry(build.entry, intent.requestId);
-  run.postingWithIntent = false;
-  run.row = await updateOrConflict(
-    deps.ledger,
-    run.row,
-    {
+  await postWithIntent(
+    run,
+    tenant,
+    build.entry,
+    intent.requestId,
+    (posted) => ({
       status: 'POSTING',
-      quickbooks: posted,
-      intent: null,
       reason: `${payoutFailure(payout)}: removing ${posted.type} ${posted.id}`,
-    },
+    }),
     'recording the entry to remove',
   );
-  const removal = await removePostedEntry(
-    { ledger: deps.ledger, books, log, newId: run.newId, now: run.now },
-    run.row,
-  );
-  run.row = await updateOrConflict(
-    deps.ledger,
-    removal.row,
-    {
-      status: 'REVERSED',
-      quickbooks: removal.how === 'reversed' ? removal.reversal : null,
-      intent: null,
-      reason: `${payoutFailure(payout)}: ${describeRemoval(removal)}`,
-      hint: null,
-      lastEventId: run.message.eventId,
-    },
-    'recording the reversal',
-  );
+  const removal = await removeLive(run, tenant);
+  await recordReversal(run, payout, removal);
   log.info('interrupted post of a failed payout removed', { payoutId: payout.id, how: removal.how });
   return result(run.row, 'reversed');
 }
@@ -534,7 +538,7 @@ async function resolveIntentOfFailedPayout(
 /** Reads the row again (a write of ours may have failed half-way) and applies `patch`, retrying conflicts. */
 async function patchLatest(
   run: Run,
-  patchFor: (row: LedgerRecord) => Parameters<Ledger['update']>[2] | undefined,
+  patchFor: (row: LedgerRecord) => LedgerPatch | undefined,
 ): Promise<LedgerRecord | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = (await run.deps.ledger.get(run.message.payoutId)) ?? run.row;

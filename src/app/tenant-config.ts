@@ -10,6 +10,7 @@
  */
 import { resolveTenantBooks } from '../domain/chart.js';
 import type { SyncConfigFile, TenantConfig } from '../domain/config.js';
+import { PermanentError } from './errors.js';
 import { describeError } from './log.js';
 import type { QboCustomer, QuickBooksBooks, StoredTenant, TenantStore, TokenStore } from './ports.js';
 
@@ -36,6 +37,20 @@ export interface CheckTenantsResult {
 export function withoutSecrets(tenant: TenantConfig): TenantConfig {
   const { refreshToken: _dropped, ...quickbooks } = tenant.quickbooks;
   return { ...tenant, quickbooks };
+}
+
+/**
+ * The stored tenant, or a PermanentError naming it and how to configure it (by default: import the sync config
+ * that defines it).
+ */
+export async function configuredTenant(
+  tenants: Pick<TenantStore, 'get'>,
+  tenantId: string,
+  hint = 'import the sync config that defines it first: `npx qbo-sync config import F`',
+): Promise<StoredTenant> {
+  const stored = await tenants.get(tenantId);
+  if (stored === undefined) throw new PermanentError(`tenant "${tenantId}" is not configured`, hint);
+  return stored;
 }
 
 function hintOf(error: unknown): string {

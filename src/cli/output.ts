@@ -83,6 +83,16 @@ export class Output {
     this.stderr.write(`${colourErr ? ansi(31, 39)('error:') : 'error:'} ${message}\n`);
   }
 
+  /** Runs `work` with a progress bar (see `progress`), stopped however the work ends. */
+  async withProgress<T>(label: string, work: (progress: Progress) => Promise<T>): Promise<T> {
+    const progress = this.progress(label);
+    try {
+      return await work(progress);
+    } finally {
+      progress.stop();
+    }
+  }
+
   /** A progress bar on a TTY stderr (never with `--json`); a no-op otherwise. */
   progress(label: string, total = 0): Progress {
     if (this.json || this.stderr.isTTY !== true) return noProgress;

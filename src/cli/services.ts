@@ -1,7 +1,7 @@
 /**
  * The CLI's services: the target's environment applied to this process, then the composition root
  * (`buildRuntime`, the same adapters the Lambdas use: DynamoDB stores, the SQS queue, Secrets Manager tokens, the
- * Stripe payout source, the QuickBooks client), plus the DLQ tools and the pending-connection writer.
+ * Stripe payout source, the QuickBooks client, the pending-connection store), plus the DLQ tools.
  */
 import { resetAwsClients } from '../adapters/aws/clients.js';
 import { type DlqMessage, moveDlqMessages, receiveDlq } from '../adapters/aws/queue.js';
@@ -11,7 +11,6 @@ import { type AppLog, silentLog } from '../app/log.js';
 import type { QuickBooksBooks } from '../app/ports.js';
 import type { PendingConnectionStore } from '../app/start-connection.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
-import { DynamoConnectStateStore } from './connect-state.js';
 import type { ResolvedTarget } from './target.js';
 
 export interface Services {
@@ -64,7 +63,6 @@ export async function openServices(target: ResolvedTarget): Promise<Services> {
     stripeMaxNetworkRetries: 1,
   });
   const { clients, resources } = runtime;
-  const writer = new DynamoConnectStateStore({ doc: clients.doc, tableName: resources.tenantsTable });
   // The emulator answers an empty receive at once; real SQS samples servers, so a short wait finds every message.
   const walk = {
     sqs: clients.sqs,
@@ -82,11 +80,7 @@ export async function openServices(target: ResolvedTarget): Promise<Services> {
     queue: runtime.queue,
     payouts: runtime.payouts,
     quickbooks: runtime.quickbooks,
-    states: {
-      put: (pending) => writer.put(pending),
-      get: (state) => runtime.connectStates.get(state),
-      complete: (state, outcome) => runtime.connectStates.complete(state, outcome),
-    },
+    states: runtime.connectStates,
     dlq: {
       list: async () => (await receiveDlq(walk)).map(toDeadLetter),
       moveBack: async (match) => {

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { handler as depositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import { handler as qboCallbackHandler } from '../../lambdas/qbo-callback.js';
@@ -35,14 +36,16 @@ import {
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
 import { provisionLocalResources } from '../adapters/aws/provision.js';
 import { resourcesToEnv } from '../adapters/aws/resources.js';
+import { readConfigFile } from '../adapters/config-file.js';
 import { type AppLog, describeError } from '../app/log.js';
 import { internalEventId } from '../app/payout-message.js';
 import type { Ledger, LedgerRecord, PayoutQueue, TenantStore } from '../app/ports.js';
+import { importTenants } from '../app/tenant-config.js';
 import type { TenantConfig } from '../domain/config.js';
 import { formatMinor } from '../domain/money.js';
 import { buildRuntime } from '../runtime.js';
 import { parsePort } from './args.js';
-import { type ConfigProblem, formatProblems, importTenants, readSyncConfig } from './config-import.js';
+import { type ConfigProblem, formatProblems } from './config-import.js';
 import {
   DEFAULT_PORT,
   LOCAL_INVOCATION_BUDGET_MS,
@@ -58,7 +61,7 @@ import {
   samplePayouts,
   waitForSettled,
 } from './demo.js';
-import { type LocalHttpServer, startLocalHttpServer } from './http.js';
+import { type LocalHttpServer, type ProxyHandler, startLocalHttpServer } from './http.js';
 import { localLogger, readableLogs } from './log.js';
 import { QueuePoller } from './poller.js';
 import {
@@ -301,6 +304,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       statusCode: 503,
       body: { status: 'starting', message: 'local mode is starting; try again in a moment' },
     });
+    /** A Lambda handler behind the endpoint, answering 503 until everything is ready. */
+    const whenReady =
+      (handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>): ProxyHandler =>
+      async (event) => {
+        if (!ready) return { statusCode: 503, body: JSON.stringify(notReady().body) };
+        return handler(event);
+      };
     http = await startLocalHttpServer({
       port,
       routes: [
@@ -313,19 +323,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           method: 'POST',
           path: '/webhooks/stripe',
           functionName: 'qbo-sync-local-webhook',
-          handler: async (event) => {
-            if (!ready) return { statusCode: 503, body: JSON.stringify(notReady().body) };
-            return webhookHandler(event);
-          },
+          handler: whenReady(webhookHandler),
         },
         {
           method: 'GET',
           path: '/quickbooks/callback',
           functionName: 'qbo-sync-local-qbo-callback',
-          handler: async (event) => {
-            if (!ready) return { statusCode: 503, body: JSON.stringify(notReady().body) };
-            return qboCallbackHandler(event);
-          },
+          handler: whenReady(qboCallbackHandler),
         },
       ],
       onError: (error, route) =>
@@ -447,7 +451,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     let tenantConfigs: TenantConfig[];
     if (options.config) {
       const configPath = path.resolve(cwd, options.config);
-      const parsed = readSyncConfig(configPath);
+      const parsed = readConfigFile(configPath);
       if (!parsed.ok)
         throw new LocalStartError(`the config file ${configPath} is not valid`, parsed.problems);
       tenantConfigs = parsed.config.tenants;
@@ -459,30 +463,31 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       }
       tenantConfigs = [demoTenantConfig()];
     }
-    // A tenant whose company was never connected is left out (not an error: `connect` needs local mode running).
+    // A config's refreshToken seeds its realm on import (only when no token is stored). Without one, the embedded
+    // stand-in issues a connection; a tenant whose company was never connected is left out (not an error: `connect`
+    // needs local mode running).
     const notConnected: TenantConfig[] = [];
     for (const t of tenantConfigs) {
       const realmId = t.quickbooks.realmId;
-      if (t.quickbooks.refreshToken) await seedToken(realmId, t.quickbooks.refreshToken);
-      else if (!(await tokens.get(realmId))) {
-        const issued = qbo ? issueToken(qbo, realmId) : undefined;
-        if (issued) await seedToken(realmId, issued);
-        else notConnected.push(t);
-      }
+      if (t.quickbooks.refreshToken || (await tokens.get(realmId))) continue;
+      const issued = qbo ? issueToken(qbo, realmId) : undefined;
+      if (issued) await seedToken(realmId, issued);
+      else notConnected.push(t);
     }
     const warnings = notConnected.map(
       (t) =>
         `tenant ${t.id} was not imported: no QuickBooks connection is stored for company ${t.quickbooks.realmId}. Connect it with \`npx qbo-sync connect --tenant ${t.id} --local\`, then \`npx qbo-sync config import ${options.config ?? '<file>'} --local\` (or restart local mode); or add quickbooks.refreshToken to the config`,
     );
     tenantConfigs = tenantConfigs.filter((t) => !notConnected.includes(t));
-    let imported = await importTenants({ tenants, books }, tenantConfigs);
+    const importDeps = { tenants, tokens, books };
+    let imported = await importTenants(importDeps, { tenants: tenantConfigs });
     if (imported.problems.length > 0 && qbo && !options.config) {
       // The demo's stored token may belong to an emptied stand-in state: connect again and retry once.
       const realmId = tenantConfigs[0]?.quickbooks.realmId ?? '';
       const issued = issueToken(qbo, realmId);
       if (issued) {
         await seedToken(realmId, issued, true);
-        imported = await importTenants({ tenants, books }, tenantConfigs);
+        imported = await importTenants(importDeps, { tenants: tenantConfigs });
       }
     }
     if (imported.problems.length > 0) {

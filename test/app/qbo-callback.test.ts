@@ -4,7 +4,7 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { makeQboCallbackHandler } from '../../lambdas/qbo-callback.js';
-import { connectStateKey } from '../../src/runtime.js';
+import { connectStateKey } from '../../src/adapters/aws/connect-state-store.js';
 import { type Harness, OTHER_REALM, REALM, startHarness, tenantConfig } from './harness.js';
 
 let h: Harness;

@@ -3,12 +3,12 @@
  * turns a processed row back, request ids are stable per ledger version, shared-email ranking, config parsing.
  */
 
+import { parseConfigText } from '../../src/adapters/config-file.js';
 import { type DeadLetter, replayDeadLetters } from '../../src/app/dead-letters.js';
 import { PermanentError } from '../../src/app/errors.js';
 import type { Ledger, LedgerRecord, PayoutMessage, StoredTenant } from '../../src/app/ports.js';
 import { RequestUsageError, requestResync, requestSync } from '../../src/app/request-payouts.js';
 import { oldestFirst, syncCustomers } from '../../src/app/sync-customers.js';
-import { parseConfigText } from '../../src/cli/config-file.js';
 
 function memoryLedger(rows: LedgerRecord[] = []): Ledger & { rows: Map<string, LedgerRecord> } {
   const map = new Map(rows.map((r) => [r.payoutId, r]));

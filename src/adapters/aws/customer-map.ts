@@ -42,37 +42,33 @@ export class DynamoCustomerMap implements CustomerMap {
   async getMany(realmId: string, emails: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const unique = [...new Set(emails)];
-    await this.inBatches(unique, READ_BATCH, async (batch) => {
-      let keys: Record<string, unknown>[] = batch.map((email) => ({ realmId, email }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > this.maxRetries) {
-          throw new TransientError(
-            `DynamoDB kept ${keys.length} customer-map reads unprocessed (throttled); retry later`,
-          );
-        }
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        this.calls++;
-        const out = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table]: {
-                Keys: keys,
-                ProjectionExpression: 'realmId, email, customerId',
+    await this.inBatches(unique, READ_BATCH, (batch) =>
+      this.untilProcessed(
+        'reads',
+        batch.map((email): Record<string, unknown> => ({ realmId, email })),
+        async (keys) => {
+          const out = await this.doc.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.table]: {
+                  Keys: keys,
+                  ProjectionExpression: 'realmId, email, customerId',
+                },
               },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          const row = parseItem(
-            MappingItem,
-            item,
-            `${this.table} item (${String(item.realmId)}, ${String(item.email)})`,
+            }),
           );
-          found.set(row.email, row.customerId);
-        }
-        keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    });
+          for (const item of out.Responses?.[this.table] ?? []) {
+            const row = parseItem(
+              MappingItem,
+              item,
+              `${this.table} item (${String(item.realmId)}, ${String(item.email)})`,
+            );
+            found.set(row.email, row.customerId);
+          }
+          return (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+        },
+      ),
+    );
     return found;
   }
 
@@ -80,24 +76,41 @@ export class DynamoCustomerMap implements CustomerMap {
     // BatchWriteItem refuses two writes of one key in a request: the last entry for an email wins.
     const byEmail = new Map(entries.map((e) => [e.email, e.customerId]));
     const items = [...byEmail].map(([email, customerId]) => ({ realmId, email, customerId }));
-    await this.inBatches(items, WRITE_BATCH, async (batch) => {
-      let requests: unknown[] = batch.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > this.maxRetries) {
-          throw new TransientError(
-            `DynamoDB kept ${requests.length} customer-map writes unprocessed (throttled); retry later`,
+    await this.inBatches(items, WRITE_BATCH, (batch) =>
+      this.untilProcessed(
+        'writes',
+        batch.map((Item): unknown => ({ PutRequest: { Item } })),
+        async (requests) => {
+          const out = await this.doc.send(
+            new BatchWriteCommand({
+              RequestItems: { [this.table]: requests as { PutRequest: { Item: Record<string, unknown> } }[] },
+            }),
           );
-        }
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        this.calls++;
-        const out = await this.doc.send(
-          new BatchWriteCommand({
-            RequestItems: { [this.table]: requests as { PutRequest: { Item: Record<string, unknown> } }[] },
-          }),
+          return out.UnprocessedItems?.[this.table] ?? [];
+        },
+      ),
+    );
+  }
+
+  /**
+   * Sends `pending` and then whatever DynamoDB leaves unprocessed, with jittered backoff, until none is left; after
+   * `maxRetries` rounds, a TransientError (the queue retries the payout later).
+   */
+  private async untilProcessed<T>(
+    what: 'reads' | 'writes',
+    pending: T[],
+    send: (pending: T[]) => Promise<T[]>,
+  ): Promise<void> {
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > this.maxRetries) {
+        throw new TransientError(
+          `DynamoDB kept ${pending.length} customer-map ${what} unprocessed (throttled); retry later`,
         );
-        requests = out.UnprocessedItems?.[this.table] ?? [];
       }
-    });
+      if (attempt > 0) await sleep(backoffMs(attempt));
+      this.calls++;
+      pending = await send(pending);
+    }
   }
 
   private async inBatches<T>(

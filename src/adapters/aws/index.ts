@@ -8,6 +8,11 @@ import { DynamoTenantStore } from './tenant-store.js';
 import { SecretsTokenStore } from './token-store.js';
 
 export { type AwsClients, awsClients, resetAwsClients } from './clients.js';
+export {
+  connectStateKey,
+  DynamoConnectStateStore,
+  type DynamoConnectStateStoreOptions,
+} from './connect-state-store.js';
 export { DynamoCustomerMap, type DynamoCustomerMapOptions } from './customer-map.js';
 export { DynamoLedger, type DynamoLedgerOptions, LedgerRecordSchema } from './ledger.js';
 export { type AwsResourceNames, type ProvisionOptions, provisionLocalResources } from './provision.js';

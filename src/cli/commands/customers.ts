@@ -20,20 +20,16 @@ export function registerCustomers(program: Command, io: CliIo): void {
     action(io, async (ctx: CommandContext) => {
       const tenantId = (ctx.flags as { tenant: string }).tenant;
       const services = await ctx.services();
-      const progress = ctx.out.progress('Reading QuickBooks customers');
-      let result: Awaited<ReturnType<typeof syncCustomers>>;
-      try {
-        result = await syncCustomers(
+      const result = await ctx.out.withProgress('Reading QuickBooks customers', (progress) =>
+        syncCustomers(
           {
             tenants: services.tenants,
             customers: services.customers,
             quickbooks: (realmId, c) => services.quickbooks.forRealm(realmId, c),
           },
           { tenantId, onProgress: (read) => progress.update(read, 'customers') },
-        );
-      } finally {
-        progress.stop();
-      }
+        ),
+      );
       const json = {
         tenant: result.tenant,
         customers: result.customers,

@@ -348,10 +348,8 @@ export function registerPayouts(program: Command, io: CliIo): void {
     action(io, async (ctx: CommandContext) => {
       const f = ctx.flags as { tenant: string; since: Date };
       const services = await ctx.services();
-      const progress = ctx.out.progress('Queueing payouts');
-      let result: Awaited<ReturnType<typeof backfillPayouts>>;
-      try {
-        result = await backfillPayouts(
+      const result = await ctx.out.withProgress('Queueing payouts', (progress) =>
+        backfillPayouts(
           {
             tenants: services.tenants,
             ledger: services.ledger,
@@ -364,10 +362,8 @@ export function registerPayouts(program: Command, io: CliIo): void {
             onListed: (total) => progress.total(total),
             onPayout: (done) => progress.update(done),
           },
-        );
-      } finally {
-        progress.stop();
-      }
+        ),
+      );
       ctx.out.result(result, (r) => {
         const lines = [
           `${ctx.out.green('✓')} Tenant ${r.tenant}: ${r.found} paid payout${r.found === 1 ? '' : 's'} since ${r.since.slice(0, 10)}; ${r.enqueued.length} queued, ${r.skipped.length} skipped.`,
