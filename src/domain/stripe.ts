@@ -12,7 +12,9 @@ const minor = (what: string) =>
   z
     .number({ error: `${what} must be a number of minor units` })
     .int({ error: `${what} must be a whole number of minor units` })
-    .refine((n) => Number.isSafeInteger(n), { error: `${what} is too large to be exact` });
+    .refine((n) => Number.isSafeInteger(n), { error: `${what} is too large to be exact` })
+    // JSON can carry -0; amounts are compared and summed exactly, so it enters the domain as 0.
+    .transform((n) => (n === 0 ? 0 : n));
 
 const unixSeconds = (what: string) =>
   z

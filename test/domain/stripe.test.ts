@@ -177,3 +177,16 @@ describe('StripeEventSchema', () => {
     ).toBe(false);
   });
 });
+
+it('reads an amount of -0 (valid JSON) as 0, so exact comparisons and sums never see a negative zero', () => {
+  // Act
+  const parsed = BalanceTransactionSchema.parse(
+    JSON.parse(
+      '{"id":"txn_z","object":"balance_transaction","amount":-0,"net":-0,"fee":0,"currency":"usd","type":"payment_failure_refund","created":1700000000}',
+    ),
+  );
+
+  // Assess
+  expect(Object.is(parsed.amount, 0)).toBe(true);
+  expect(Object.is(parsed.net, 0)).toBe(true);
+});
