@@ -11,7 +11,7 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClients } from '../../src/adapters/aws/clients.js';
 import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
 import type { Settings } from '../../src/adapters/aws/settings.js';
@@ -135,26 +135,7 @@ export async function startHarness(
     stripe,
     qbo,
     async addTenant(config) {
-      const realmId = config.quickbooks.realmId;
-      await runtime.tokens.put({
-        realmId,
-        accessToken: 'expired',
-        refreshToken: qbo.issueRefreshToken(realmId),
-        accessTokenExpiresAt: 0,
-        updatedAt: new Date().toISOString(),
-      });
-      const books = runtime.quickbooks.forRealm(realmId);
-      const chart = await books.getChart();
-      const walkIn = config.quickbooks.walkInCustomer
-        ? await books.findCustomerByName(config.quickbooks.walkInCustomer)
-        : undefined;
-      const resolved = resolveTenantBooks(config, chart, walkIn ? { walkInCustomer: walkIn } : {});
-      if (!resolved.ok) throw new Error(`test tenant does not resolve: ${JSON.stringify(resolved.problems)}`);
-      await runtime.tenants.put({
-        books: resolved.books,
-        source: config,
-        updatedAt: new Date().toISOString(),
-      });
+      await addTenantTo(runtime, qbo, config);
       tenants.set(config.id, config);
     },
     addPayout(payout, transactions, account = 'platform') {
@@ -319,4 +300,55 @@ export async function drainQueue(
 export function linesTotalCents(entry: Record<string, unknown>): number {
   const lines = (entry.Line as { Amount: number }[] | undefined) ?? [];
   return lines.reduce((sum, l) => sum + Math.round(l.Amount * 100), 0);
+}
+
+/**
+ * Imports a tenant into a runtime the way `config import` does (accounts resolved against its QuickBooks company) and
+ * seeds the realm's tokens from the stand-in, so the first call refreshes them.
+ */
+export async function addTenantTo(
+  runtime: Runtime,
+  qbo: QuickBooksStandIn,
+  config: TenantConfig,
+): Promise<void> {
+  const realmId = config.quickbooks.realmId;
+  await runtime.tokens.put({
+    realmId,
+    accessToken: 'expired',
+    refreshToken: qbo.issueRefreshToken(realmId),
+    accessTokenExpiresAt: 0,
+    updatedAt: new Date().toISOString(),
+  });
+  const books = runtime.quickbooks.forRealm(realmId);
+  const chart = await books.getChart();
+  const walkIn = config.quickbooks.walkInCustomer
+    ? await books.findCustomerByName(config.quickbooks.walkInCustomer)
+    : undefined;
+  const resolved = resolveTenantBooks(config, chart, walkIn ? { walkInCustomer: walkIn } : {});
+  if (!resolved.ok) throw new Error(`test tenant does not resolve: ${JSON.stringify(resolved.problems)}`);
+  await runtime.tenants.put({ books: resolved.books, source: config, updatedAt: new Date().toISOString() });
+}
+
+/** An API Gateway REST proxy event for POST /webhooks/stripe, as API Gateway presents it (base64 when asked). */
+export function webhookEvent(
+  body: Buffer | string,
+  headers: Record<string, string>,
+  opts: { base64?: boolean } = {},
+): APIGatewayProxyEvent {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const base64 = opts.base64 ?? false;
+  const event = {
+    body: base64 ? bytes.toString('base64') : bytes.toString('utf8'),
+    isBase64Encoded: base64,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    httpMethod: 'POST',
+    path: '/webhooks/stripe',
+    resource: '/webhooks/stripe',
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+  };
+  return event as unknown as APIGatewayProxyEvent;
 }

@@ -2,14 +2,13 @@
  * The webhook (use case + Lambda handler) on the real local parts: a DynamoDB tenant store and the SQS FIFO queue
  * on the emulators, signatures made the way Stripe makes them. What reaches the queue is read back from it.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { makeWebhookHandler } from '../../lambdas/webhook.js';
 import { SqsPayoutQueue } from '../../src/adapters/aws/queue.js';
 import { ingestWebhook, MAX_WEBHOOK_BODY_BYTES, stripeKeyMode } from '../../src/app/ingest-webhook.js';
 import { silentLog } from '../../src/app/log.js';
 import { buildWebhookDeps } from '../../src/runtime-base.js';
 import { generatePayout, makePayoutEvent, signWebhook } from '../../standins/stripe/index.js';
-import { type Harness, startHarness, tenantConfig, WEBHOOK_SECRET } from './harness.js';
+import { type Harness, startHarness, tenantConfig, WEBHOOK_SECRET, webhookEvent } from './harness.js';
 
 let h: Harness;
 const { payout } = generatePayout({ seed: 301, transactions: 4 });
@@ -32,23 +31,6 @@ beforeEach(async () => {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: h.runtime.resources.queueUrl }));
 });
 
-function apiEvent(body: string, headers: Record<string, string>, base64 = false): APIGatewayProxyEvent {
-  const event = {
-    body: base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
-    isBase64Encoded: base64,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    httpMethod: 'POST',
-    path: '/webhooks/stripe',
-    resource: '/webhooks/stripe',
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-  };
-  return event as unknown as APIGatewayProxyEvent;
-}
-
 function signed(payload: string, secret = WEBHOOK_SECRET, timestamp?: number) {
   return { 'Stripe-Signature': signWebhook(payload, secret, timestamp), 'Content-Type': 'application/json' };
 }
@@ -61,7 +43,7 @@ it('queues a signed payout.paid for its tenant: group = tenant, dedup = event id
   const body = JSON.stringify(event);
 
   // Act
-  const response = await handler()(apiEvent(body, signed(body)));
+  const response = await handler()(webhookEvent(body, signed(body)));
 
   // Assess
   expect(response.statusCode).toBe(200);
@@ -85,7 +67,7 @@ it('finds a connected account tenant, reads a base64 body and a header in any ca
   const headers = { 'STRIPE-SIGNATURE': signWebhook(body, WEBHOOK_SECRET) };
 
   // Act
-  const response = await handler()(apiEvent(body, headers, true));
+  const response = await handler()(webhookEvent(body, headers, { base64: true }));
 
   // Assess
   expect(response.statusCode).toBe(200);
@@ -100,9 +82,9 @@ it('answers 400 and queues nothing for a bad, missing or re-serialised signature
   const reserialised = JSON.stringify(JSON.parse(body));
 
   // Act
-  const wrongSecret = await handler()(apiEvent(body, signed(body, 'whsec_someone_else')));
-  const missing = await handler()(apiEvent(body, {}));
-  const tampered = await handler()(apiEvent(reserialised, signed(body)));
+  const wrongSecret = await handler()(webhookEvent(body, signed(body, 'whsec_someone_else')));
+  const missing = await handler()(webhookEvent(body, {}));
+  const tampered = await handler()(webhookEvent(reserialised, signed(body)));
 
   // Assess
   for (const r of [wrongSecret, missing, tampered]) expect(r.statusCode).toBe(400);
@@ -116,8 +98,8 @@ it('answers 400 for a timestamp older than 300 s', async () => {
   const old = Math.floor(Date.now() / 1000) - 301;
 
   // Act
-  const response = await handler()(apiEvent(body, signed(body, WEBHOOK_SECRET, old)));
-  const fresh = await handler()(apiEvent(body, signed(body, WEBHOOK_SECRET, old + 60)));
+  const response = await handler()(webhookEvent(body, signed(body, WEBHOOK_SECRET, old)));
+  const fresh = await handler()(webhookEvent(body, signed(body, WEBHOOK_SECRET, old + 60)));
 
   // Assess
   expect(response.statusCode).toBe(400);
@@ -133,9 +115,9 @@ it('answers 413 for a body over 1 MiB before looking at the signature', async ()
   const justUnder = JSON.stringify({ ...event, padding: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 2000) });
 
   // Act
-  const unsigned = await handler()(apiEvent(big, {}));
-  const badlySigned = await handler()(apiEvent(big, signed('other')));
-  const under = await handler()(apiEvent(justUnder, signed(justUnder)));
+  const unsigned = await handler()(webhookEvent(big, {}));
+  const badlySigned = await handler()(webhookEvent(big, signed('other')));
+  const under = await handler()(webhookEvent(justUnder, signed(justUnder)));
 
   // Assess
   expect(unsigned.statusCode).toBe(413);
@@ -155,7 +137,7 @@ it('answers 200 without queuing for other event types, unknown accounts and the 
 
   // Act
   const responses = await Promise.all(
-    [created, charge, stranger, live].map((body) => handler()(apiEvent(body, signed(body)))),
+    [created, charge, stranger, live].map((body) => handler()(webhookEvent(body, signed(body)))),
   );
 
   // Assess
@@ -177,8 +159,8 @@ it('answers 400 for a signed body that is not a Stripe event', async () => {
   });
 
   // Act
-  const a = await handler()(apiEvent(notEvent, signed(notEvent)));
-  const b = await handler()(apiEvent(noPayout, signed(noPayout)));
+  const a = await handler()(webhookEvent(notEvent, signed(notEvent)));
+  const b = await handler()(webhookEvent(noPayout, signed(noPayout)));
 
   // Assess
   expect(a.statusCode).toBe(400);
@@ -200,7 +182,7 @@ it('answers 500 when the event cannot be queued, so Stripe retries', async () =>
   const body = JSON.stringify(makePayoutEvent('payout.paid', payout));
 
   // Act
-  const response = await makeWebhookHandler(deps)(apiEvent(body, signed(body)));
+  const response = await makeWebhookHandler(deps)(webhookEvent(body, signed(body)));
 
   // Assess
   expect(response.statusCode).toBe(500);
@@ -257,8 +239,8 @@ it('builds its dependencies lazily from the environment, and answers 500 while t
   const broken = makeWebhookHandler(() => buildWebhookDeps(incomplete, { log: silentLog }));
 
   // Act
-  const ok = await fromEnv(apiEvent(body, signed(body)));
-  const notConfigured = await broken(apiEvent(body, signed(body)));
+  const ok = await fromEnv(webhookEvent(body, signed(body)));
+  const notConfigured = await broken(webhookEvent(body, signed(body)));
 
   // Assess
   expect(ok.statusCode).toBe(200);

@@ -19,11 +19,10 @@ import type { DeadLetter, DeadLetterQueue } from '../../src/app/dead-letters.js'
 import { type AppLog, silentLog } from '../../src/app/log.js';
 import type { LedgerRecord } from '../../src/app/ports.js';
 import type { SyncPayoutDeps } from '../../src/app/sync-payout.js';
-import { resolveTenantBooks } from '../../src/domain/chart.js';
 import type { TenantConfig } from '../../src/domain/config.js';
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import type { QuickBooksStandIn } from '../../standins/quickbooks/index.js';
-import { type Harness, STRIPE_KEY, WEBHOOK_SECRET } from '../app/harness.js';
+import { addTenantTo, type Harness, STRIPE_KEY, WEBHOOK_SECRET, webhookEvent } from '../app/harness.js';
 
 export {
   drainQueue,
@@ -38,6 +37,7 @@ export {
   tenantConfig,
   WEBHOOK_SECRET,
 } from '../app/harness.js';
+export { webhookEvent };
 
 // ------------------------------------------------------------------------------------------ QuickBooks state
 
@@ -223,22 +223,7 @@ export async function addTenantVia(
   qbo: QuickBooksStandIn,
   config: TenantConfig,
 ): Promise<void> {
-  const realmId = config.quickbooks.realmId;
-  await worker.tokens.put({
-    realmId,
-    accessToken: 'expired',
-    refreshToken: qbo.issueRefreshToken(realmId),
-    accessTokenExpiresAt: 0,
-    updatedAt: new Date().toISOString(),
-  });
-  const books = worker.quickbooks.forRealm(realmId);
-  const chart = await books.getChart();
-  const walkIn = config.quickbooks.walkInCustomer
-    ? await books.findCustomerByName(config.quickbooks.walkInCustomer)
-    : undefined;
-  const resolved = resolveTenantBooks(config, chart, walkIn ? { walkInCustomer: walkIn } : {});
-  if (!resolved.ok) throw new Error(`test tenant does not resolve: ${JSON.stringify(resolved.problems)}`);
-  await worker.tenants.put({ books: resolved.books, source: config, updatedAt: new Date().toISOString() });
+  await addTenantTo(worker, qbo, config);
 }
 
 // ------------------------------------------------------------------------------------------ queues
@@ -301,30 +286,6 @@ export function signBytes(body: Buffer, secret: string, timestamp = Math.floor(D
     .update(Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), body]))
     .digest('hex');
   return `t=${timestamp},v1=${mac}`;
-}
-
-/** An API Gateway REST proxy event for POST /webhooks/stripe. */
-export function webhookEvent(
-  body: Buffer | string,
-  headers: Record<string, string>,
-  opts: { base64?: boolean } = {},
-): import('aws-lambda').APIGatewayProxyEvent {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const base64 = opts.base64 ?? false;
-  const event = {
-    body: base64 ? bytes.toString('base64') : bytes.toString('utf8'),
-    isBase64Encoded: base64,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    httpMethod: 'POST',
-    path: '/webhooks/stripe',
-    resource: '/webhooks/stripe',
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-  };
-  return event as unknown as import('aws-lambda').APIGatewayProxyEvent;
 }
 
 // ------------------------------------------------------------------------------------------ fault proxy
