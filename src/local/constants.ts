@@ -4,6 +4,12 @@ export const DEFAULT_PORT = 3000;
 /** Receives before a payout message moves to the DLQ (ledger FAILED). */
 export const LOCAL_MAX_RECEIVE_COUNT = 5;
 /**
+ * Scales the queue poller's waits between receives of a failing message (`retryDelaySeconds`): a number above 0
+ * and at most 1, default 1 (5, 10, 15, 20 s). Smaller values let a test or a demo see a payout reach the DLQ in
+ * seconds; no wait is shorter than 1 s, as SQS visibility timeouts are whole seconds.
+ */
+export const RETRY_SCALE_ENV = 'QBO_SYNC_LOCAL_RETRY_SCALE';
+/**
  * The deposit builder's time budget per invocation (`context.getRemainingTimeInMillis`): the stack's default worker
  * timeout (lib/config.ts `workerTimeoutSeconds`, 180 s). The handler stops starting QuickBooks work a minute before
  * the end and continues in a new message, so the budget must be well above that minute.

@@ -43,12 +43,32 @@ export interface QueuePollerOptions {
 /**
  * The wait before a failed message is received again: 5, 10, 15, 20, 20… seconds (±20 % jitter), so a
  * payout that fails every time uses its 5 receives in about a minute (plus the adapters' own retries) and
- * reaches the DLQ well within the 3 minutes of CONTRACT §9.
+ * reaches the DLQ well within the 3 minutes of CONTRACT §9. `scale` (0 < scale ≤ 1, see `parseRetryScale`)
+ * shortens every wait, never below 1 s (SQS visibility timeouts are whole seconds).
  */
-export function retryDelaySeconds(receiveCount: number, random: () => number = Math.random): number {
+export function retryDelaySeconds(
+  receiveCount: number,
+  random: () => number = Math.random,
+  scale = 1,
+): number {
   const base = Math.min(20, 5 * Math.max(1, receiveCount));
   const jitter = 0.8 + 0.4 * random();
-  return Math.max(1, Math.round(base * jitter));
+  return Math.max(1, Math.round(base * jitter * scale));
+}
+
+/**
+ * Reads a retry scale (`QBO_SYNC_LOCAL_RETRY_SCALE`): a decimal number above 0 and at most 1.
+ * @throws Error saying what was wrong and which values work.
+ */
+export function parseRetryScale(text: string, what: string): number {
+  const trimmed = text.trim();
+  const value = /^(\d+(\.\d*)?|\.\d+)$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!(value > 0 && value <= 1)) {
+    throw new Error(
+      `${what} must be a number above 0 and at most 1 that scales the retry waits of local mode's queue poller (1, the default: 5, 10, 15, 20 s; 0.05: about 1 s each), got "${text}"`,
+    );
+  }
+  return value;
 }
 
 function toMessageAttributes(message: Message): SQSMessageAttributes {

@@ -52,6 +52,7 @@ import {
   LOCAL_MAX_RECEIVE_COUNT,
   LOCAL_VISIBILITY_TIMEOUT_SECONDS,
   RESOURCE_PREFIX,
+  RETRY_SCALE_ENV,
   TOKEN_SECRET_PREFIX,
 } from './constants.js';
 import {
@@ -63,7 +64,7 @@ import {
 } from './demo.js';
 import { type LocalHttpServer, type ProxyHandler, startLocalHttpServer } from './http.js';
 import { localLogger, readableLogs } from './log.js';
-import { QueuePoller } from './poller.js';
+import { parseRetryScale, QueuePoller, retryDelaySeconds } from './poller.js';
 import {
   isProcessAlive,
   LOCAL_JSON,
@@ -101,6 +102,11 @@ export interface LocalOptions {
   fresh?: boolean;
   /** The data folder, default `.qbo-sync` (relative to `cwd`). */
   dataDir?: string;
+  /**
+   * Scales the queue poller's waits between receives of a failing message (0 < scale ≤ 1); default
+   * `QBO_SYNC_LOCAL_RETRY_SCALE`, else 1 (5, 10, 15, 20 s).
+   */
+  retryScale?: number;
   /** The environment to read settings from. Default `process.env`. The handlers always read `process.env`, which local mode sets. */
   env?: NodeJS.ProcessEnv;
   /** Where the banner and the deposit table go. Default stdout. */
@@ -231,6 +237,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   const dataDir = resolveDataDir(cwd, options.dataDir);
   const out = options.out ?? ((text: string) => void process.stdout.write(text));
   const port = options.port ?? (env.PORT ? parsePortEnv(env.PORT) : DEFAULT_PORT);
+  const retryScale = resolveRetryScale(options.retryScale, env);
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
 
   refuseIfRunning(dataDir);
@@ -522,6 +529,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       region,
       logger: log,
       budgetMs: LOCAL_INVOCATION_BUDGET_MS,
+      retryDelay: (receiveCount) => retryDelaySeconds(receiveCount, Math.random, retryScale),
     });
     await poller.start();
 
@@ -564,6 +572,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
           (t) => `${t.books.tenantId} (${t.books.stripeAccount} → QuickBooks realm ${t.books.realmId})`,
         ),
         samples.map((p) => `${p.payout.id} (${formatMinor(p.payout.amount, p.payout.currency)})`),
+        retryScale,
       ),
     );
 
@@ -651,6 +660,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   }
 }
 
+/** The retry scale from the options, else the environment, else 1. @throws LocalStartError for a bad value. */
+function resolveRetryScale(fromOptions: number | undefined, env: NodeJS.ProcessEnv): number {
+  try {
+    if (fromOptions !== undefined) return parseRetryScale(String(fromOptions), 'retryScale');
+    const text = env[RETRY_SCALE_ENV];
+    return text ? parseRetryScale(text, RETRY_SCALE_ENV) : 1;
+  } catch (error) {
+    throw new LocalStartError((error as Error).message);
+  }
+}
+
 function parsePortEnv(text: string): number {
   try {
     return parsePort(text, 'PORT');
@@ -698,7 +718,13 @@ async function requeueUnfinished(
   }
 }
 
-function banner(target: LocalTarget, cwd: string, tenantLines: string[], sampleLines: string[]): string {
+function banner(
+  target: LocalTarget,
+  cwd: string,
+  tenantLines: string[],
+  sampleLines: string[],
+  retryScale: number,
+): string {
   const rel = path.relative(cwd, target.dataDir) || '.';
   const e = target.embedded;
   const rows: Array<[string, string]> = [
@@ -720,6 +746,14 @@ function banner(target: LocalTarget, cwd: string, tenantLines: string[], sampleL
     ],
     ['Tenants', tenantLines.join('; ') || '(none)'],
     ...(sampleLines.length > 0 ? [['More sample payouts', sampleLines.join(', ')] as [string, string]] : []),
+    ...(retryScale !== 1
+      ? [
+          [
+            'Retry waits',
+            `${[1, 2, 3, 4].map((n) => retryDelaySeconds(n, () => 0.5, retryScale)).join(', ')} s between receives of a failing payout (${RETRY_SCALE_ENV}=${retryScale})`,
+          ] as [string, string],
+        ]
+      : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return `\nqbo-sync local mode (pid ${target.pid})\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;

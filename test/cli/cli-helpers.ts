@@ -128,12 +128,14 @@ export interface LocalMode {
 
 /**
  * Spawns `qbo-sync local --fresh --data-dir <cwd>/.qbo-sync --port 0 --config <config>` in a temp working
- * directory, on the given stand-ins; resolves once `/healthz` answers 200.
+ * directory, on the given stand-ins; resolves once `/healthz` answers 200. `localEnv` adds to local mode's
+ * environment (e.g. `QBO_SYNC_LOCAL_RETRY_SCALE`).
  */
 export async function startLocalMode(opts: {
   qbo: QuickBooksStandIn;
   stripe: StripeStandIn;
   configYaml: string;
+  localEnv?: Record<string, string>;
 }): Promise<LocalMode> {
   const cwd = mkdtempSync(path.join(tmpdir(), 'qbo-sync-cli-'));
   writeFileSync(path.join(cwd, 'sync.yaml'), opts.configYaml);
@@ -158,7 +160,7 @@ export async function startLocalMode(opts: {
       '--config',
       'sync.yaml',
     ],
-    { cwd, env: cleanEnv(services) },
+    { cwd, env: cleanEnv({ ...services, ...opts.localEnv }) },
   );
   let logs = '';
   child.stdout.on('data', (c: Buffer) => {

@@ -9,7 +9,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { DynamoLedger } from '../../src/adapters/aws/ledger.js';
@@ -18,7 +17,13 @@ import {
   type QuickBooksStandIn,
   startQuickBooksStandIn,
 } from '../../standins/quickbooks/index.js';
-import { generatePayout, type StripeStandIn, startStripeStandIn } from '../../standins/stripe/index.js';
+import {
+  generatePayout,
+  makePayoutEvent,
+  type StripeStandIn,
+  signWebhook,
+  startStripeStandIn,
+} from '../../standins/stripe/index.js';
 import {
   type CliResult,
   cleanEnv,
@@ -111,6 +116,23 @@ const deadLettered = generatePayout({
   arrivalDate: day('2026-03-06'),
 });
 
+/**
+ * A Stripe outage for one payout: the stand-in answers 503 to every read of it while `on`. The stand-in tests a
+ * fault's path pattern on each request, so switching the pattern off ends the outage.
+ */
+class PayoutOutage extends RegExp {
+  on = true;
+  constructor(payoutId: string) {
+    super(`^/v1/payouts/${payoutId}$`);
+  }
+  override test(path: string): boolean {
+    return this.on && super.test(path);
+  }
+}
+const stripeOutage = new PayoutOutage(deadLettered.payout.id);
+/** Local mode's waits between receives of a failing payout: 1 s instead of 5, 10, 15 and 20 s. */
+const RETRY_SCALE = '0.05';
+
 interface StatusJson {
   payout: string;
   tenant: string;
@@ -126,6 +148,7 @@ let qbo: QuickBooksStandIn;
 let stripe: StripeStandIn;
 let local: LocalMode;
 let refreshToken: string;
+let deadLetterWebhook: { status: number; body: string };
 
 const cli = (...args: string[]) => local.cli(args);
 
@@ -179,7 +202,29 @@ beforeAll(async () => {
     stripe.addPayout({ account: STUDIO_ACCOUNT, ...p });
   stripe.addPayout({ account: SECOND_ACCOUNT, ...deadLettered });
   refreshToken = qbo.issueRefreshToken(REALM);
-  local = await startLocalMode({ qbo, stripe, configYaml: configYaml(refreshToken) });
+  local = await startLocalMode({
+    qbo,
+    stripe,
+    configYaml: configYaml(refreshToken),
+    localEnv: { QBO_SYNC_LOCAL_RETRY_SCALE: RETRY_SCALE },
+  });
+  // The dead-lettered payout (its test is below) arrives during a Stripe outage now, so that its retries run out
+  // while the other tests run.
+  stripe.injectFault({ status: 503, count: Number.POSITIVE_INFINITY, path: stripeOutage });
+  const event = makePayoutEvent('payout.paid', deadLettered.payout, {
+    account: SECOND_ACCOUNT,
+    id: 'evt_1CliDeadLetter',
+  });
+  const payload = JSON.stringify(event);
+  const response = await fetch(`${local.target.url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': signWebhook(payload, local.target.webhookSecret),
+    },
+    body: payload,
+  });
+  deadLetterWebhook = { status: response.status, body: await response.text() };
 }, 60_000);
 
 afterAll(async () => {
@@ -541,62 +586,61 @@ describe('qbo-sync against a local mode', () => {
     expect(status.quickbooks).toEqual({ type: 'Deposit', id: done.quickbooks?.id });
   });
 
-  test('dlq list shows why a payout failed; replay sends it back; it ends POSTED', async () => {
-    // Prepare: a payout whose retries ran out, as the queue and the worker leave it (the message in the DLQ, the
-    // ledger row FAILED with the last reason). Local mode's own backoff takes ~95 s to get there, so the test puts
-    // the message where the redrive policy would.
-    const t = local.target;
-    const message = {
-      eventId: 'evt_1CliDeadLetter',
-      eventType: 'payout.paid',
-      tenantId: SECOND,
-      stripeAccount: SECOND_ACCOUNT,
-      payoutId: deadLettered.payout.id,
-      receivedAt: new Date().toISOString(),
-    };
-    const sqs = new SQSClient({
-      region: t.region,
-      endpoint: t.endpoints.sqs,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      useQueueUrlAsEndpoint: false,
-    });
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: t.dlqUrl,
-        MessageBody: JSON.stringify(message),
-        MessageGroupId: SECOND,
-        MessageDeduplicationId: message.eventId,
-      }),
-    );
-    sqs.destroy();
-    const l = ledger();
-    const row = await l.ensure(deadLettered.payout.id, SECOND, message.eventId);
-    const reason = 'attempt 5 failed: could not read payout from Stripe: HTTP 503';
-    const hint = `retries exhausted: the message is in the dead-letter queue. Fix the cause, then \`npx qbo-sync dlq replay --payout ${deadLettered.payout.id}\``;
-    await l.update(row.payoutId, row.version, { status: 'FAILED', attempts: 5, reason, hint });
+  test('a payout failing every time reaches the DLQ for real; dlq list shows why; after the fix, replay posts it once', async () => {
+    // Prepare: beforeAll sent the payout.paid webhook during a Stripe outage for this payout, with local mode's
+    // retry waits scaled down (QBO_SYNC_LOCAL_RETRY_SCALE). Every receive failed (503, after stripe-node's own
+    // retries); on the 5th the worker marked the ledger FAILED, and the queue's redrive policy then moved the
+    // message to the DLQ.
+    const id = deadLettered.payout.id;
+    expect(deadLetterWebhook).toEqual({ status: 200, body: expect.stringContaining('evt_1CliDeadLetter') });
+    await settled(id, 'FAILED', 60_000);
+    const failed = await statusOf(id);
+    const reason = `attempt 5 failed: Stripe failed (HTTP 503) while reading payout ${id}`;
+    const hint = `retries exhausted: the message is in the dead-letter queue. Fix the cause, then \`npx qbo-sync dlq replay --payout ${id}\``;
+    expect(failed).toMatchObject({ payout: id, tenant: SECOND, status: 'FAILED', hint, quickbooks: null });
+    expect(failed.reason).toContain(reason);
+    expect((failed as unknown as { attempts: number }).attempts).toBe(5);
+    const reads = stripe.requests.filter((r) => r.path === `/v1/payouts/${id}`);
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    expect(reads.every((r) => r.status === 503)).toBe(true);
+    expect(depositsOf(id)).toEqual([]);
 
-    // Act + Assess: list
-    const listed = await cli('dlq', 'list', '--json');
-    expectExit(listed, 0);
-    expect(listed.json()).toEqual([
+    // Act + Assess: list (the message reaches the DLQ on the receive after the last attempt)
+    const listed = await eventually(
+      async () => {
+        const r = await cli('dlq', 'list', '--json');
+        expectExit(r, 0);
+        const entries = r.json<Json[]>();
+        return entries.length > 0 ? entries : undefined;
+      },
+      20_000,
+      `${id} in the dead-letter queue`,
+    );
+    expect(listed).toEqual([
       expect.objectContaining({
-        payout: deadLettered.payout.id,
+        payout: id,
         tenant: SECOND,
         messageId: expect.any(String),
         receiveCount: expect.any(Number),
-        reason,
+        reason: failed.reason,
         hint,
+        status: 'FAILED',
+        attempts: 5,
       }),
     ]);
+    // SQS's count includes the receives in the main queue.
+    expect(listed[0]?.receiveCount).toBeGreaterThanOrEqual(5);
     const human = await cli('dlq', 'list');
     expect(human.stdout).toMatch(
-      new RegExp(`${deadLettered.payout.id}\\s+${SECOND}\\s+\\d+ s ago\\s+5\\s+attempt 5 failed`),
+      new RegExp(
+        `${id}\\s+${SECOND}\\s+\\d+ (?:s|min) ago\\s+5\\s+attempt 5 failed: Stripe failed \\(HTTP 503\\)`,
+      ),
     );
 
     // Usage: neither or both flags.
     const [neither, both, dry] = await Promise.all([
       cli('dlq', 'replay', '--json'),
-      cli('dlq', 'replay', '--all', '--payout', deadLettered.payout.id),
+      cli('dlq', 'replay', '--all', '--payout', id),
       cli('dlq', 'replay', '--all', '--dry-run', '--json'),
     ]);
     expectExit(neither, 2);
@@ -604,21 +648,28 @@ describe('qbo-sync against a local mode', () => {
     expectExit(both, 2);
     expectExit(dry, 0);
     // A dry run says what would happen: this payout replayed, nothing left behind; nothing moved yet.
-    expect(dry.json()).toEqual({ replayed: [deadLettered.payout.id], remaining: 0, dryRun: true });
+    expect(dry.json()).toEqual({ replayed: [id], remaining: 0, dryRun: true });
     expect((await cli('dlq', 'list', '--json')).json()).toHaveLength(1);
+    expect((await statusOf(id)).status).toBe('FAILED');
 
-    // Act: replay
-    const replayed = await cli('dlq', 'replay', '--payout', deadLettered.payout.id, '--json');
+    // Act: the fix (Stripe answers again), then the replay
+    stripeOutage.on = false;
+    const replayed = await cli('dlq', 'replay', '--payout', id, '--json');
 
     // Assess
     expectExit(replayed, 0);
-    expect(replayed.json()).toEqual({ replayed: [deadLettered.payout.id], remaining: 0 });
-    const posted = await settled(deadLettered.payout.id);
+    expect(replayed.json()).toEqual({ replayed: [id], remaining: 0 });
+    const posted = await settled(id);
     expect(posted.quickbooks?.type).toBe('Deposit');
-    expect(depositsOf(deadLettered.payout.id)).toHaveLength(1);
+    expect(depositsOf(id).map((d) => String(d.Id))).toEqual([posted.quickbooks?.id]);
+    const status = await statusOf(id);
+    expect(status).toMatchObject({
+      status: 'POSTED',
+      quickbooks: { type: 'Deposit', id: posted.quickbooks?.id },
+    });
     const empty = await cli('dlq', 'list', '--json');
     expect(empty.json()).toEqual([]);
-  });
+  }, 90_000);
 
   test('connect: the stand-in consents at once; a forged state is refused; the tokens are stored', async () => {
     // Act

@@ -4,7 +4,7 @@
  * deposit table.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,11 +14,12 @@ import { awsClients } from '../../src/adapters/aws/clients.js';
 import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
 import { parseLocalArgs, UsageError } from '../../src/local/args.js';
 import { parseSyncConfig } from '../../src/local/config-import.js';
-import { LOCAL_MAX_RECEIVE_COUNT } from '../../src/local/constants.js';
+import { LOCAL_MAX_RECEIVE_COUNT, RETRY_SCALE_ENV } from '../../src/local/constants.js';
 import { entryRows, renderDepositTable } from '../../src/local/deposit-table.js';
 import { startLocalHttpServer } from '../../src/local/http.js';
 import { compactLogLine } from '../../src/local/log.js';
-import { QueuePoller, retryDelaySeconds } from '../../src/local/poller.js';
+import { parseRetryScale, QueuePoller, retryDelaySeconds } from '../../src/local/poller.js';
+import { runLocal } from '../../src/local/run.js';
 import {
   LocalModeNotRunningError,
   type LocalTarget,
@@ -135,6 +136,68 @@ describe('the queue poller’s retry schedule', () => {
       expect(total + LOCAL_MAX_RECEIVE_COUNT * 16).toBeLessThan(180);
       expect(waits.every((w) => w >= 4)).toBe(true);
       expect(waits[1]).toBeGreaterThan(waits[0] ?? 0);
+    }
+  });
+
+  it(`is scaled by ${RETRY_SCALE_ENV}, never below 1 s`, () => {
+    const schedule = (scale: number, random: () => number) =>
+      [1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, random, scale));
+    const middle = () => 0.5; // no jitter
+    expect(schedule(1, middle)).toEqual([5, 10, 15, 20, 20]);
+    expect(schedule(0.5, middle)).toEqual([3, 5, 8, 10, 10]);
+    expect(schedule(0.2, middle)).toEqual([1, 2, 3, 4, 4]);
+    for (const random of [() => 0, middle, () => 0.999]) {
+      expect(schedule(0.05, random)).toEqual([1, 1, 1, 1, 1]);
+      expect(schedule(0.001, random)).toEqual([1, 1, 1, 1, 1]);
+    }
+  });
+
+  it.each([
+    ['1', 1],
+    ['0.05', 0.05],
+    [' .5 ', 0.5],
+    ['1.0', 1],
+  ])('reads the scale %j', (text, value) => {
+    expect(parseRetryScale(text, RETRY_SCALE_ENV)).toBe(value);
+  });
+
+  it.each(['0', '-0.5', '1.5', '20', 'abc', '', '1e-2', 'NaN', 'Infinity', '0x1'])(
+    'refuses the scale %j, saying which values work',
+    (text) => {
+      expect(() => parseRetryScale(text, RETRY_SCALE_ENV)).toThrow(
+        `${RETRY_SCALE_ENV} must be a number above 0 and at most 1`,
+      );
+    },
+  );
+
+  it('stops local mode at start on a bad scale, before anything starts', async () => {
+    // Prepare
+    const cwd = mkdtempSync(path.join(tmpdir(), 'qbo-local-scale-'));
+    let out = '';
+    let err = '';
+    try {
+      // Act
+      const code = await runLocal({
+        cwd,
+        env: { [RETRY_SCALE_ENV]: '5' },
+        out: (t) => {
+          out += t;
+        },
+        err: (t) => {
+          err += t;
+        },
+        handleSignals: false,
+      });
+
+      // Assess
+      expect(code).toBe(1);
+      expect(out).toBe('');
+      expect(err).toMatch(
+        new RegExp(`^qbo-sync local: ${RETRY_SCALE_ENV} must be a number above 0 and at most 1 .*got "5"\n$`),
+      );
+      expect(readdirSync(cwd)).toEqual([]); // no data folder was created
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 });
