@@ -121,7 +121,8 @@ export class QboSyncStack extends Stack {
     const catchUp = new NodeFunction(this, 'CatchUp', {
       ...fnDefaults,
       entry: 'lambdas/catch-up.ts',
-      description: 'Daily catch-up: enqueues payouts of the last 7 days not yet POSTED, HELD or SKIPPED',
+      description:
+        'Daily catch-up: enqueues payouts of the last 7 days not yet POSTED, HELD, SKIPPED or REVERSED',
       timeout: Duration.minutes(5),
     })
       .bindTable('TENANTS_TABLE', tables.tenants, 'read')
