@@ -763,14 +763,19 @@ function banner(
 export function servingHelp(target: LocalTarget, samplePayoutIds: readonly string[] = []): string {
   const port = target.port;
   const tenant = target.tenants[0] ?? '<tenant>';
+  // The CLI finds local mode through its data folder: name it when it is not the default one of this folder.
+  const local =
+    target.dataDir === resolveDataDir(process.cwd())
+      ? '--local'
+      : `--local --data-dir ${JSON.stringify(target.dataDir)}`;
   const rows: Array<[string, string]> = [];
   if (samplePayoutIds[0]) {
     rows.push([
       'Post another payout',
-      `npx qbo-sync payouts sync ${samplePayoutIds[0]} --tenant ${tenant} --local`,
+      `npx qbo-sync payouts sync ${samplePayoutIds[0]} --tenant ${tenant} ${local}`,
     ]);
   }
-  rows.push(['See the ledger', 'npx qbo-sync payouts list --local']);
+  rows.push(['See the ledger', `npx qbo-sync payouts list ${local}`]);
   rows.push(['Forward Stripe events', `stripe listen --forward-to localhost:${port}/webhooks/stripe`]);
   rows.push([
     '',

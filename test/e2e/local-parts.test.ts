@@ -19,7 +19,7 @@ import { entryRows, renderDepositTable } from '../../src/local/deposit-table.js'
 import { startLocalHttpServer } from '../../src/local/http.js';
 import { compactLogLine } from '../../src/local/log.js';
 import { parseRetryScale, QueuePoller, retryDelaySeconds } from '../../src/local/poller.js';
-import { runLocal } from '../../src/local/run.js';
+import { runLocal, servingHelp } from '../../src/local/run.js';
 import {
   LocalModeNotRunningError,
   type LocalTarget,
@@ -340,6 +340,26 @@ describe('local.json', () => {
     expect(readLocalTarget(dir).pid).toBe(process.pid);
     removeLocalTarget(dataDir, process.pid);
     expect(() => readLocalTarget(dir)).toThrow(LocalModeNotRunningError);
+  });
+
+  it("the serving help's CLI commands name the data folder only when it is not this folder's default", () => {
+    // Prepare
+    const elsewhere = target(process.pid);
+    const here = { ...target(process.pid), dataDir: path.join(process.cwd(), '.qbo-sync') };
+
+    // Act
+    const helpElsewhere = servingHelp(elsewhere, ['po_1SampleLocalPayout001']);
+    const helpHere = servingHelp(here, ['po_1SampleLocalPayout001']);
+
+    // Assess
+    expect(helpElsewhere).toContain(
+      `npx qbo-sync payouts sync po_1SampleLocalPayout001 --tenant demo-studio --local --data-dir ${JSON.stringify(elsewhere.dataDir)}`,
+    );
+    expect(helpElsewhere).toContain(
+      `npx qbo-sync payouts list --local --data-dir ${JSON.stringify(elsewhere.dataDir)}`,
+    );
+    expect(helpHere).toContain('npx qbo-sync payouts list --local\n');
+    expect(helpHere).not.toContain('--data-dir');
   });
 
   it('names the file and the fix when it is not JSON', () => {
