@@ -6,13 +6,6 @@
  */
 import type { ConfigProblem } from '../app/tenant-config.js';
 
-export {
-  parseConfigText as parseSyncConfig,
-  type ReadConfigResult as ParseConfigResult,
-  readConfigFile as readSyncConfig,
-} from '../adapters/config-file.js';
-export type { ConfigProblem } from '../app/tenant-config.js';
-
 /** The problems as an indented list, one a line, for local mode's start-up error. */
 export function formatProblems(problems: readonly ConfigProblem[]): string {
   return problems

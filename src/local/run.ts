@@ -40,12 +40,13 @@ import { readConfigFile } from '../adapters/config-file.js';
 import { type AppLog, describeError } from '../app/log.js';
 import { internalEventId } from '../app/payout-message.js';
 import type { Ledger, LedgerRecord, PayoutQueue, TenantStore } from '../app/ports.js';
+import type { ConfigProblem } from '../app/tenant-config.js';
 import { importTenants } from '../app/tenant-config.js';
 import type { TenantConfig } from '../domain/config.js';
 import { formatMinor } from '../domain/money.js';
 import { buildRuntime } from '../runtime.js';
 import { parsePort } from './args.js';
-import { type ConfigProblem, formatProblems } from './config-import.js';
+import { formatProblems } from './config-import.js';
 import {
   DEFAULT_PORT,
   LOCAL_INVOCATION_BUDGET_MS,

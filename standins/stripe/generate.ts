@@ -66,7 +66,7 @@ type PlanItem =
   | { kind: 'reserve'; amount: number };
 
 /** mulberry32: small, fast and deterministic; good enough for test data. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -12,8 +12,8 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, SQSRecord } from 'aws-lambda';
 import { awsClients } from '../../src/adapters/aws/clients.js';
 import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
+import { parseConfigText } from '../../src/adapters/config-file.js';
 import { parseLocalArgs, UsageError } from '../../src/local/args.js';
-import { parseSyncConfig } from '../../src/local/config-import.js';
 import { LOCAL_MAX_RECEIVE_COUNT, RETRY_SCALE_ENV } from '../../src/local/constants.js';
 import { entryRows, renderDepositTable } from '../../src/local/deposit-table.js';
 import { startLocalHttpServer } from '../../src/local/http.js';
@@ -394,7 +394,7 @@ describe('qbo-sync local arguments', () => {
 
 describe('the config reader', () => {
   it('names the line of a syntax error', () => {
-    const result = parseSyncConfig('tenants:\n  - id: a\n    stripeAccount: [unclosed\n', 'f.yaml');
+    const result = parseConfigText('tenants:\n  - id: a\n    stripeAccount: [unclosed\n', 'f.yaml');
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems[0]?.message).toMatch(/f\.yaml line \d+/);
   });
@@ -410,7 +410,7 @@ describe('the config reader', () => {
       '      adjustmentsAccount: Adj',
       '    revenue: []',
     ].join('\n');
-    const result = parseSyncConfig(yaml, 'f.yaml');
+    const result = parseConfigText(yaml, 'f.yaml');
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problems).toEqual([
@@ -434,7 +434,7 @@ describe('the config reader', () => {
         },
       ],
     });
-    const result = parseSyncConfig(json, 'f.json');
+    const result = parseConfigText(json, 'f.json');
     expect(result.ok && result.config.tenants[0]?.quickbooks.realmId).toBe('1');
   });
 });

@@ -11,10 +11,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { parseConfigText } from '../../src/cli/config-file.js';
+import { parseConfigText } from '../../src/adapters/config-file.js';
 import { runCli } from '../../src/cli/main.js';
 import { TenantConfigSchema } from '../../src/domain/config.js';
-import { parseSyncConfig } from '../../src/local/config-import.js';
 
 const VALID = {
   tenants: [
@@ -207,11 +206,11 @@ const configFile = fc.oneof(
 type Result = ReturnType<typeof parseConfigText>;
 
 /**
- * The contract of a reader's answer; returns what is wrong with it (empty when all is well). `strict` adds what
+ * The contract of the reader's answer; returns what is wrong with it (empty when all is well), including what
  * `config validate --json` promises (CONTRACT §8): one problem per entry, and messages of our own, not zod's
  * generic "expected object, received undefined".
  */
-function answerProblems(result: Result, strict = true): string[] {
+function answerProblems(result: Result): string[] {
   const wrong: string[] = [];
   if (result.ok) {
     if (result.config.tenants.length === 0) wrong.push('valid without tenants');
@@ -230,7 +229,6 @@ function answerProblems(result: Result, strict = true): string[] {
     if (typeof p.message !== 'string' || p.message.trim() === '') wrong.push('empty message');
     if (/\[object Object\]|\bNaN\b/.test(p.message)) wrong.push(`unreadable message: ${p.message}`);
     if (/^\s+at /m.test(p.message)) wrong.push(`stack trace in message: ${p.message}`);
-    if (!strict) continue;
     if (/\bundefined\b/.test(p.message)) wrong.push(`unclear message: ${p.message}`);
     const key = `${p.tenant}\u0000${p.entry}`;
     if (seen.has(key)) wrong.push(`two problems for ${p.tenant ?? 'file'} / ${p.entry}`);
@@ -239,7 +237,7 @@ function answerProblems(result: Result, strict = true): string[] {
   return wrong;
 }
 
-it('the CLI reader (config validate|import): random files never crash it and always get clear problems', () => {
+it('the config reader (config validate|import and local --config): random files never crash it and always get clear problems', () => {
   fc.assert(
     fc.property(configFile, ({ text, name }) => {
       let result: Result;
@@ -251,30 +249,6 @@ it('the CLI reader (config validate|import): random files never crash it and alw
       expect(answerProblems(result)).toEqual([]);
     }),
     { numRuns: 800, seed: 20261127 },
-  );
-});
-
-it('local mode’s reader (--config): random files never crash it and always get clear problems', () => {
-  fc.assert(
-    fc.property(configFile, ({ text, name }) => {
-      let result: Result;
-      try {
-        result = parseSyncConfig(text, name);
-      } catch (error) {
-        throw new Error(`parseSyncConfig threw on ${JSON.stringify(text.slice(0, 200))}: ${String(error)}`);
-      }
-      expect(answerProblems(result, false)).toEqual([]);
-    }),
-    { numRuns: 800, seed: 20261128 },
-  );
-});
-
-it('both readers agree on whether a file is valid', () => {
-  fc.assert(
-    fc.property(configFile, ({ text, name }) => {
-      expect(parseSyncConfig(text, name).ok).toBe(parseConfigText(text, name).ok);
-    }),
-    { numRuns: 300, seed: 7 },
   );
 });
 
@@ -293,16 +267,11 @@ it.each([
   ['__proto__ keys', '{"__proto__": {"tenants": []}, "tenants": [{"__proto__": {"id": "aa"}}]}'],
 ])('%s: clear problems, no crash', (_what, text) => {
   for (const name of ['sync.yaml', 'sync.json']) {
-    for (const [read, strict] of [
-      [parseConfigText, true],
-      [parseSyncConfig, false],
-    ] as const) {
-      let result: Result | undefined;
-      expect(() => {
-        result = read(text, name);
-      }).not.toThrow();
-      if (result) expect(answerProblems(result, strict)).toEqual([]);
-    }
+    let result: Result | undefined;
+    expect(() => {
+      result = parseConfigText(text, name);
+    }).not.toThrow();
+    if (result) expect(answerProblems(result)).toEqual([]);
   }
 });
 

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { percentile } from '../../bench/bounds.js';
 import { awsClients } from '../../src/adapters/aws/clients.js';
 import { DynamoLedger } from '../../src/adapters/aws/ledger.js';
 import type { LedgerRecord } from '../../src/app/ports.js';
@@ -19,7 +20,7 @@ import {
   type QuickBooksStandIn,
   startQuickBooksStandIn,
 } from '../../standins/quickbooks/index.js';
-import type { GeneratedMember } from '../../standins/stripe/generate.js';
+import { type GeneratedMember, prng } from '../../standins/stripe/generate.js';
 import {
   generatePayout,
   makePayoutEvent,
@@ -71,23 +72,6 @@ export interface LoadReport {
 
 const REALM_BASE = 7_100_000_000;
 const WEBHOOK_SECRET = 'whsec_load_test_local_secret';
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
-/** mulberry32, for a deterministic shuffle. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The child-free environment local mode reads: nothing pointing at the jest emulators, our stand-ins instead. */
 function localEnv(stripe: StripeStandIn, qbo: QuickBooksStandIn): NodeJS.ProcessEnv {
@@ -282,7 +266,6 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       if (live === 0 || row?.status !== 'POSTED' || row.quickbooks === null) lost.push(p.payout.id);
       else if (live === 1) posted += 1;
     }
-    latencies.sort((a, b) => a - b);
     return {
       events: deliveries.length,
       accepted,
