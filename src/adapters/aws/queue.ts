@@ -21,6 +21,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import type { DeadLetter, DeadLetterQueue } from '../../app/dead-letters.js';
 import { TransientError } from '../../app/errors.js';
 import type { PayoutMessage, PayoutQueue } from '../../app/ports.js';
 
@@ -259,4 +260,34 @@ async function walk(
   }
   const bySent = (a: DlqMessage, b: DlqMessage) => (a.sentAt ?? '').localeCompare(b.sentAt ?? '');
   return { moved: moved.sort(bySent), kept: kept.sort(bySent) };
+}
+
+function toDeadLetter(m: DlqMessage): DeadLetter {
+  return {
+    messageId: m.messageId,
+    receiveCount: m.receiveCount,
+    ...(m.sentAt !== undefined ? { sentAt: m.sentAt } : {}),
+    ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
+    ...(m.message !== undefined ? { message: m.message } : {}),
+    ...(m.problem !== undefined ? { problem: m.problem } : {}),
+  };
+}
+
+/**
+ * The dead-letter queue port of `dlq list` / `dlq replay` (the CLI and the support console): a walk of the DLQ
+ * (`receiveDlq`) and the move back to the main queue (`moveDlqMessages`).
+ */
+export function sqsDeadLetterQueue(options: DlqWalkOptions & { queueUrl: string }): DeadLetterQueue {
+  const { queueUrl, ...walkOptions } = options;
+  return {
+    list: async () => (await receiveDlq(walkOptions)).map(toDeadLetter),
+    moveBack: async (match) => {
+      const { moved, remaining } = await moveDlqMessages({
+        ...walkOptions,
+        queueUrl,
+        match: (m) => match(toDeadLetter(m)),
+      });
+      return { moved: moved.map(toDeadLetter), remaining: remaining.map(toDeadLetter) };
+    },
+  };
 }

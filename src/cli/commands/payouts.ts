@@ -184,8 +184,9 @@ export function registerPayouts(program: Command, io: CliIo): void {
           payouts: services.payouts,
           customers: services.customers,
           quickbooks: (realmId, c) => services.quickbooks.forRealm(realmId, c),
+          actions: services.ledger,
         },
-        { payoutId, tenantId, customerNames: !ctx.out.json },
+        { payoutId, tenantId, customerNames: !ctx.out.json, actor: services.actor },
       );
       const json = {
         payout: preview.payout,
@@ -324,8 +325,13 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const f = ctx.flags as { tenant?: string; wait?: number | true };
       const services = await ctx.services();
       const request = await requestSync(
-        { tenants: services.tenants, ledger: services.ledger, queue: services.queue },
-        { payoutId, ...(f.tenant !== undefined ? { tenantId: f.tenant } : {}) },
+        {
+          tenants: services.tenants,
+          ledger: services.ledger,
+          queue: services.queue,
+          actions: services.ledger,
+        },
+        { payoutId, ...(f.tenant !== undefined ? { tenantId: f.tenant } : {}), actor: services.actor },
       ).catch(rethrowUsage);
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
@@ -400,8 +406,13 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const f = ctx.flags as { wait?: number | true };
       const services = await ctx.services();
       const request = await requestResync(
-        { tenants: services.tenants, ledger: services.ledger, queue: services.queue },
-        { payoutId },
+        {
+          tenants: services.tenants,
+          ledger: services.ledger,
+          queue: services.queue,
+          actions: services.ledger,
+        },
+        { payoutId, actor: services.actor },
       ).catch(rethrowUsage);
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
