@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { listDeadLetters, replayDeadLetters } from '../app/dead-letters.js';
 import { describeError } from '../app/log.js';
@@ -533,8 +534,20 @@ export function createConsoleApp(options: ConsoleOptions): Hono<Env> {
   app.notFound((c) =>
     render(c, 404, messagePage(c.get('ctx') ?? anonymous(), 'Not found', `Nothing at ${c.req.path}.`)),
   );
-  app.onError((error, c) =>
-    render(
+  app.onError((error, c) => {
+    // The CSRF middleware refuses a cross-site form with a 403 HTTPException.
+    if (error instanceof HTTPException && error.status === 403) {
+      return render(
+        c,
+        403,
+        messagePage(
+          c.get('ctx') ?? anonymous(),
+          'Not allowed',
+          'This form was not sent from the console itself: open the console and try again.',
+        ),
+      );
+    }
+    return render(
       c,
       500,
       messagePage(
@@ -542,8 +555,8 @@ export function createConsoleApp(options: ConsoleOptions): Hono<Env> {
         'Something went wrong',
         `The console could not answer: ${describeError(error)}`,
       ),
-    ),
-  );
+    );
+  });
 
   function badRequest(c: Context<Env>, message: string) {
     return render(c, 400, messagePage(c.get('ctx'), 'Not understood', message));

@@ -13,7 +13,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -85,15 +84,21 @@ export class SessionVerifier {
 
   constructor(private readonly auth: CognitoAuth) {
     const { jwksUrl } = auth;
-    const fetcher = new SimpleFetcher();
     this.verifier = CognitoJwtVerifier.create(
       { userPoolId: auth.userPoolId, clientId: auth.clientId, tokenUse: 'id' },
-      // A stand-in pool serves its JWKS elsewhere; the issuer, audience and signature checks stay the same.
+      // A stand-in pool serves its JWKS elsewhere (plain HTTP on loopback); the issuer, audience and signature
+      // checks stay the same.
       jwksUrl === undefined
         ? undefined
         : {
             jwksCache: new SimpleJwksCache({
-              fetcher: { fetch: (_uri, opts, data) => fetcher.fetch(jwksUrl, opts, data) },
+              fetcher: {
+                fetch: async () => {
+                  const res = await fetch(jwksUrl);
+                  if (!res.ok) throw new Error(`the JWKS at ${jwksUrl} answered ${res.status}`);
+                  return res.arrayBuffer();
+                },
+              },
             }),
           },
     );

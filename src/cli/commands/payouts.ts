@@ -40,6 +40,8 @@ export interface PayoutStatusJson {
   hint: string | null;
   quickbooks: { type: 'Deposit' | 'JournalEntry'; id: string } | null;
   attempts: number;
+  /** Who synced, resynced, replayed or previewed it by hand (the CLI's user, the console's), oldest first. */
+  actions: NonNullable<LedgerRecord['actions']>;
   createdAt: string;
   updatedAt: string;
 }
@@ -53,6 +55,7 @@ export function statusJson(row: LedgerRecord): PayoutStatusJson {
     hint: row.hint,
     quickbooks: row.quickbooks === null ? null : { type: row.quickbooks.type, id: row.quickbooks.id },
     attempts: row.attempts,
+    actions: row.actions ?? [],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -75,6 +78,8 @@ function renderStatus(out: Output, s: PayoutStatusJson): string {
   if (s.reason) rows.push(['Reason', s.reason]);
   if (s.hint) rows.push(['Fix', s.hint]);
   rows.push(['Attempts', String(s.attempts)], ['Updated', `${s.updatedAt} (${age(s.updatedAt)})`]);
+  const last = s.actions[s.actions.length - 1];
+  if (last) rows.push(['Last request', `${last.action} by ${last.by} (${last.via}), ${age(last.at)}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${out.bold(`${k}:`.padEnd(width + 1))} ${v}`).join('\n');
 }
