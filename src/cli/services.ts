@@ -3,10 +3,10 @@
  * (`buildRuntime`, the same adapters the Lambdas use: DynamoDB stores, the SQS queue, Secrets Manager tokens, the
  * Stripe payout source, the QuickBooks client, the pending-connection store), plus the DLQ tools.
  */
-import { userInfo } from 'node:os';
 import { resetAwsClients } from '../adapters/aws/clients.js';
 import { sqsDeadLetterQueue } from '../adapters/aws/queue.js';
 import { resetSettingsCache } from '../adapters/aws/settings.js';
+import { osUserName } from '../adapters/os-user.js';
 import type { DeadLetterQueue } from '../app/dead-letters.js';
 import { type AppLog, silentLog } from '../app/log.js';
 import type { QuickBooksBooks } from '../app/ports.js';
@@ -35,15 +35,9 @@ export interface Services {
   close(): void;
 }
 
-/** The operating-system user running the CLI (`USER` when the account database cannot say). */
+/** The operating-system user running the CLI. */
 export function cliActor(): Actor {
-  let name: string | undefined;
-  try {
-    name = userInfo().username;
-  } catch {
-    name = process.env.USER;
-  }
-  return { by: name || 'unknown', via: 'cli' };
+  return { by: osUserName(), via: 'cli' };
 }
 
 /** The adapters' log lines go to stderr with QBO_SYNC_DEBUG=1 (stdout is the command's output); else nowhere. */
