@@ -61,6 +61,8 @@ export interface BenchOptions {
   pace?: Pace | null;
   webhookEvents?: number;
   webhookConcurrency?: number;
+  /** Write a CPU profile of each size's first builder run here (bench/profile.ts). */
+  profileDir?: string;
   /** Progress lines (stderr). */
   progress?: (line: string) => void;
 }
@@ -109,7 +111,12 @@ async function measureSize(
       i === 0
         ? first
         : await prepareRun(ctx, { transactions, seed, label: `${transactions}-builder-${i + 1}` });
-    const r = await runBuilder(ctx, workload, { capture: wantFloor && i === 0 });
+    const r = await runBuilder(ctx, workload, {
+      capture: wantFloor && i === 0,
+      ...(options.profileDir !== undefined && i === 0
+        ? { profileDir: options.profileDir, label: String(transactions) }
+        : {}),
+    });
     if (wantFloor && i === 0) floor = measureCpuFloor(await ctx.host.captured());
     runs.push(r);
     progress(

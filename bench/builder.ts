@@ -18,6 +18,7 @@ import { toSqsRecord } from '../src/local/poller.js';
 import { buildRuntime } from '../src/runtime.js';
 import type { CallStats } from './host.js';
 import { countedAwsClients, destroyClients, type Measured, measure } from './measure.js';
+import { startProfile, stopProfile } from './profile.js';
 import { BENCH_QBO_LIMITS, type BenchContext, type PreparedRun, setupLedger } from './setup.js';
 
 /** The deposit builder's Lambda timeout the benchmark gives each invocation (15 minutes, Lambda's maximum). */
@@ -225,7 +226,7 @@ function sqsEventFor(message: PayoutMessage, region: string): SQSEvent {
 export async function runBuilder(
   ctx: BenchContext,
   prepared: PreparedRun,
-  options: { capture?: boolean } = {},
+  options: { capture?: boolean; profileDir?: string; label?: string } = {},
 ): Promise<BuilderRun> {
   const { workload, tenant } = prepared;
   const clients = countedAwsClients(ctx.host.endpoints.aws, ctx.region);
@@ -254,6 +255,7 @@ export async function runBuilder(
     await ctx.host.clearRequests(options.capture ?? false);
     for (const c of Object.values(clients.counts)) c.reset();
     const standIns0 = await ctx.host.cpuUsage();
+    if (options.profileDir) await startProfile();
     const measured = await measure(() =>
       handler(event, lambdaContext('qbo-sync-bench-deposit-builder', INVOCATION_BUDGET_MS, ctx.region)),
     );
@@ -261,6 +263,7 @@ export async function runBuilder(
     const row = await setupLedger(ctx).get(workload.payoutId);
     const outcome = outcomeOf(row);
     const followUp = await runFollowUps(ctx, handler);
+    if (options.profileDir) await stopProfile(options.profileDir, options.label ?? workload.payoutId);
     const standIns1 = await ctx.host.cpuUsage();
     const stats = await ctx.host.stats();
     const calls = callsFrom(stats, clients.counts);

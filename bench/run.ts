@@ -56,6 +56,7 @@ interface CliOptions {
   eventConcurrency: number;
   seed: number;
   inProcess: boolean;
+  profile?: string;
   logs: boolean;
 }
 
@@ -76,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
       DEFAULT_PACE,
     )
     .option('--no-latency', 'skip the time to the books')
+    .option('--profile <dir>', "write a CPU profile of each size's first builder run to this folder")
     .option('--naive-concurrency <n>', 'emails the naive baseline works on at once', wholeNumber(1, 64), 4)
     .option(
       '--naive-budget <seconds>',
@@ -123,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
       repeat: o.repeat,
       naive: o.naive,
       pace: o.latency === false ? null : o.latency,
+      ...(o.profile !== undefined ? { profileDir: o.profile } : {}),
       naiveConcurrency: o.naiveConcurrency,
       naiveBudgetMs: o.naiveBudget * 1000,
       webhookEvents: o.events,
