@@ -5,8 +5,6 @@
  * function's environment and least-privilege grants; its routes on the existing API; cdk-nag clean.
  */
 
-import { Aspects } from 'aws-cdk-lib';
-import { Annotations } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   actionsOf,
