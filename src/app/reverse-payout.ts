@@ -10,7 +10,7 @@
  *   QuickBooks answers with the original JournalEntry instead of creating a second one.
  */
 import { buildReversalEntry } from '../domain/deposit.js';
-import { PermanentError, TransientError } from './errors.js';
+import { isRefusedWrite, TransientError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks } from './ports.js';
 
@@ -105,9 +105,9 @@ export async function removePostedEntry(deps: RemovePostedDeps, row: LedgerRecor
   try {
     reversal = await books.createEntry(reversalEntry, intent.requestId);
   } catch (error) {
-    if (error instanceof PermanentError) {
+    if (isRefusedWrite(error)) {
       // QuickBooks refused the reversal: nothing was created, so the next attempt needs a new request id
-      // (the old one would replay the refusal).
+      // (the old one would replay the refusal). Any other error may have posted it: the intent stays.
       log.warn('reversing JournalEntry refused', { payoutId: row.payoutId, reason: describeError(error) });
       await deps.ledger.update(current.payoutId, current.version, { intent: null }).catch(() => undefined);
     }

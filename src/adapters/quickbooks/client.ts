@@ -7,11 +7,12 @@
  */
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { WrittenIdUnknownError } from '../../app/errors.js';
 import type { PostedRef, QboChart, QboCustomer, QuickBooksBooks, TokenStore } from '../../app/ports.js';
 import type { QboEntry } from '../../domain/types.js';
 import { QboCallCounters } from './counters.js';
 import { QboCustomers } from './customers.js';
-import { QboTransientError, QboValidationFault } from './faults.js';
+import { QboValidationFault } from './faults.js';
 import { LimiterRegistry, processLimiters, type RateLimiter } from './limiter.js';
 import { EntitySchema, PreferencesSchema, type QueryResponse, toAccount, toClass } from './responses.js';
 import { type QboLogger, QboTokenManager } from './tokens.js';
@@ -153,9 +154,15 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
       body: entry.body,
       operation: `the ${entity}`,
       schema: z.object({ [entity]: EntitySchema }).loose(),
+      write: true,
     });
     const posted = (data as Record<string, z.infer<typeof EntitySchema>>)[entity];
-    if (!posted) throw new QboTransientError(`QuickBooks accepted the ${entity} without returning it`);
+    if (!posted) {
+      throw new WrittenIdUnknownError(
+        `QuickBooks accepted the ${entity} (requestid ${requestId}) without returning it`,
+        'nothing is posted again: `npx qbo-sync payouts sync` replays the same request and records the entry',
+      );
+    }
     return { type: entity, id: posted.Id };
   }
 

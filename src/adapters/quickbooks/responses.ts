@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { QboAccount, QboClass, QboCustomer } from '../../app/ports.js';
 import { normaliseEmail } from '../../domain/members.js';
-import { FaultSchema } from './faults.js';
+import { type FaultObject, FaultSchema, faultFromObject, type QboFault } from './faults.js';
 
 // ---------------------------------------------------------------- response schemas (only the fields used)
 
@@ -53,11 +53,22 @@ export const QueryEnvelopeSchema = z.object({ QueryResponse: QueryResponseSchema
 export const BatchItemResponseSchema = z
   .object({
     bId: IdSchema,
-    Fault: FaultSchema.optional(),
-    QueryResponse: QueryResponseSchema.optional(),
-    Customer: CustomerSchema.optional(),
+    // A batch item's fault comes in either casing, with null fields (docs/quickbooks.md, "Error forms").
+    Fault: FaultSchema.nullish(),
+    fault: FaultSchema.nullish(),
+    QueryResponse: QueryResponseSchema.nullish(),
+    Customer: CustomerSchema.nullish(),
   })
   .loose();
+
+/** The fault of a batch item, in whichever casing it came. */
+export function batchItemFault(r: {
+  Fault?: FaultObject | null;
+  fault?: FaultObject | null;
+}): QboFault | undefined {
+  const f = r.Fault ?? r.fault;
+  return f ? faultFromObject(f) : undefined;
+}
 
 export const BatchEnvelopeSchema = z.object({ BatchItemResponse: z.array(BatchItemResponseSchema) }).loose();
 
