@@ -39,8 +39,34 @@ export const ClassSchema = z
   })
   .loose();
 
+const RefSchema = z.object({ value: IdSchema }).loose();
+
+/** A Deposit or JournalEntry as a query returns it (the fields our own-entry lookup compares). */
+export const TxnSchema = z
+  .object({
+    Id: IdSchema,
+    TxnDate: z.string().optional(),
+    PrivateNote: z.string().nullish(),
+    TotalAmt: z.union([z.number(), z.string()]).nullish(),
+    DepositToAccountRef: RefSchema.nullish(),
+    Line: z
+      .array(
+        z
+          .object({
+            JournalEntryLineDetail: z.object({ AccountRef: RefSchema.nullish() }).loose().nullish(),
+          })
+          .loose(),
+      )
+      .nullish(),
+  })
+  .loose();
+
+export type QboTxn = z.infer<typeof TxnSchema>;
+
 export const QueryResponseSchema = z
   .object({
+    Deposit: z.array(TxnSchema).optional(),
+    JournalEntry: z.array(TxnSchema).optional(),
     Customer: z.array(CustomerSchema).optional(),
     Account: z.array(AccountSchema).optional(),
     Class: z.array(ClassSchema).optional(),

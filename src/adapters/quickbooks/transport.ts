@@ -214,7 +214,11 @@ export class QboTransport {
           tenantId: this.tenantId,
         });
         if (problem === undefined) return { data: this.parse(req, response.data, intuitTid), intuitTid };
-        if (problem instanceof QboValidationFault && response.status === 403 && isAuthorizationFault(problem)) {
+        if (
+          problem instanceof QboValidationFault &&
+          response.status === 403 &&
+          isAuthorizationFault(problem)
+        ) {
           // 403 3100 (lower-case envelope on real companies): the app's authorisation for this company is gone.
           throw new QboReconnectRequiredError(
             this.realmId,
