@@ -10,7 +10,11 @@
  * AWS_ENDPOINT_URL_* for emulators.
  */
 import { randomUUID } from 'node:crypto';
-import { type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { type AwsClients, awsClients } from './adapters/aws/clients.js';
 import { DynamoConnectStateStore } from './adapters/aws/connect-state-store.js';
@@ -74,6 +78,8 @@ export interface Runtime {
   setDeadline(deadlineEpochMs: number | undefined): void;
   /** Sends a queue record to the DLQ as it is (a malformed message), keeping its id for `dlq list`. */
   sendToDeadLetterQueue(record: SQSRecord, reason: string): Promise<void>;
+  /** Makes a received queue record invisible for `seconds` (its next delivery waits that long). */
+  retryLater(record: SQSRecord, seconds: number): Promise<void>;
   /** `syncPayout`'s dependencies (the deposit builder adds `isOutOfTime` per invocation). */
   syncDeps(): Omit<SyncPayoutDeps, 'isOutOfTime'>;
   webhookDeps(): IngestWebhookDeps;
@@ -159,6 +165,15 @@ export async function buildRuntime(
           MessageGroupId: record.attributes?.MessageGroupId || 'malformed',
           MessageDeduplicationId: `malformed-${record.messageId}`.slice(0, 128),
           MessageAttributes: attributes,
+        }),
+      );
+    },
+    async retryLater(record, seconds) {
+      await clients.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: resources.queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
         }),
       );
     },

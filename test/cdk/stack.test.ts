@@ -179,6 +179,7 @@ describe('functions', () => {
         'IDEMPOTENCY_TABLE',
         'LEDGER_TABLE',
         'MAX_RECEIVE_COUNT',
+        'POWERTOOLS_METRICS_NAMESPACE',
         'QBO_APP_SECRET_ARN',
         'QBO_TOKEN_SECRET_PREFIX',
         'QUEUE_URL',
