@@ -106,12 +106,9 @@ it('a payout HELD and a payout FAILED: the metrics the worker emits, per stack',
       Threshold: 1,
     });
   }
-  const env = (
-    resourcesOf(template)[ids.depositBuilder as string]?.Properties?.Environment as {
-      Variables: Record<string, unknown>;
-    }
-  ).Variables;
-  expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(namespace);
+  const fn = resourcesOf(template)[ids.depositBuilder as string];
+  const env = (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables;
+  expect(env?.POWERTOOLS_METRICS_NAMESPACE).toBe(namespace);
 });
 
 it('the oldest message on the main queue older than 1 hour', () => {
