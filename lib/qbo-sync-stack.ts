@@ -125,18 +125,22 @@ export class QboSyncStack extends Stack {
       maxConcurrency: config.workerConcurrency,
     });
 
-    // Daily catch-up: re-enqueues recent payouts that never reached a final status.
+    // Daily catch-up: re-enqueues recent payouts that never reached a final status, and keeps quiet QuickBooks
+    // connections alive (refreshes tokens last refreshed over 30 days ago).
     const catchUp = new NodeFunction(this, 'CatchUp', {
       ...fnDefaults,
       entry: 'lambdas/catch-up.ts',
       description:
-        'Daily catch-up: enqueues payouts of the last 7 days not yet POSTED, HELD, SKIPPED or REVERSED',
+        'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old',
       timeout: Duration.minutes(5),
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'read')
+      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
       .bindTable('LEDGER_TABLE', tables.ledger, 'read')
       .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
-      .bindQueue('QUEUE_URL', payoutQueue.queue);
+      .bindQueue('QUEUE_URL', payoutQueue.queue)
+      // The QuickBooks keep-alive: refreshes tokens older than 30 days under the realm's lock (a tenants-table item).
+      .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
+      .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite');
     new Rule(this, 'CatchUpSchedule', {
       description: `Runs the catch-up every day at ${String(config.catchUpHourUtc).padStart(2, '0')}:15 UTC`,
       schedule: Schedule.cron({ minute: '15', hour: String(config.catchUpHourUtc) }),
