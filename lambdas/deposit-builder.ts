@@ -3,6 +3,8 @@
  *
  * - Powertools batch (`SqsFifoPartialProcessorAsync` + `processPartialResponse`, `skipGroupOnError: true`): a failed
  *   record fails only the later records of its message group (its tenant); other tenants' records go on.
+ * - A `customers` message (customers of a posted payout, created after it: CONTRACT §5) goes to
+ *   `createCustomersAfterPosting`; every other one to `syncPayout`.
  * - Each body is validated as a `PayoutMessage`. One that is not JSON or not the schema is a permanent failure: the
  *   reason is written to the ledger (FAILED, so `dlq list` shows it) and the message goes to the DLQ — moved there
  *   at once when `deadLetter` is wired, else by the queue's redrive policy — without burning the other records.
@@ -23,6 +25,10 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { StatusMetrics } from '../src/adapters/metrics.js';
 import { PowertoolsStatusMetrics } from '../src/adapters/metrics.js';
+import {
+  type CustomersAfterPostingResult,
+  createCustomersAfterPosting,
+} from '../src/app/customers-after-posting.js';
 import { TransientError } from '../src/app/errors.js';
 import { describeError } from '../src/app/log.js';
 import { parsePayoutMessage } from '../src/app/payout-message.js';
@@ -106,11 +112,14 @@ function prepare(deps: DepositBuilderDeps): Ready {
     expiresAfterSeconds: deps.idempotencyExpiresAfterSeconds ?? 3600,
   });
   let isOutOfTime: () => boolean = () => false;
-  const run = async (message: PayoutMessage, receiveCount: number): Promise<SyncPayoutResult> => {
-    const result = await syncPayout(
-      { ...deps.sync, isOutOfTime: () => isOutOfTime() },
-      { message, receiveCount, maxReceiveCount },
-    );
+  const run = async (
+    message: PayoutMessage,
+    receiveCount: number,
+  ): Promise<SyncPayoutResult | CustomersAfterPostingResult> => {
+    const sync = { ...deps.sync, isOutOfTime: () => isOutOfTime() };
+    // Customers of a posted payout (their own message group): created and mapped, the ledger left alone.
+    if (message.eventType === 'customers') return createCustomersAfterPosting(sync, { message });
+    const result = await syncPayout(sync, { message, receiveCount, maxReceiveCount });
     // Inside the idempotent function: a duplicate delivery answered from the store is not counted again.
     if (result.outcome === 'held') deps.metrics?.count('HELD');
     return result;
@@ -128,7 +137,9 @@ function prepare(deps: DepositBuilderDeps): Ready {
     const handled = new Set<string>();
     const handledPayouts = new Set<string>();
     const errors = new Map<string, unknown>();
-    const recordHandler = async (record: SQSRecord): Promise<SyncPayoutResult | { malformed: string }> => {
+    const recordHandler = async (
+      record: SQSRecord,
+    ): Promise<SyncPayoutResult | CustomersAfterPostingResult | { malformed: string }> => {
       handled.add(record.messageId);
       const receiveCount = receiveCountOf(record);
       const parsed = parsePayoutMessage(record.body);
