@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { QUEUES_FILE } from './queue-state.js';
 import { isProcessAlive, LOCAL_JSON, LocalTargetSchema } from './target.js';
 import { LocalStartError } from './types.js';
 
@@ -19,6 +20,7 @@ const DATA_DIR_ENTRIES = new Set([
   QUICKBOOKS_STATE_FILE,
   SETTINGS_FILE,
   LOCAL_JSON,
+  QUEUES_FILE,
 ]);
 /** How long the demo waits for the worker: enough for a payout that keeps failing to reach the DLQ. */
 

@@ -42,7 +42,8 @@ import { embeddedParts, parsePortEnv, resolveRetryScale } from './environment.js
 import type { LocalHttpServer } from './http.js';
 import { localLogger, readableLogs } from './log.js';
 import { QueuePoller, retryDelaySeconds } from './poller.js';
-import { requeueUnfinished } from './recovery.js';
+import { saveQueues } from './queue-state.js';
+import { recoverQueues } from './recovery.js';
 import { type LocalTarget, removeLocalTarget, resolveDataDir, writeLocalTarget } from './target.js';
 import { setUpTenants } from './tenant-setup.js';
 import { type DemoOutcome, type LocalInstance, type LocalOptions, LocalStartError } from './types.js';
@@ -73,6 +74,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   let http: LocalHttpServer | undefined;
   let poller: QueuePoller | undefined;
   let ready = false;
+  /** Saves the embedded queues' messages for the next start (set once they exist). */
+  let saveQueuesOnStop: (() => Promise<void>) | undefined;
   let stopping: Promise<void> | undefined;
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -98,6 +101,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         // An invocation in flight gets a while to finish; otherwise its message comes back after the visibility timeout.
         await Promise.race([poller.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);
       }
+      await saveQueuesOnStop?.().catch((error: unknown) =>
+        log.error('could not save the queue messages for the next start', { reason: describeError(error) }),
+      );
       await closeAll();
       removeLocalTarget(dataDir);
       resetAwsClients();
@@ -170,8 +176,20 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     });
     await poller.start();
 
-    // 8. Payouts an earlier run accepted but did not finish: their messages were in the in-memory queue.
-    if (!parts.awsOverrides.sqs) await requeueUnfinished(ledger, tenants, queue, log);
+    // 8. The embedded queue is in memory: what a previous run left on it (or in its DLQ) is put back, and saved
+    //    again at stop.
+    if (!parts.awsOverrides.sqs) {
+      const urls = { queueUrl: resources.queueUrl, dlqUrl: resources.dlqUrl };
+      await recoverQueues({ sqs: clients.sqs, urls, dataDir, ledger, tenants, queue, log });
+      saveQueuesOnStop = async () => {
+        const saved = await saveQueues(endpoints.sqs, urls, dataDir);
+        if (saved.queue.length > 0 || saved.dlq.length > 0)
+          log.info('queue messages saved for the next start', {
+            queue: saved.queue.length,
+            dlq: saved.dlq.length,
+          });
+      };
+    }
 
     const target: LocalTarget = {
       pid: process.pid,
