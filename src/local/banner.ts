@@ -69,6 +69,17 @@ export function servingHelp(target: LocalTarget, samplePayoutIds: readonly strin
       ? '(for Stripe test mode, start with STRIPE_API_BASE=https://api.stripe.com STRIPE_SECRET_KEY=sk_test_… STRIPE_WEBHOOK_SECRET=<the whsec_… stripe listen prints>)'
       : '(STRIPE_WEBHOOK_SECRET must be the whsec_… that stripe listen prints)',
   ]);
+  // Credentials from the environment are never written to disk: another terminal must export them too.
+  const exported = [
+    ...(target.credentials.stripeSecretKey === null ? ['STRIPE_SECRET_KEY'] : []),
+    ...(target.credentials.qboClientId === null ? ['QBO_CLIENT_ID'] : []),
+    ...(target.credentials.qboClientSecret === null ? ['QBO_CLIENT_SECRET'] : []),
+  ];
+  if (exported.length > 0)
+    rows.push([
+      'Credentials',
+      `export ${exported.join(', ')} in that terminal too (they are never written to disk)`,
+    ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return [
     '',
