@@ -38,7 +38,7 @@ import { samplePayouts } from './demo.js';
 import { runDemoPayout } from './demo-run.js';
 import { type Closer, publishEnvironment, startEmbedded } from './embedded.js';
 import { startEndpoint } from './endpoint.js';
-import { embeddedParts, parsePortEnv, resolveRetryScale } from './environment.js';
+import { embeddedParts, parsePortEnv, resolveRetryScale, stripeOutagePayouts } from './environment.js';
 import type { LocalHttpServer } from './http.js';
 import { localLogger, readableLogs } from './log.js';
 import { QueuePoller, retryDelaySeconds } from './poller.js';
@@ -69,6 +69,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
 
   // Real services named by the environment need their credentials.
   const parts = embeddedParts(env);
+  const outage = stripeOutagePayouts(env, parts.stripe);
 
   const closers: Closer[] = [];
   let http: LocalHttpServer | undefined;
@@ -160,6 +161,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     if (stripe) {
       for (const p of [demo, ...allSamples])
         stripe.addPayout({ account: 'platform', payout: p.payout, transactions: p.transactions });
+      for (const id of outage) {
+        const path = new RegExp(`^/v1/payouts/${id}$`);
+        stripe.injectFault({ status: 503, count: Number.POSITIVE_INFINITY, path });
+      }
     }
     // They are the platform account's payouts: worth showing when a tenant uses it.
     const samples = imported.some((t) => t.books.stripeAccount === 'platform') && stripe ? allSamples : [];
@@ -228,6 +233,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         ),
         samples.map((p) => `${p.payout.id} (${formatMinor(p.payout.amount, p.payout.currency)})`),
         retryScale,
+        outage,
       ),
     );
 

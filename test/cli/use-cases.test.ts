@@ -4,7 +4,12 @@
  */
 
 import { parseConfigText } from '../../src/adapters/config-file.js';
-import { type DeadLetter, replayDeadLetters } from '../../src/app/dead-letters.js';
+import {
+  type DeadLetter,
+  payoutsInDlq,
+  replayDeadLetters,
+  withCurrentFix,
+} from '../../src/app/dead-letters.js';
 import { PermanentError } from '../../src/app/errors.js';
 import type { Ledger, LedgerRecord, PayoutMessage, StoredTenant } from '../../src/app/ports.js';
 import { RequestUsageError, requestResync, requestSync } from '../../src/app/request-payouts.js';
@@ -112,6 +117,65 @@ describe('replayDeadLetters', () => {
     await expect(replayDeadLetters({ dlq, ledger: memoryLedger() }, { payoutId: 'po_x' })).rejects.toThrow(
       'payout po_x is not in the dead-letter queue',
     );
+  });
+
+  test('a FAILED payout whose message is gone: replay says so, and gives payouts sync as the fix', async () => {
+    const dlq = { list: async () => [], moveBack: async () => ({ moved: [], remaining: [] }) };
+    const ledger = memoryLedger([record('po_gone', 'studio', 'FAILED', 5)]);
+    const error = await replayDeadLetters({ dlq, ledger }, { payoutId: 'po_gone' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect((error as PermanentError).message).toMatch(
+      /^payout po_gone is not in the dead-letter queue: the ledger says FAILED, but its message is gone/,
+    );
+    expect((error as PermanentError).hint).toBe(
+      'fix the cause, then queue it again with `npx qbo-sync payouts sync po_gone`',
+    );
+  });
+});
+
+describe('the fix of a FAILED row', () => {
+  const failed = {
+    ...record('po_failed', 'studio', 'FAILED', 5),
+    reason: 'attempt 5 failed: Stripe failed (HTTP 503)',
+    hint: 'retries exhausted: the message is in the dead-letter queue. Fix the cause, then `npx qbo-sync dlq replay --payout po_failed`',
+  };
+  const letter = (payoutId: string): DeadLetter => ({
+    messageId: `m-${payoutId}`,
+    receiveCount: 5,
+    message: {
+      eventId: 'evt_1',
+      eventType: 'payout.paid',
+      tenantId: 'studio',
+      stripeAccount: 'acct_1A',
+      payoutId,
+      receivedAt: '2026-01-01T00:00:00.000Z',
+    },
+  });
+
+  test('stays dlq replay while its message is in the DLQ', async () => {
+    const inDlq = await payoutsInDlq({ list: async () => [letter('po_failed')] }, [failed]);
+    expect(withCurrentFix(failed, inDlq)).toEqual(failed);
+  });
+
+  test('becomes payouts sync once its message is gone from the DLQ', async () => {
+    const inDlq = await payoutsInDlq({ list: async () => [letter('po_other')] }, [failed]);
+    expect(withCurrentFix(failed, inDlq)).toMatchObject({
+      status: 'FAILED',
+      reason: 'attempt 5 failed: Stripe failed (HTTP 503); its message is no longer in the dead-letter queue',
+      hint: 'fix the cause, then queue it again with `npx qbo-sync payouts sync po_failed`',
+    });
+  });
+
+  test('the DLQ is not read when no row is FAILED', async () => {
+    let reads = 0;
+    const dlq = {
+      list: async () => {
+        reads += 1;
+        return [];
+      },
+    };
+    await payoutsInDlq(dlq, [record('po_posted', 'studio', 'POSTED')]);
+    expect(reads).toBe(0);
   });
 });
 
