@@ -15,6 +15,7 @@
  * QuickBooks stand-in's company, and the local webhook secret.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { handler as depositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import { demoPayout } from '../../standins/stripe/index.js';
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
@@ -63,7 +64,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
 
   refuseIfRunning(dataDir);
-  if (options.fresh) emptyDataDir(dataDir);
+  if (options.fresh) {
+    const removed = emptyDataDir(dataDir);
+    const rel = path.relative(cwd, dataDir) || '.';
+    out(
+      removed > 0
+        ? `--fresh: emptied the data folder ${rel}${path.sep} (tenants, ledger, tokens, queues and the QuickBooks stand-in's company): starting over.\n`
+        : `--fresh: the data folder ${rel}${path.sep} was already empty.\n`,
+    );
+  }
   mkdirSync(dataDir, { recursive: true });
   const webhookSecret = env.STRIPE_WEBHOOK_SECRET || loadOrCreateSettings(dataDir).webhookSecret;
 

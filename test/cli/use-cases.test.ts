@@ -14,6 +14,7 @@ import { PermanentError } from '../../src/app/errors.js';
 import type { Ledger, LedgerRecord, PayoutMessage, StoredTenant } from '../../src/app/ports.js';
 import { RequestUsageError, requestResync, requestSync } from '../../src/app/request-payouts.js';
 import { oldestFirst, syncCustomers } from '../../src/app/sync-customers.js';
+import { configuredTenant } from '../../src/app/tenant-config.js';
 
 function memoryLedger(rows: LedgerRecord[] = []): Ledger & { rows: Map<string, LedgerRecord> } {
   const map = new Map(rows.map((r) => [r.payoutId, r]));
@@ -311,5 +312,47 @@ describe('parseConfigText', () => {
         problems: [{ tenant: null, entry: 'file', message: `c.json ${message}` }],
       });
     }
+  });
+});
+
+describe('an unknown --tenant', () => {
+  const stored = (tenantId: string) => ({ books: { tenantId } }) as unknown as StoredTenant;
+  const store = (ids: string[]) => ({
+    get: async (id: string) => (ids.includes(id) ? stored(id) : undefined),
+    list: async () => ids.map(stored),
+  });
+
+  test('names the configured tenants', async () => {
+    await expect(configuredTenant(store(['yoga-west', 'demo-studio']), 'demo')).rejects.toThrow(
+      'tenant "demo" is not configured (the configured tenants are "demo-studio", "yoga-west")',
+    );
+  });
+
+  test('says when there is none', async () => {
+    await expect(configuredTenant(store([]), 'demo')).rejects.toThrow(
+      'tenant "demo" is not configured (no tenant is configured yet)',
+    );
+  });
+});
+
+describe('a YAML key that is a list or a mapping', () => {
+  test('is refused with its line, not stringified', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const result = parseConfigText('tenants:\n  - id: a\n    ? [x, y]\n    : 1\n', 'f.yaml');
+    process.off('warning', onWarning);
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          tenant: null,
+          entry: 'file',
+          message:
+            'f.yaml line 3, column 7: a key must be a plain name (like tenants: or account:), not a list or a mapping',
+        },
+      ],
+    });
+    expect(warnings).toEqual([]);
   });
 });
