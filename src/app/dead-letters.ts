@@ -37,6 +37,17 @@ export interface DeadLetterQueue {
 export interface DeadLetterDeps {
   dlq: DeadLetterQueue;
   ledger: Pick<Ledger, 'get' | 'update'>;
+  /**
+   * How long after a row turns FAILED its message may still be on its way to the DLQ: the queue moves it there on
+   * the delivery after the last one, once its visibility timeout has passed (default 0).
+   */
+  inTransitSeconds?: number;
+  now?: () => Date;
+}
+
+/** True while a FAILED row's message may still be on its way from the queue to the DLQ. */
+function mayBeInTransit(row: LedgerRecord, inTransitSeconds = 0, now: Date = new Date()): boolean {
+  return now.getTime() - Date.parse(row.updatedAt) < inTransitSeconds * 1000;
 }
 
 export interface DeadLetterView {
@@ -146,6 +157,12 @@ export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput
 
 async function notInDlq(deps: DeadLetterDeps, payoutId: string): Promise<PermanentError> {
   const row = await deps.ledger.get(payoutId);
+  if (row?.status === 'FAILED' && mayBeInTransit(row, deps.inTransitSeconds, deps.now?.())) {
+    return new PermanentError(
+      `payout ${payoutId} is not in the dead-letter queue yet: its last attempt failed ${Math.round((Date.now() - Date.parse(row.updatedAt)) / 1000)} s ago, and the queue moves the message there on its next delivery (within ${deps.inTransitSeconds} s)`,
+      `run the command again in a moment; see what is there with \`npx qbo-sync dlq list\``,
+    );
+  }
   if (row?.status === 'FAILED') {
     return new PermanentError(
       `payout ${payoutId} is not in the dead-letter queue: the ledger says FAILED, but its message is gone (${GONE_WHY})`,
@@ -171,8 +188,13 @@ function goneFix(payoutId: string): string {
  * A ledger row with the fix that works now: a FAILED row's stored fix (`dlq replay`) holds only while its message is
  * in the DLQ; once the message is gone, `payouts sync` queues the payout again. Other rows are returned as they are.
  */
-export function withCurrentFix(row: LedgerRecord, inDlq: ReadonlySet<string>): LedgerRecord {
+export function withCurrentFix(
+  row: LedgerRecord,
+  inDlq: ReadonlySet<string>,
+  inTransit: { seconds: number; now?: Date } = { seconds: 0 },
+): LedgerRecord {
   if (row.status !== 'FAILED' || inDlq.has(row.payoutId)) return row;
+  if (mayBeInTransit(row, inTransit.seconds, inTransit.now)) return row;
   return {
     ...row,
     reason: `${row.reason ?? 'retries exhausted'}; its message is no longer in the dead-letter queue`,

@@ -167,6 +167,13 @@ describe('the fix of a FAILED row', () => {
     });
   });
 
+  test('stays dlq replay while its message may still be on its way to the DLQ', async () => {
+    const now = new Date('2026-01-01T00:00:30.000Z'); // 30 s after the row turned FAILED
+    const inDlq = await payoutsInDlq({ list: async () => [] }, [failed]);
+    expect(withCurrentFix(failed, inDlq, { seconds: 60, now })).toEqual(failed);
+    expect(withCurrentFix(failed, inDlq, { seconds: 20, now }).hint).toMatch(/payouts sync po_failed/);
+  });
+
   test('the DLQ is not read when no row is FAILED', async () => {
     let reads = 0;
     const dlq = {

@@ -258,7 +258,11 @@ export function registerPayouts(program: Command, io: CliIo): void {
           `sync it with \`npx qbo-sync payouts sync ${payoutId} --tenant T\`, or check the id with \`npx qbo-sync payouts list\``,
         );
       }
-      const current = withCurrentFix(row, await payoutsInDlq(services.dlq, [row]));
+      const inDlq = await payoutsInDlq(services.dlq, [row]);
+      const current =
+        row.status === 'FAILED'
+          ? withCurrentFix(row, inDlq, { seconds: await services.inTransitSeconds() })
+          : row;
       ctx.out.result(statusJson(current), (s) => renderStatus(ctx.out, s));
       return 0;
     }),
@@ -293,8 +297,12 @@ export function registerPayouts(program: Command, io: CliIo): void {
         .filter((r) => !r.payoutId.startsWith('message:'))
         .slice(0, limit);
       const inDlq = await payoutsInDlq(services.dlq, shown);
+      const inTransit = {
+        seconds:
+          inDlq.size > 0 || shown.some((r) => r.status === 'FAILED') ? await services.inTransitSeconds() : 0,
+      };
       ctx.out.result(
-        shown.map((r) => statusJson(withCurrentFix(r, inDlq))),
+        shown.map((r) => statusJson(withCurrentFix(r, inDlq, inTransit))),
         (list) => {
           if (list.length === 0) return 'No payouts in the ledger match.';
           return table(
