@@ -35,6 +35,7 @@ export const handler: ConsoleHandler = async (event, context) => {
         consoleServicesFrom(await buildRuntime(process.env, { serviceName: 'qbo-sync-console' }), {
           // Real SQS samples its servers: a short long-poll finds every DLQ message.
           dlqWaitSeconds: 1,
+          local: false,
         }),
     }),
   );

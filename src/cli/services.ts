@@ -4,7 +4,7 @@
  * Stripe payout source, the QuickBooks client, the pending-connection store), plus the DLQ tools.
  */
 import { resetAwsClients } from '../adapters/aws/clients.js';
-import { sqsDeadLetterQueue } from '../adapters/aws/queue.js';
+import { dlqTransitSeconds, sqsDeadLetterQueue } from '../adapters/aws/queue.js';
 import { resetSettingsCache } from '../adapters/aws/settings.js';
 import { osUserName } from '../adapters/os-user.js';
 import type { DeadLetterQueue } from '../app/dead-letters.js';
@@ -30,6 +30,8 @@ export interface Services {
   readonly dlq: DeadLetterQueue;
   /** The person running the CLI, recorded on the ledger rows of the payouts they sync, resync, replay or preview. */
   readonly actor: Actor;
+  /** How long a FAILED payout's message may still be on its way from the queue to the DLQ (seconds). */
+  inTransitSeconds(): Promise<number>;
   /** One company's books, for a tenant. */
   books(realmId: string, tenantId: string): QuickBooksBooks;
   close(): void;
@@ -82,6 +84,8 @@ export async function openServices(target: ResolvedTarget): Promise<Services> {
     states: runtime.connectStates,
     dlq,
     actor: cliActor(),
+    inTransitSeconds: () =>
+      dlqTransitSeconds({ sqs: clients.sqs, queueUrl: resources.queueUrl, local: target.kind === 'local' }),
     books: (realmId, tenantId) => runtime.quickbooks.forRealm(realmId, { tenantId }),
     close: () => resetAwsClients(),
   };

@@ -500,7 +500,12 @@ export function createConsoleApp(options: ConsoleOptions): Hono<Env> {
       return badRequest(c, 'Say which payout to replay, or all.');
     try {
       const r = await replayDeadLetters(
-        { dlq: s.dlq, ledger: s.ledger, actions: s.ledger },
+        {
+          dlq: s.dlq,
+          ledger: s.ledger,
+          actions: s.ledger,
+          ...(all ? {} : { inTransitSeconds: await s.inTransitSeconds() }),
+        },
         { ...(all ? {} : { payoutId: id }), actor: c.get('actor') },
       );
       const n = r.replayed.length;

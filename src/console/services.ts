@@ -2,7 +2,7 @@
  * What the support console acts on: the composition root's adapters (the same ones the Lambdas and the CLI use)
  * and the DLQ port of `dlq list` / `dlq replay`. Built once per process (local mode, or a Lambda container).
  */
-import { sqsDeadLetterQueue } from '../adapters/aws/queue.js';
+import { dlqTransitSeconds, sqsDeadLetterQueue } from '../adapters/aws/queue.js';
 import type { DeadLetterQueue } from '../app/dead-letters.js';
 import type {
   ActionRecorder,
@@ -23,6 +23,8 @@ export interface ConsoleServices {
   customers: CustomerMap;
   quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
   dlq: DeadLetterQueue;
+  /** How long a FAILED payout's message may still be on its way to the DLQ (what `dlq replay` says meanwhile). */
+  inTransitSeconds(): Promise<number>;
   /**
    * The QuickBooks web app's origin for links to posted entries (`https://app.qbo.intuit.com`, or the sandbox's);
    * undefined when QuickBooks is a stand-in, which has no web app.
@@ -49,7 +51,10 @@ export function quickBooksAppOrigin(apiBase: string | undefined): string | undef
   return undefined;
 }
 
-export function consoleServicesFrom(runtime: Runtime, opts: { dlqWaitSeconds: number }): ConsoleServices {
+export function consoleServicesFrom(
+  runtime: Runtime,
+  opts: { dlqWaitSeconds: number; local: boolean },
+): ConsoleServices {
   return {
     tenants: runtime.tenants,
     ledger: runtime.ledger,
@@ -64,6 +69,12 @@ export function consoleServicesFrom(runtime: Runtime, opts: { dlqWaitSeconds: nu
       waitSeconds: opts.dlqWaitSeconds,
       visibilitySeconds: 30,
     }),
+    inTransitSeconds: () =>
+      dlqTransitSeconds({
+        sqs: runtime.clients.sqs,
+        queueUrl: runtime.resources.queueUrl,
+        local: opts.local,
+      }),
     quickBooksAppOrigin: quickBooksAppOrigin(runtime.env.QBO_API_BASE),
   };
 }

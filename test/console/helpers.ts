@@ -51,7 +51,7 @@ export async function startAwsConsole(h: Harness): Promise<AwsConsole> {
         consoleUrl: server.url,
         jwksUrl: pool.jwksUrl,
       },
-      services: async () => consoleServicesFrom(h.runtime, { dlqWaitSeconds: 0 }),
+      services: async () => consoleServicesFrom(h.runtime, { dlqWaitSeconds: 0, local: true }),
     }),
   );
   return {

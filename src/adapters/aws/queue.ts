@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   type Message,
   type MessageAttributeValue,
   ReceiveMessageCommand,
@@ -137,6 +138,12 @@ const ATTR_ID = 'qboSync.originalMessageId';
 const ATTR_COUNT = 'qboSync.receiveCount';
 const ATTR_SENT = 'qboSync.firstSentAt';
 const OWN_ATTRS = new Set([ATTR_ID, ATTR_COUNT, ATTR_SENT]);
+/** The message attributes that keep a DLQ message's original id, receive count and first send time across copies. */
+export const DLQ_ATTRIBUTES = {
+  originalMessageId: ATTR_ID,
+  receiveCount: ATTR_COUNT,
+  firstSentAt: ATTR_SENT,
+} as const;
 
 /** Every message in the DLQ, oldest first by first send, without removing any. */
 export async function receiveDlq(options: DlqWalkOptions): Promise<DlqMessage[]> {
@@ -294,4 +301,21 @@ export function sqsDeadLetterQueue(options: DlqWalkOptions & { queueUrl: string 
       return { moved: moved.map(toDeadLetter), remaining: remaining.map(toDeadLetter) };
     },
   };
+}
+
+/**
+ * How long a FAILED payout's message may still be on its way from the queue to the DLQ, in seconds. Local mode's
+ * poller returns a failing message after at most ~24 s (src/local/poller.ts); SQS after the queue's visibility
+ * timeout. Either way it reaches the DLQ on the delivery after that; a minute of margin.
+ */
+export async function dlqTransitSeconds(options: {
+  sqs: SQSClient;
+  queueUrl: string;
+  local: boolean;
+}): Promise<number> {
+  if (options.local) return 60;
+  const { Attributes } = await options.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+  );
+  return (Number(Attributes?.VisibilityTimeout) || 0) + 60;
 }
