@@ -9,7 +9,7 @@
  * - a reversing entry is posted under an `intent` recorded first, so a retry replays the same request id and
  *   QuickBooks answers with the original JournalEntry instead of creating a second one.
  */
-import { buildReversalEntry } from '../domain/deposit.js';
+import { buildReversalEntry } from '../domain/reversal-entry.js';
 import { PermanentError, TransientError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks } from './ports.js';
