@@ -36,10 +36,12 @@ import {
   PERSON_REQUESTS,
   payoutFailure,
   postWithIntent,
+  queueCustomerWork,
   type Run,
   readyToBook,
   recordReversal,
   removeLive,
+  requeueCustomerWork,
   resolveIntentOfFailedPayout,
   result,
   type SyncPayoutDeps,
@@ -114,6 +116,11 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
   }
   // A POSTED payout: only a resync, or a failure (event, or found by a person's sync), changes anything.
   if (status === 'POSTED' && !PERSON_REQUESTS.has(type) && !FAILURE_EVENTS.has(type)) {
+    if ((run.row.customersAfterPosting ?? 0) > 0 && run.row.lastEventId === message.eventId) {
+      // This very message posted it, and its delivery ended before it was done: queue the customers again.
+      const books = (await configuredTenant(deps.tenants, run.row.tenantId, 'import the tenant again')).books;
+      await requeueCustomerWork(run, books);
+    }
     log.info('payout already posted: nothing to do', { ...context, quickbooks: run.row.quickbooks });
     return result(run.row, 'unchanged', 'already posted');
   }
@@ -251,7 +258,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     run.claimed = true;
   }
 
-  const build = await buildFor(run, tenant, payout);
+  const { build, deferred } = await buildFor(run, tenant, payout);
   if (build.outcome !== 'POST') return await recordBuildOutcome(run, build);
 
   const posted = await postWithIntent(
@@ -263,14 +270,16 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       status: 'POSTED',
       lineDetailUsed: build.lineDetail,
       folded: build.folded,
+      customersAfterPosting: deferred.length,
       reason: build.folded
-        ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}`
+        ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
         : null,
       hint: null,
       lastEventId: message.eventId,
     }),
     'recording POSTED',
   );
+  if (deferred.length > 0) await queueCustomerWork(run, tenant, deferred);
   log.info('payout posted to QuickBooks', {
     ...context,
     type: posted.type,
