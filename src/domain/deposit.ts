@@ -13,6 +13,10 @@ import { formatMinor } from './money.js';
 import type { BalanceTransaction, Payout } from './stripe.js';
 import type { BuildResult, CustomerDirectory, LineDetailMode, QboEntry, TenantBooks } from './types.js';
 
+// Where these lived before deposit.ts was split; kept so work in flight that imports them from here still builds.
+export { payoutNotePrefix, reversalNotePrefix, utcDate } from './entry-common.js';
+export { buildReversalEntry } from './reversal-entry.js';
+
 export interface BuildInput {
   payout: Payout;
   transactions: readonly BalanceTransaction[];
