@@ -38,7 +38,8 @@ export async function createCustomersAfterPosting(
   }
   const members = unpackMembers(work);
   const base = { payoutId: message.payoutId, tenantId: message.tenantId, members: members.length };
-  const books = deps.quickbooks(work.realmId, { tenantId: message.tenantId });
+  // Within background work's share of the realm's limits: a payout posted meanwhile still finds room.
+  const books = deps.quickbooks(work.realmId, { tenantId: message.tenantId, background: true });
   try {
     const resolved = await resolveCustomers(
       { books, customerMap: deps.customers },
