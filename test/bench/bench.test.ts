@@ -147,7 +147,11 @@ describe('bounds', () => {
     );
     // The customers after a folded entry: 4,655 units need 9 further minutes at QuickBooks' whole 500 a minute,
     // 11 at the 400 a minute the product gives work after POSTED.
-    const whole = customersAfterFloorMs(large, pace, { maxInFlight: 10, perMinute: 500, batchesPerMinute: 40 });
+    const whole = customersAfterFloorMs(large, pace, {
+      maxInFlight: 10,
+      perMinute: 500,
+      batchesPerMinute: 40,
+    });
     expect(whole).toBeGreaterThanOrEqual(9 * 60_000);
     expect(whole).toBeLessThan(9 * 60_000 + 20_000);
     const share = customersAfterFloorMs(large, pace);
