@@ -101,7 +101,9 @@ function prepare(deps: DepositBuilderDeps): Ready {
   ): Promise<SyncPayoutResult | CustomersAfterPostingResult> => {
     const sync = { ...deps.sync, isOutOfTime: () => isOutOfTime() };
     // Customers of a posted payout (their own message group): created and mapped, the ledger left alone.
-    if (message.eventType === 'customers') return createCustomersAfterPosting(sync, { message });
+    if (message.eventType === 'customers') {
+      return createCustomersAfterPosting(sync, { message, receiveCount, maxReceiveCount });
+    }
     return syncPayout(sync, { message, receiveCount, maxReceiveCount });
   };
   const runOnce =
