@@ -27,9 +27,9 @@ import { listDeadLetters, replayDeadLetters } from '../app/dead-letters.js';
 import { describeError } from '../app/log.js';
 import type { LedgerRecord } from '../app/ports.js';
 import { previewPayout } from '../app/preview-payout.js';
-import { recentCategories } from '../app/recent-categories.js';
 import type { Actor } from '../app/record-action.js';
 import { requestResync, requestSync } from '../app/request-payouts.js';
+import { suggestConfig } from '../app/suggest-config.js';
 import { LEDGER_STATUSES, type LedgerStatus } from '../domain/types.js';
 import { builtOnFirstUse } from '../runtime-base.js';
 import {
@@ -526,10 +526,20 @@ export function createConsoleApp(options: ConsoleOptions): Hono<Env> {
     const id = c.req.param('id');
     const tenant = TENANT_ID.test(id) ? await s.tenants.get(id) : undefined;
     if (tenant === undefined) return notFound(c, `There is no tenant "${id}".`);
-    let seen: Awaited<ReturnType<typeof recentCategories>> | undefined;
+    // The categories on the last 30 days' payouts, with a suggested account for each unmapped one: the same
+    // reading as `qbo-sync config suggest` (Stripe, and the company's chart from QuickBooks).
+    let seen: Awaited<ReturnType<typeof suggestConfig>> | undefined;
     let seenError: string | undefined;
     try {
-      seen = await recentCategories({ tenants: s.tenants, payouts: s.payouts, now }, { tenantId: id });
+      seen = await suggestConfig(
+        {
+          tenants: s.tenants,
+          payouts: s.payouts,
+          books: (realmId, tenantId) => s.quickbooks(realmId, { tenantId }),
+          now,
+        },
+        { tenantId: id, days: 30 },
+      );
     } catch (error) {
       seenError = describeError(error);
     }

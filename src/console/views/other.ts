@@ -2,7 +2,8 @@
 import { html } from 'hono/html';
 import type { DeadLetterView } from '../../app/dead-letters.js';
 import type { StoredTenant } from '../../app/ports.js';
-import type { RecentCategories } from '../../app/recent-categories.js';
+import type { SuggestConfigResult } from '../../app/suggest-config.js';
+import { formatMinor } from '../../domain/money.js';
 import { type Html, type PageContext, statusBadge, when } from './layout.js';
 
 export function dlqPage(ctx: PageContext, letters: readonly DeadLetterView[], canAct: boolean): Html {
@@ -45,14 +46,16 @@ export function tenantsPage(ctx: PageContext, tenants: readonly StoredTenant[]):
 }
 
 export function tenantPage(
-  ctx: PageContext,
+  _ctx: PageContext,
   tenant: StoredTenant,
-  seen: RecentCategories | undefined,
+  seen: SuggestConfigResult | undefined,
   seenError: string | undefined,
 ): Html {
   const b = tenant.books;
   const ref = (r: { value: string; name?: string } | undefined) => (r ? (r.name ?? `#${r.value}`) : '');
-  const unmapped = seen?.categories.filter((c) => c.booking !== 'mapped') ?? [];
+  const unmapped = seen?.categories.filter((c) => c.mapped === undefined) ?? [];
+  const label = (k: { category: string; subcategory?: string }) =>
+    k.subcategory === undefined ? k.category : `${k.category} / ${k.subcategory}`;
   return html`<h1>Tenant <code>${b.tenantId}</code></h1>
 <dl class="facts">
 <dt>Stripe account</dt><dd>${b.stripeAccount}</dd>
@@ -77,14 +80,16 @@ ${
     ? html`<p class="error">Could not read the recent payouts from Stripe: ${seenError}</p>`
     : seen === undefined
       ? ''
-      : html`<p class="muted">From the ${String(seen.payoutsRead)} newest paid payout${seen.payoutsRead === 1 ? '' : 's'} of the last ${String(seen.days)} days.</p>
+      : html`<p class="muted">From the ${String(seen.payouts)} paid payout${seen.payouts === 1 ? '' : 's'} of the last ${String(seen.days)} days (the same reading as <code>npx qbo-sync config suggest --tenant ${b.tenantId}</code>).</p>
 ${
   unmapped.length === 0
     ? html`<p class="empty ok">Every category on those payouts has a mapping.</p>`
-    : html`<table class="rows"><thead><tr><th>Category</th><th>Charges</th><th>Booked</th><th>Seen on</th></tr></thead><tbody>${unmapped.map(
-        (c) => html`<tr><td>${c.label}</td><td>${String(c.charges)}</td>
-<td>${c.booking === 'unmapped' ? html`<span class="status s-HELD">HOLDS the payout</span>` : `to ${ref(b.uncategorizedAccount)} (uncategorized)`}</td>
-<td>${c.payouts.map((p) => html`<a href="${ctx.base}/payouts/${p}">${p}</a> `)}</td></tr>`,
+    : html`<table class="rows"><thead><tr><th>Category</th><th>Charges</th><th class="num">Total</th><th>Booked</th><th>Suggested account</th></tr></thead><tbody>${unmapped.map(
+        (
+          c,
+        ) => html`<tr><td>${label(c.found)}</td><td>${String(c.found.charges)}</td><td class="num">${formatMinor(c.found.total, c.found.currency)}</td>
+<td>${b.uncategorizedAccount ? `to ${ref(b.uncategorizedAccount)} (uncategorized)` : html`<span class="status s-HELD">HOLDS the payout</span>`}</td>
+<td>${c.account ?? (c.candidates.length > 0 ? `one of: ${c.candidates.join(', ')}` : 'none clear')}</td></tr>`,
       )}</tbody></table>
 <p>To map one: add it under <code>revenue:</code> in the sync config, then <code>npx qbo-sync config import FILE</code>,
 and sync the held payouts again.</p>`
