@@ -3,7 +3,7 @@
  * build, post (under the write intent), remove and reverse an entry.
  */
 import { z } from 'zod';
-import { payoutNotePrefix } from '../domain/deposit.js';
+import { payoutNotePrefix } from '../domain/entry-common.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
 import type { BuildResult, LedgerStatus, Member, QboEntry, TenantBooks } from '../domain/types.js';
