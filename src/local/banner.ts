@@ -16,7 +16,7 @@ export function banner(
   const rows: Array<[string, string]> = [
     ['Webhook endpoint', `${target.url}/webhooks/stripe`],
     ['Health', `${target.url}/healthz`],
-    ['Webhook secret', target.webhookSecret],
+    ['Webhook secret', target.webhookSecret ?? '(given in STRIPE_WEBHOOK_SECRET: not shown)'],
     [
       'QuickBooks',
       e.quickbooks

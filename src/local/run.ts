@@ -14,13 +14,13 @@
  * AWS_ENDPOINT_URL_*). State persists in the data folder (`.qbo-sync/`): DynamoDB tables, token secrets, the
  * QuickBooks stand-in's company, and the local webhook secret.
  */
-import { mkdirSync } from 'node:fs';
 import { handler as depositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import { demoPayout } from '../../standins/stripe/index.js';
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
 import { provisionLocalResources } from '../adapters/aws/provision.js';
 import { resourcesToEnv } from '../adapters/aws/resources.js';
 import { type AppLog, describeError } from '../app/log.js';
+import { parseSigningSecrets } from '../app/signing-secrets.js';
 import { formatMinor } from '../domain/money.js';
 import { buildRuntime } from '../runtime.js';
 import { banner, servingHelp } from './banner.js';
@@ -43,7 +43,13 @@ import type { LocalHttpServer } from './http.js';
 import { localLogger, readableLogs } from './log.js';
 import { QueuePoller, retryDelaySeconds } from './poller.js';
 import { requeueUnfinished } from './recovery.js';
-import { type LocalTarget, removeLocalTarget, resolveDataDir, writeLocalTarget } from './target.js';
+import {
+  ensurePrivateDir,
+  type LocalTarget,
+  removeLocalTarget,
+  resolveDataDir,
+  writeLocalTarget,
+} from './target.js';
 import { setUpTenants } from './tenant-setup.js';
 import { type DemoOutcome, type LocalInstance, type LocalOptions, LocalStartError } from './types.js';
 
@@ -63,8 +69,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
 
   refuseIfRunning(dataDir);
   if (options.fresh) emptyDataDir(dataDir);
-  mkdirSync(dataDir, { recursive: true });
-  const webhookSecret = env.STRIPE_WEBHOOK_SECRET || loadOrCreateSettings(dataDir).webhookSecret;
+  ensurePrivateDir(dataDir);
+  // A secret given in the environment is used, never printed nor written to disk; a generated one may be shown.
+  const givenWebhookSecret = env.STRIPE_WEBHOOK_SECRET || undefined;
+  const webhookSecret = givenWebhookSecret ?? loadOrCreateSettings(dataDir).webhookSecret;
 
   // Real services named by the environment need their credentials.
   const parts = embeddedParts(env);
@@ -190,7 +198,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
-      webhookSecret,
+      webhookSecret: givenWebhookSecret === undefined ? webhookSecret : null,
       redirectUri,
       tokenSecretPrefix: TOKEN_SECRET_PREFIX,
       credentials,
@@ -219,7 +227,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       return runDemoPayout({
         demo,
         url,
-        webhookSecret,
+        // The demo signs as Stripe's platform endpoint would: with the first secret (markers removed).
+        webhookSecret:
+          parseSigningSecrets(webhookSecret, { allowUnmarked: true })[0]?.secret ?? webhookSecret,
         ledger,
         tenants,
         books,
