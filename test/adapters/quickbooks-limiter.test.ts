@@ -1,5 +1,10 @@
 import { QboTransientError } from '../../src/adapters/quickbooks/faults.js';
-import { type LimiterClock, RateLimiter } from '../../src/adapters/quickbooks/limiter.js';
+import {
+  backgroundShare,
+  type LimiterClock,
+  RateLimiter,
+  SharedAdmission,
+} from '../../src/adapters/quickbooks/limiter.js';
 
 /** A manual clock: time only moves when the test says so. */
 class FakeClock implements LimiterClock {
@@ -150,5 +155,42 @@ describe('RateLimiter', () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ perMinute: 20, clock });
     await expect(limiter.run(30, async () => 'ran')).resolves.toBe('ran');
+  });
+});
+
+describe('background work’s share', () => {
+  it('keeps a fifth of the units and 4 of the 10 slots free for a payout posted meanwhile', async () => {
+    // Prepare: the realm's limiter (500 a minute, 10 in flight) and background work's share of it.
+    const clock = new FakeClock();
+    const realm = new RateLimiter({ perMinute: 500, maxInFlight: 10, clock });
+    const share = new RateLimiter({ ...backgroundShare({ perMinute: 500, maxInFlight: 10 }), clock });
+    const background = new SharedAdmission(share, realm);
+    expect([share.perWindow, share.maxInFlight]).toEqual([400, 6]);
+
+    // Act: background batches of 30 units, as many as will start; then a payout's single request.
+    const inFlight: (() => void)[] = [];
+    let startedCount = 0;
+    for (let i = 0; i < 20; i++)
+      void background.acquire(30).then((release) => {
+        startedCount++;
+        inFlight.push(release);
+      });
+    await flush();
+    const entry = await Promise.race([realm.acquire(1), clock.advanceTo(0).then(() => undefined)]);
+
+    // Assess: 6 background requests in flight (of 10), the payout's request started at once.
+    expect(startedCount).toBe(6);
+    expect(entry).toBeInstanceOf(Function);
+    // As they finish, the background work goes on up to 400 units within the minute (13 batches), no further.
+    for (let round = 0; round < 6; round++) {
+      for (const release of inFlight.splice(0)) release();
+      await flush();
+    }
+    expect(startedCount).toBe(13);
+    expect(share.stats().unitsInWindow).toBe(390);
+    expect(realm.stats().unitsInWindow).toBe(391);
+    // A minute later the next ones start.
+    await clock.advanceTo(60_001);
+    expect(startedCount).toBeGreaterThan(13);
   });
 });

@@ -237,3 +237,43 @@ export class LimiterRegistry {
 
 /** Shared by every QuickBooks client of this process that does not ask for its own limits. */
 export const processLimiters = new LimiterRegistry();
+
+/** What a request needs from a limiter. */
+export interface Admission {
+  acquire(units: number, opts?: { giveUpAt?: number }): Promise<() => void>;
+}
+
+/**
+ * Background work's share of a realm's limits: at most 80 % of the units a minute and 6 of the 10 requests in
+ * flight, so work that can wait (customers created after their payout was posted) never takes the whole budget,
+ * and a payout posted meanwhile — from this process or another one — still finds room.
+ */
+export function backgroundShare(limits: LimiterOptions = {}): LimiterOptions {
+  return {
+    ...limits,
+    perMinute: Math.max(1, Math.floor((limits.perMinute ?? 500) * 0.8)),
+    maxInFlight: Math.max(1, Math.floor((limits.maxInFlight ?? 10) * 0.6)),
+  };
+}
+
+/** Admission by `share` first, then by the realm's own limiter; the release frees both. */
+export class SharedAdmission implements Admission {
+  constructor(
+    private readonly share: RateLimiter,
+    private readonly realm: RateLimiter,
+  ) {}
+
+  async acquire(units: number, opts: { giveUpAt?: number } = {}): Promise<() => void> {
+    const releaseShare = await this.share.acquire(units, opts);
+    try {
+      const releaseRealm = await this.realm.acquire(units, opts);
+      return () => {
+        releaseRealm();
+        releaseShare();
+      };
+    } catch (error) {
+      releaseShare();
+      throw error;
+    }
+  }
+}

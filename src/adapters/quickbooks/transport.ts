@@ -15,7 +15,7 @@ import {
   QboTransientError,
   QboValidationFault,
 } from './faults.js';
-import type { RateLimiter } from './limiter.js';
+import type { Admission } from './limiter.js';
 import {
   BatchEnvelopeSchema,
   type BatchItemResponse,
@@ -63,7 +63,7 @@ export interface RealmClientDeps {
   apiBase: string;
   http: AxiosInstance;
   tokens: QboTokenManager;
-  limiter: RateLimiter;
+  limiter: Admission;
   calls: QboRealmCalls;
   options: TransportOptions;
 }
