@@ -158,6 +158,75 @@ describe('RateLimiter', () => {
   });
 });
 
+describe('RateLimiter: Intuit batch and throttle limits', () => {
+  it('starts at most 40 batch requests a minute, besides the units; single calls pass meanwhile', async () => {
+    // Prepare: units are plentiful, so only the batch limit can hold a batch back
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 10_000, clock });
+    const started: number[] = [];
+    const batch = () =>
+      limiter.acquire(2, { batch: true }).then((release) => {
+        started.push(clock.now());
+        release();
+      });
+
+    // Act
+    const batches = Array.from({ length: 45 }, batch);
+    await flush();
+    const inFirstMinute = started.length;
+    const single = await limiter.acquire(1).then((release) => {
+      release();
+      return clock.now();
+    });
+    await clock.advanceTo(60_000);
+    await Promise.all(batches);
+
+    // Assess
+    expect(inFirstMinute).toBe(40);
+    expect(single).toBe(0);
+    expect(started.slice(40)).toEqual([60_000, 60_000, 60_000, 60_000, 60_000]);
+  });
+
+  it('after pause(t) nothing starts before t, then everything waiting starts in order', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    const order: string[] = [];
+    limiter.pause(60_000);
+
+    // Act
+    const a = limiter.acquire(1).then((r) => {
+      order.push(`a@${clock.now()}`);
+      r();
+    });
+    const b = limiter.acquire(30, { batch: true }).then((r) => {
+      order.push(`b@${clock.now()}`);
+      r();
+    });
+    await clock.advanceTo(59_999);
+    const beforeEnd = [...order];
+    await clock.advanceTo(60_000);
+    await Promise.all([a, b]);
+
+    // Assess
+    expect(beforeEnd).toEqual([]);
+    expect(order).toEqual(['a@60000', 'b@60000']);
+    expect(limiter.pausedUntilMs()).toBe(0);
+  });
+
+  it('a waiter whose deadline falls inside the pause gives up with a TransientError at its deadline', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    limiter.pause(60_000);
+    const waiting = limiter.acquire(1, { giveUpAt: 10_000 }).then(
+      () => 'started',
+      (e: unknown) => e,
+    );
+    await clock.advanceTo(10_000);
+    expect(await waiting).toBeInstanceOf(QboTransientError);
+  });
+});
+
 describe('background work’s share', () => {
   it('keeps a fifth of the units and 4 of the 10 slots free for a payout posted meanwhile', async () => {
     // Prepare: the realm's limiter (500 a minute, 10 in flight) and background work's share of it.

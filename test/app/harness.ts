@@ -27,6 +27,17 @@ import { type StripeStandIn, startStripeStandIn } from '../../standins/stripe/in
 
 export const REALM = '9341453187';
 export const OTHER_REALM = '4620816365';
+/**
+ * The harness's QuickBooks client options. The harness's stand-in does not throttle (`limits: false`), so the
+ * client does not meter batch requests at Intuit's 40 a minute either (the limit has its own tests), and Intuit's
+ * 60 s pause after a 429 is shortened: tests measure what happens, not how long.
+ */
+export const HARNESS_QBO_OPTIONS = {
+  retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+  limits: { maxInFlight: 10, perMinute: 500, batchesPerMinute: 1_000_000 },
+  throttlePauseMs: 20,
+};
+
 export const WEBHOOK_SECRET = 'whsec_test_pipeline_secret';
 export const STRIPE_KEY = 'sk_test_local';
 
@@ -123,7 +134,7 @@ export async function startHarness(
   const runtime = await buildRuntime(env, {
     settings,
     log: silentLog,
-    quickbooks: { retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 } },
+    quickbooks: HARNESS_QBO_OPTIONS,
     stripeMaxNetworkRetries: 0,
   });
   const tenants = new Map<string, TenantConfig>();
