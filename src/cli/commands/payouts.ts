@@ -41,6 +41,8 @@ export interface PayoutStatusJson {
   hint: string | null;
   quickbooks: { type: 'Deposit' | 'JournalEntry'; id: string } | null;
   attempts: number;
+  /** Who synced, resynced, replayed or previewed it by hand (the CLI's user, the console's), oldest first. */
+  actions: NonNullable<LedgerRecord['actions']>;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,6 +56,7 @@ export function statusJson(row: LedgerRecord): PayoutStatusJson {
     hint: row.hint,
     quickbooks: row.quickbooks === null ? null : { type: row.quickbooks.type, id: row.quickbooks.id },
     attempts: row.attempts,
+    actions: row.actions ?? [],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -76,6 +79,8 @@ function renderStatus(out: Output, s: PayoutStatusJson): string {
   if (s.reason) rows.push(['Reason', s.reason]);
   if (s.hint) rows.push(['Fix', s.hint]);
   rows.push(['Attempts', String(s.attempts)], ['Updated', `${s.updatedAt} (${age(s.updatedAt)})`]);
+  const last = s.actions[s.actions.length - 1];
+  if (last) rows.push(['Last request', `${last.action} by ${last.by} (${last.via}), ${age(last.at)}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${out.bold(`${k}:`.padEnd(width + 1))} ${v}`).join('\n');
 }
@@ -185,8 +190,9 @@ export function registerPayouts(program: Command, io: CliIo): void {
           payouts: services.payouts,
           customers: services.customers,
           quickbooks: (realmId, c) => services.quickbooks.forRealm(realmId, c),
+          actions: services.ledger,
         },
-        { payoutId, tenantId, customerNames: !ctx.out.json },
+        { payoutId, tenantId, customerNames: !ctx.out.json, actor: services.actor },
       );
       const json = {
         payout: preview.payout,
@@ -338,8 +344,13 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const f = ctx.flags as { tenant?: string; wait?: number | true };
       const services = await ctx.services();
       const request = await requestSync(
-        { tenants: services.tenants, ledger: services.ledger, queue: services.queue },
-        { payoutId, ...(f.tenant !== undefined ? { tenantId: f.tenant } : {}) },
+        {
+          tenants: services.tenants,
+          ledger: services.ledger,
+          queue: services.queue,
+          actions: services.ledger,
+        },
+        { payoutId, ...(f.tenant !== undefined ? { tenantId: f.tenant } : {}), actor: services.actor },
       ).catch(rethrowUsage);
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
@@ -414,8 +425,13 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const f = ctx.flags as { wait?: number | true };
       const services = await ctx.services();
       const request = await requestResync(
-        { tenants: services.tenants, ledger: services.ledger, queue: services.queue },
-        { payoutId },
+        {
+          tenants: services.tenants,
+          ledger: services.ledger,
+          queue: services.queue,
+          actions: services.ledger,
+        },
+        { payoutId, actor: services.actor },
       ).catch(rethrowUsage);
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
