@@ -257,7 +257,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     run.claimed = true;
   }
 
-  const { build, deferred } = await buildFor(run, tenant, payout);
+  const { build, deferred, customerNote } = await buildFor(run, tenant, payout);
   if (build.outcome !== 'POST') return await recordBuildOutcome(run, build);
 
   const posted = await postWithIntent(
@@ -270,9 +270,15 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       lineDetailUsed: build.lineDetail,
       folded: build.folded,
       customersAfterPosting: deferred.length,
-      reason: build.folded
-        ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
-        : null,
+      reason:
+        [
+          build.folded
+            ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
+            : undefined,
+          customerNote,
+        ]
+          .filter((r) => r !== undefined)
+          .join('; ') || null,
       hint: null,
       lastEventId: message.eventId,
     }),
