@@ -6,15 +6,7 @@
 import { z } from 'zod';
 import { qboTime } from './clock.js';
 import type { Company } from './company.js';
-import {
-  deleteTxn,
-  parseBody,
-  type TxnType,
-  updateCustomer,
-  updateTxn,
-  writeCustomer,
-  writeTxn,
-} from './entities.js';
+import { updateCustomer, writeCustomer } from './customers.js';
 import {
   batchTooLarge,
   faultBody,
@@ -26,7 +18,9 @@ import {
   unsupportedOperation,
 } from './faults.js';
 import { type QueryOptions, runQuery } from './query.js';
+import { deleteTxn, updateTxn, writeTxn } from './transactions.js';
 import type { StandInEntityType } from './types.js';
+import { parseBody, type TxnType } from './write-rules.js';
 
 export interface ApiRequest {
   method: string;

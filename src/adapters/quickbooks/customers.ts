@@ -1,0 +1,245 @@
+/**
+ * Customers of one company: lookups by email (batched queries, or paging when that takes fewer calls or the
+ * company refuses email queries), creation in batches with DisplayName retries, listing and lookup by name.
+ */
+import type { QboCustomer } from '../../app/ports.js';
+import { normaliseEmail } from '../../domain/members.js';
+import { displayNameCandidate, maskEmail, qboQuoted, rankCustomers } from './customer-rules.js';
+import { faultFromObject, QboTransientError, QboValidationFault } from './faults.js';
+import { toCustomer } from './responses.js';
+import { BATCH_SIZE, PAGE_SIZE, type QboTransport } from './transport.js';
+
+const MAX_NAME_ATTEMPTS = 10;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Attaches the customers already created to an error thrown part-way, so the caller can still map them. */
+function withCreated(e: unknown, created: Map<string, QboCustomer>): unknown {
+  if (created.size > 0 && e instanceof Error) Object.assign(e, { createdCustomers: created });
+  return e;
+}
+
+export class QboCustomers {
+  /** Set after a 4001 on a PrimaryEmailAddr query: this company is matched by paging from then on. */
+  private emailQueryRefused = false;
+
+  constructor(private readonly http: QboTransport) {}
+
+  private get realmId(): string {
+    return this.http.realmId;
+  }
+
+  private get tenantId(): string | undefined {
+    return this.http.tenantId;
+  }
+
+  async findCustomersByEmail(emails: readonly string[]): Promise<Map<string, QboCustomer>> {
+    const wanted = [
+      ...new Set(emails.map((e) => normaliseEmail(e)).filter((e): e is string => e !== undefined)),
+    ];
+    if (wanted.length === 0) return new Map();
+    if (this.emailQueryRefused) return this.matchByPaging(wanted);
+    const lookupBatches = Math.ceil(wanted.length / BATCH_SIZE);
+    // With a single lookup batch, paging can never take fewer calls: skip the count.
+    if (lookupBatches > 1) {
+      const count = await this.countCustomers();
+      if (Math.ceil(count / PAGE_SIZE) < lookupBatches) return this.matchByPaging(wanted, count);
+    }
+    try {
+      return await this.lookupByEmail(wanted);
+    } catch (e) {
+      if (e instanceof QboValidationFault && e.hasCode('4001')) {
+        this.emailQueryRefused = true;
+        this.http.logger?.warn('QuickBooks refused a query on PrimaryEmailAddr (4001); matching by paging', {
+          realmId: this.realmId,
+        });
+        return this.matchByPaging(wanted);
+      }
+      throw e;
+    }
+  }
+
+  async createCustomers(
+    members: readonly { email: string; displayName: string }[],
+  ): Promise<Map<string, QboCustomer>> {
+    const created = new Map<string, QboCustomer>();
+    const byEmail = new Map<string, string>();
+    for (const m of members) {
+      const email = normaliseEmail(m.email);
+      if (email !== undefined && !byEmail.has(email)) byEmail.set(email, m.displayName);
+    }
+    let pending = [...byEmail].map(([email, displayName]) => ({ email, displayName, attempt: 0 }));
+    while (pending.length > 0) {
+      const retry: typeof pending = [];
+      // Every batch is awaited (settled) before an error is thrown, so nothing created goes unreported.
+      const outcomes = await Promise.allSettled(
+        chunk(pending, BATCH_SIZE).map(async (group) => {
+          const items = group.map((m, i) => ({
+            bId: String(i),
+            operation: 'create',
+            Customer: {
+              DisplayName: displayNameCandidate(m.displayName, m.email, m.attempt),
+              PrimaryEmailAddr: { Address: m.email },
+            },
+          }));
+          const responses = await this.http.batch(items, 'the customer creation batch', true);
+          let firstFailure: Error | undefined;
+          group.forEach((m, i) => {
+            const r = responses.get(String(i));
+            if (r?.Customer) {
+              created.set(m.email, { ...toCustomer(r.Customer), email: m.email });
+              return;
+            }
+            const fault = r?.Fault
+              ? new QboValidationFault(faultFromObject(r.Fault), {
+                  status: 200,
+                  operation: `the creation of customer ${maskEmail(m.email)}`,
+                  tenantId: this.tenantId,
+                })
+              : new QboTransientError(
+                  `QuickBooks returned no answer for customer ${maskEmail(m.email)} in a batch`,
+                );
+            if (
+              fault instanceof QboValidationFault &&
+              fault.hasCode('6240') &&
+              m.attempt + 1 < MAX_NAME_ATTEMPTS
+            ) {
+              retry.push({ ...m, attempt: m.attempt + 1 });
+            } else {
+              firstFailure ??= fault;
+            }
+          });
+          if (firstFailure) throw firstFailure;
+        }),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw withCreated(failed.reason, created);
+      pending = retry;
+    }
+    return created;
+  }
+
+  listCustomers(onPage?: (readSoFar: number) => void): Promise<QboCustomer[]> {
+    return this.pageCustomers(undefined, onPage);
+  }
+
+  async findCustomerByName(displayName: string): Promise<QboCustomer | undefined> {
+    const name = displayName.trim();
+    const r = await this.http.query(
+      `SELECT * FROM Customer WHERE DisplayName = ${qboQuoted(name)}`,
+      'the customer query',
+    );
+    const found = (r.Customer ?? []).map(toCustomer);
+    return (
+      rankCustomers(found.filter((c) => c.displayName === name))[0] ??
+      rankCustomers(found.filter((c) => c.displayName.trim().toLowerCase() === name.toLowerCase()))[0]
+    );
+  }
+
+  // ------------------------------------------------------------ customer lookups
+
+  private async countCustomers(): Promise<number> {
+    const r = await this.http.query('SELECT COUNT(*) FROM Customer', 'the customer count');
+    return r.totalCount ?? 0;
+  }
+
+  /** Batched `PrimaryEmailAddr = …` queries, 30 a batch; the first batch alone, so a 4001 costs one call. */
+  private async lookupByEmail(wanted: readonly string[]): Promise<Map<string, QboCustomer>> {
+    const found = new Map<string, QboCustomer>();
+    const groups = chunk(wanted, BATCH_SIZE);
+    const runGroup = async (group: string[]) => {
+      const items = group.map((email, i) => ({
+        bId: String(i),
+        Query: `SELECT * FROM Customer WHERE PrimaryEmailAddr = ${qboQuoted(email)}`,
+      }));
+      const responses = await this.http.batch(items, 'the customer lookup batch', false);
+      group.forEach((email, i) => {
+        const r = responses.get(String(i));
+        if (r?.Fault) {
+          throw new QboValidationFault(faultFromObject(r.Fault), {
+            status: 200,
+            operation: 'the customer lookup by email',
+            tenantId: this.tenantId,
+          });
+        }
+        if (!r) throw new QboTransientError('QuickBooks returned no answer for a lookup in a batch');
+        // The server-side match is not trusted: re-check it case-insensitively.
+        const matches = (r.QueryResponse?.Customer ?? []).map(toCustomer).filter((c) => c.email === email);
+        const winner = rankCustomers(matches)[0];
+        if (winner?.active) found.set(email, winner);
+      });
+    };
+    const [first, ...rest] = groups;
+    if (first) await runGroup(first);
+    const outcomes = await Promise.allSettled(rest.map(runGroup));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return found;
+  }
+
+  private async matchByPaging(
+    wanted: readonly string[],
+    knownCount?: number,
+  ): Promise<Map<string, QboCustomer>> {
+    const set = new Set(wanted);
+    const candidates = new Map<string, QboCustomer[]>();
+    if (knownCount === 0) return new Map();
+    for (const c of await this.pageCustomers(knownCount)) {
+      if (c.email === undefined || !set.has(c.email)) continue;
+      const list = candidates.get(c.email) ?? [];
+      list.push(c);
+      candidates.set(c.email, list);
+    }
+    const found = new Map<string, QboCustomer>();
+    for (const [email, list] of candidates) {
+      const winner = rankCustomers(list)[0];
+      if (winner?.active) found.set(email, winner);
+    }
+    return found;
+  }
+
+  /**
+   * Every active customer, 1000 a page. With a known count the pages are fetched concurrently (the limiter keeps
+   * them within bounds); paging continues while pages come back full.
+   */
+  private async pageCustomers(
+    knownCount?: number,
+    onPage?: (readSoFar: number) => void,
+  ): Promise<QboCustomer[]> {
+    const pageAt = (start: number) =>
+      this.http
+        .query(
+          `SELECT * FROM Customer STARTPOSITION ${start} MAXRESULTS ${PAGE_SIZE}`,
+          'the customer list query',
+        )
+        .then((r) => (r.Customer ?? []).map(toCustomer));
+    const byId = new Map<string, QboCustomer>();
+    let readSoFar = 0;
+    const add = (page: QboCustomer[]) => {
+      for (const c of page) byId.set(c.id, c);
+      readSoFar += page.length;
+      onPage?.(readSoFar);
+    };
+    let next = 1;
+    let lastFull = true;
+    if (knownCount !== undefined && knownCount > 0) {
+      const pages = Math.ceil(knownCount / PAGE_SIZE);
+      const starts = Array.from({ length: pages }, (_, i) => i * PAGE_SIZE + 1);
+      const results = await Promise.all(starts.map(pageAt));
+      for (const page of results) add(page);
+      next = pages * PAGE_SIZE + 1;
+      lastFull = (results[results.length - 1]?.length ?? 0) === PAGE_SIZE;
+    }
+    while (lastFull) {
+      const page = await pageAt(next);
+      add(page);
+      next += PAGE_SIZE;
+      lastFull = page.length === PAGE_SIZE;
+    }
+    return [...byId.values()].filter((c) => c.active);
+  }
+}

@@ -1,0 +1,111 @@
+/** The QuickBooks answers the client reads (only the fields used), and their mapping to the ports' types. */
+import { z } from 'zod';
+import type { QboAccount, QboClass, QboCustomer } from '../../app/ports.js';
+import { normaliseEmail } from '../../domain/members.js';
+import { FaultSchema } from './faults.js';
+
+// ---------------------------------------------------------------- response schemas (only the fields used)
+
+export const IdSchema = z.union([z.string(), z.number()]).transform(String);
+
+export const CustomerSchema = z
+  .object({
+    Id: IdSchema,
+    DisplayName: z.string().default(''),
+    PrimaryEmailAddr: z.object({ Address: z.string().optional() }).loose().optional(),
+    Active: z.boolean().default(true),
+    MetaData: z.object({ CreateTime: z.string().optional() }).loose().optional(),
+  })
+  .loose();
+
+export const AccountSchema = z
+  .object({
+    Id: IdSchema,
+    Name: z.string(),
+    FullyQualifiedName: z.string().optional(),
+    AccountType: z.string(),
+    AccountSubType: z.string().optional(),
+    Active: z.boolean().default(true),
+    CurrencyRef: z.object({ value: z.string() }).loose().optional(),
+  })
+  .loose();
+
+export const ClassSchema = z
+  .object({
+    Id: IdSchema,
+    Name: z.string(),
+    FullyQualifiedName: z.string().optional(),
+    Active: z.boolean().default(true),
+  })
+  .loose();
+
+export const QueryResponseSchema = z
+  .object({
+    Customer: z.array(CustomerSchema).optional(),
+    Account: z.array(AccountSchema).optional(),
+    Class: z.array(ClassSchema).optional(),
+    totalCount: z.number().optional(),
+  })
+  .loose();
+
+export const QueryEnvelopeSchema = z.object({ QueryResponse: QueryResponseSchema.default({}) }).loose();
+
+export const BatchItemResponseSchema = z
+  .object({
+    bId: IdSchema,
+    Fault: FaultSchema.optional(),
+    QueryResponse: QueryResponseSchema.optional(),
+    Customer: CustomerSchema.optional(),
+  })
+  .loose();
+
+export const BatchEnvelopeSchema = z.object({ BatchItemResponse: z.array(BatchItemResponseSchema) }).loose();
+
+export const EntitySchema = z.object({ Id: IdSchema, SyncToken: IdSchema.optional() }).loose();
+
+export const PreferencesSchema = z
+  .object({
+    Preferences: z
+      .object({
+        AccountingInfoPrefs: z.object({ ClassTrackingPerTxnLine: z.boolean().optional() }).loose().optional(),
+        CurrencyPrefs: z
+          .object({
+            MultiCurrencyEnabled: z.boolean().optional(),
+            HomeCurrency: z.object({ value: z.string() }).loose().optional(),
+          })
+          .loose()
+          .optional(),
+      })
+      .loose(),
+  })
+  .loose();
+
+export type QueryResponse = z.infer<typeof QueryResponseSchema>;
+export type BatchItemResponse = z.infer<typeof BatchItemResponseSchema>;
+
+export function toCustomer(c: z.infer<typeof CustomerSchema>): QboCustomer {
+  const email = normaliseEmail(c.PrimaryEmailAddr?.Address);
+  return {
+    id: c.Id,
+    displayName: c.DisplayName,
+    ...(email !== undefined ? { email } : {}),
+    active: c.Active,
+    ...(c.MetaData?.CreateTime !== undefined ? { createTime: c.MetaData.CreateTime } : {}),
+  };
+}
+
+export function toAccount(a: z.infer<typeof AccountSchema>): QboAccount {
+  return {
+    id: a.Id,
+    name: a.Name,
+    fullyQualifiedName: a.FullyQualifiedName ?? a.Name,
+    accountType: a.AccountType,
+    ...(a.AccountSubType !== undefined ? { accountSubType: a.AccountSubType } : {}),
+    active: a.Active,
+    ...(a.CurrencyRef?.value !== undefined ? { currency: a.CurrencyRef.value.toUpperCase() } : {}),
+  };
+}
+
+export function toClass(c: z.infer<typeof ClassSchema>): QboClass {
+  return { id: c.Id, name: c.Name, fullyQualifiedName: c.FullyQualifiedName ?? c.Name, active: c.Active };
+}

@@ -1,0 +1,254 @@
+/**
+ * One run of `syncPayout` and its steps on QuickBooks: the run's state, the result it returns, and the steps that
+ * build, post (under the write intent), remove and reverse an entry.
+ */
+import { z } from 'zod';
+import type { Payout } from '../domain/stripe.js';
+import type { BuildResult, LedgerStatus, QboEntry, TenantBooks } from '../domain/types.js';
+import { PermanentError } from './errors.js';
+import type { AppLog } from './log.js';
+import type {
+  CustomerMap,
+  Ledger,
+  LedgerRecord,
+  PayoutMessage,
+  PayoutQueue,
+  PayoutSource,
+  PostedRef,
+  QuickBooksBooks,
+  TenantStore,
+} from './ports.js';
+import { prepareEntry } from './prepare-entry.js';
+import {
+  describeRemoval,
+  type RemovalOutcome,
+  removePostedEntry,
+  updateOrConflict,
+} from './reverse-payout.js';
+
+export type LedgerPatch = Parameters<Ledger['update']>[2];
+
+/** The queue's default `maxReceiveCount` (CONTRACT §7: then the DLQ). */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
+export interface SyncPayoutDeps {
+  tenants: Pick<TenantStore, 'get'>;
+  ledger: Ledger;
+  payouts: PayoutSource;
+  /**
+   * The QuickBooks company of a realm (authenticated, rate-limited, retried by the adapter), e.g.
+   * `(realmId, ctx) => factory.forRealm(realmId, ctx)`; `tenantId` makes error hints name the right tenant.
+   */
+  quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
+  customers: CustomerMap;
+  /** For `continue` messages when the work does not fit in one invocation. */
+  queue: PayoutQueue;
+  log: AppLog;
+  now?: () => Date;
+  /** Request ids and message ids; default `crypto.randomUUID`. */
+  newId?: () => string;
+  /** True when the invocation should stop starting QuickBooks work (remaining time is low). */
+  isOutOfTime?: () => boolean;
+}
+
+export interface SyncPayoutInput {
+  message: PayoutMessage;
+  /** SQS `ApproximateReceiveCount` of this delivery (1 the first time). */
+  receiveCount?: number;
+  /** The queue's `maxReceiveCount`: a failure at this delivery sends the message to the DLQ. */
+  maxReceiveCount?: number;
+}
+
+export type SyncOutcome =
+  | 'posted'
+  | 'held'
+  | 'skipped'
+  | 'waiting'
+  | 'reversed'
+  | 'continued'
+  /** Nothing to do: already posted, reversed, held or skipped (see `reason`). */
+  | 'unchanged';
+
+export interface SyncPayoutResult {
+  payoutId: string;
+  tenantId: string;
+  outcome: SyncOutcome;
+  status: LedgerStatus;
+  quickbooks: PostedRef | null;
+  reason: string | null;
+}
+
+/** Event types that ask to post (or re-check) a payout. */
+export const PERSON_REQUESTS = new Set(['sync', 'resync']);
+export const FAILURE_EVENTS = new Set(['payout.failed', 'payout.canceled']);
+
+export interface Run {
+  deps: SyncPayoutDeps;
+  message: PayoutMessage;
+  log: AppLog;
+  now: () => Date;
+  newId: () => string;
+  /** The latest row we know (updated after each of our writes). */
+  row: LedgerRecord;
+  /** Set while QuickBooks is being asked to create the entry: a permanent refusal means nothing was created. */
+  postingWithIntent: boolean;
+  /** This run has set the row to POSTING (owns it, as far as the version check goes). */
+  claimed: boolean;
+  books?: QuickBooksBooks;
+}
+
+export function isZodError(error: unknown): error is z.core.$ZodError {
+  return error instanceof z.core.$ZodError;
+}
+
+export function zodReason(error: z.core.$ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export function result(row: LedgerRecord, outcome: SyncOutcome, reason?: string | null): SyncPayoutResult {
+  return {
+    payoutId: row.payoutId,
+    tenantId: row.tenantId,
+    outcome,
+    status: row.status,
+    quickbooks: row.quickbooks,
+    reason: reason === undefined ? row.reason : reason,
+  };
+}
+
+export function isFailedPayout(payout: Payout): boolean {
+  return payout.status === 'failed' || payout.status === 'canceled';
+}
+
+export function payoutFailure(payout: Payout): string {
+  const code = payout.failure_code ? ` (${payout.failure_code})` : '';
+  return `payout ${payout.status} in Stripe${code}`;
+}
+
+/** Paid, and (for an automatic payout) its balance transactions can be listed. */
+export function readyToBook(payout: Payout): boolean {
+  if (payout.status !== 'paid') return false;
+  return !payout.automatic || payout.reconciliation_status === 'completed';
+}
+
+export function booksFor(run: Run, tenant: TenantBooks): QuickBooksBooks {
+  run.books ??= run.deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId });
+  return run.books;
+}
+
+/**
+ * Asks QuickBooks to create the entry under the intent's request id (a retry with the same id replays the object
+ * QuickBooks already has instead of making a second one), then records that object on the row, the intent done
+ * with, in one write with `patch`.
+ */
+export async function postWithIntent(
+  run: Run,
+  tenant: TenantBooks,
+  entry: QboEntry,
+  requestId: string,
+  patch: (posted: PostedRef) => LedgerPatch,
+  step: string,
+): Promise<PostedRef> {
+  const books = booksFor(run, tenant);
+  run.postingWithIntent = true;
+  const posted = await books.createEntry(entry, requestId);
+  run.postingWithIntent = false;
+  run.row = await updateOrConflict(
+    run.deps.ledger,
+    run.row,
+    { ...patch(posted), quickbooks: posted, intent: null },
+    step,
+  );
+  return posted;
+}
+
+/** Removes the object the row names from QuickBooks (deleted, or reversed where deletion is refused). */
+export async function removeLive(run: Run, tenant: TenantBooks): Promise<RemovalOutcome> {
+  const removal = await removePostedEntry(
+    { ledger: run.deps.ledger, books: booksFor(run, tenant), log: run.log, newId: run.newId, now: run.now },
+    run.row,
+  );
+  run.row = removal.row;
+  return removal;
+}
+
+/** The payout failed or was canceled in Stripe and nothing of it is live in QuickBooks any more: REVERSED. */
+export async function recordReversal(run: Run, payout: Payout, removal: RemovalOutcome): Promise<void> {
+  run.row = await updateOrConflict(
+    run.deps.ledger,
+    run.row,
+    {
+      status: 'REVERSED',
+      quickbooks: removal.how === 'reversed' ? removal.reversal : null,
+      intent: null,
+      reason: `${payoutFailure(payout)}: ${describeRemoval(removal)}`,
+      hint: null,
+      lastEventId: run.message.eventId,
+    },
+    'recording the reversal',
+  );
+}
+
+/** Balance transactions → members → customers (mappings stored) → the entry (or HELD / SKIPPED). */
+export async function buildFor(run: Run, tenant: TenantBooks, payout: Payout): Promise<BuildResult> {
+  const { deps } = run;
+  const { build, resolved } = await prepareEntry(
+    {
+      payouts: deps.payouts,
+      books: () => booksFor(run, tenant),
+      customers: deps.customers,
+      ...(deps.isOutOfTime !== undefined ? { isOutOfTime: deps.isOutOfTime } : {}),
+    },
+    { tenant, payout },
+  );
+  if (resolved !== undefined && (resolved.created > 0 || resolved.lookedUp > 0)) {
+    run.log.info('customers resolved', {
+      payoutId: payout.id,
+      fromMap: resolved.fromMap,
+      lookedUp: resolved.lookedUp,
+      created: resolved.created,
+    });
+  }
+  return build;
+}
+
+/**
+ * The payout failed, but an earlier attempt recorded an intent and may have posted before it was interrupted.
+ * Replaying the intent's request id returns that entry if QuickBooks has it (or creates it if it never arrived);
+ * either way it is then removed, so nothing stays live.
+ */
+export async function resolveIntentOfFailedPayout(
+  run: Run,
+  tenant: TenantBooks,
+  payout: Payout,
+): Promise<SyncPayoutResult> {
+  const { log } = run;
+  const intent = run.row.intent;
+  if (intent === null) throw new Error('resolveIntentOfFailedPayout called without an intent');
+  // buildEntry skips failed payouts; build the entry as it was when it was paid, to replay the request.
+  const build = await buildFor(run, tenant, { ...payout, status: 'paid' });
+  if (build.outcome !== 'POST') {
+    throw new PermanentError(
+      `${payoutFailure(payout)}, after an interrupted attempt to post it (request id ${intent.requestId}) that cannot be replayed: ${build.reason}`,
+      `look in QuickBooks for an entry whose memo begins "Stripe payout ${payout.id}" and delete it if present`,
+    );
+  }
+  await postWithIntent(
+    run,
+    tenant,
+    build.entry,
+    intent.requestId,
+    (posted) => ({
+      status: 'POSTING',
+      reason: `${payoutFailure(payout)}: removing ${posted.type} ${posted.id}`,
+    }),
+    'recording the entry to remove',
+  );
+  const removal = await removeLive(run, tenant);
+  await recordReversal(run, payout, removal);
+  log.info('interrupted post of a failed payout removed', { payoutId: payout.id, how: removal.how });
+  return result(run.row, 'reversed');
+}
