@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --sizes 100,1000] …`: see bench/bench.ts and README.md, "Benchmark".
+ * `npm run bench [-- --json] [-- --sizes 100,1000] …`: see bench/bench.ts and docs/benchmark.md.
  * With `--json`, stdout carries only the JSON document of CONTRACT §10; progress goes to stderr.
  */
 import { Command, InvalidArgumentError } from 'commander';

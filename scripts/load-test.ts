@@ -1,5 +1,5 @@
 /**
- * The long load run (README.md, "Reliability"): 1,000 signed webhooks into local mode — 800 payouts over 8
+ * The long load run (docs/reliability.md): 1,000 signed webhooks into local mode — 800 payouts over 8
  * tenants and 200 duplicate deliveries — then every payout checked in the ledger and in QuickBooks.
  *
  *   node bin/run-ts.cjs scripts/load-test.ts [--events N] [--tenants T] [--concurrency C] [--json]

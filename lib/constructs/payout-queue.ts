@@ -55,7 +55,7 @@ export class PayoutQueue extends Construct {
       alarmDescription:
         `A payout message failed ${this.maxReceiveCount} times and is in the dead-letter queue: its ledger row ` +
         'says why. Fix the cause, then `npx qbo-sync dlq list` and `npx qbo-sync dlq replay --payout <po>` ' +
-        '(README.md, "Deploying to AWS", "The alarms").',
+        '(docs/deploying.md, "The alarms").',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',

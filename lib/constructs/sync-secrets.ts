@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 
 /**
  * The secrets. Two are created here with *empty placeholder* values that an operator replaces with
- * `aws secretsmanager put-secret-value` (README.md, "Deploying to AWS"); the per-realm QuickBooks token secrets are
+ * `aws secretsmanager put-secret-value` (docs/deploying.md); the per-realm QuickBooks token secrets are
  * created at run time by the OAuth callback under {@link SyncSecrets.tokens}'s prefix and are not part of the
  * stack. All are encrypted with the account's `aws/secretsmanager` key and retained on stack deletion.
  *

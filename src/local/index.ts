@@ -1,4 +1,4 @@
-/** Local mode (`qbo-sync local`, `npm start`): see run.ts. The CLI's `--local` uses `readLocalTarget`. */
+/** Local mode (`qbo-sync local`, `npm start`): see run.ts (the wiring) and the files it names. The CLI's `--local` uses `readLocalTarget`. */
 export { LOCAL_USAGE, type LocalCliOptions, parseLocalArgs, UsageError } from './args.js';
 export * from './constants.js';
 export {

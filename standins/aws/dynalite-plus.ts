@@ -9,7 +9,7 @@
  *   `CancellationReasons` entry per item (`None` / `ConditionalCheckFailed`), as DynamoDB does.
  * - TTL settings are kept in memory (items never expire: DynamoDB Local does not expire them either).
  *
- * Limits (fine for tests and local mode, documented in README.md, "AWS, offline"): transactions are serialised with
+ * Limits (fine for tests and local mode, documented in docs/standins.md, "AWS, offline"): transactions are serialised with
  * each other but not isolated from concurrent single-item writers; no ClientRequestToken idempotency.
  */
 import { mkdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Public types of the strict local QuickBooks Online stand-in (Accounting API v3 + Intuit OAuth 2.0).
- * See README.md, "QuickBooks Online stand-in", for what it models and why.
+ * See docs/standins.md, "QuickBooks Online stand-in", for what it models and why.
  */
 
 /** One QuickBooks company (realm) to create when the stand-in starts, or later with `addCompany`. */

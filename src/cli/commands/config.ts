@@ -43,7 +43,7 @@ export function registerConfig(program: Command, io: CliIo): void {
     .description('the sync config file (tenants, accounts, revenue mappings)')
     .addHelpText(
       'after',
-      '\nThe file is YAML or JSON with a `tenants:` list; see "The sync config file" in README.md for its keys.',
+      '\nThe file is YAML or JSON with a `tenants:` list; see docs/configuration.md for its keys.',
     );
 
   targetOptions(
