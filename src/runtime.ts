@@ -28,6 +28,7 @@ import { createLogger } from './adapters/logging.js';
 import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
 import { QboTokenManager } from './adapters/quickbooks/tokens.js';
 import type { StripePayoutSource } from './adapters/stripe/payout-source.js';
+import type { AuditDeps } from './app/audit-drift.js';
 import type { CatchUpDeps } from './app/catch-up.js';
 import type { CompleteConnectionDeps } from './app/connect-quickbooks.js';
 import type { IngestWebhookDeps } from './app/ingest-webhook.js';
@@ -78,6 +79,8 @@ export interface Runtime {
   syncDeps(): Omit<SyncPayoutDeps, 'isOutOfTime'>;
   webhookDeps(): IngestWebhookDeps;
   catchUpDeps(): CatchUpDeps;
+  /** The drift audit's dependencies (`payouts audit`, the daily catch-up). */
+  auditDeps(): AuditDeps;
   connectDeps(): CompleteConnectionDeps;
 }
 
@@ -179,6 +182,9 @@ export async function buildRuntime(
     },
     catchUpDeps() {
       return { tenants, payouts, ledger, queue, log };
+    },
+    auditDeps() {
+      return { tenants, ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx), log };
     },
     connectDeps() {
       return {

@@ -4,6 +4,8 @@
  * would be created carries `value: null` and the DisplayName it would get), and the entry is built exactly as the
  * worker would build it. Nothing is written to QuickBooks, the mapping table or the ledger.
  */
+import { closedPeriodDecision, movedNote, moveEntry } from '../domain/closed-period.js';
+import { utcDate } from '../domain/deposit.js';
 import type { Payout } from '../domain/stripe.js';
 import type { LineDetailMode, QboEntry } from '../domain/types.js';
 import type { CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
@@ -112,12 +114,34 @@ export async function previewPayout(
     note: notReadyNote(payout),
   };
   if (build.outcome === 'POST') {
+    // The closed-period policy, as the worker applies it (the closing date is read, nothing written).
+    const bookCloseDate = await deps
+      .quickbooks(tenant.realmId, { tenantId: tenant.tenantId })
+      .bookCloseDate();
+    const period = closedPeriodDecision({
+      payoutId: payout.id,
+      txnDate: utcDate(payout.arrival_date),
+      bookCloseDate,
+      policy: tenant.closedPeriod,
+    });
+    if (period.action === 'hold') {
+      return {
+        ...common,
+        outcome: 'HELD',
+        reason: period.reason,
+        hint: period.hint,
+        entry: null,
+        transactions: 0,
+        lineDetail: null,
+        folded: false,
+      };
+    }
     return {
       ...common,
       outcome: 'POST',
-      reason: null,
+      reason: period.action === 'move' ? movedNote(period) : null,
       hint: null,
-      entry: build.entry,
+      entry: period.action === 'move' ? moveEntry(build.entry, period) : build.entry,
       transactions: build.transactionCount,
       lineDetail: build.lineDetail,
       folded: build.folded,

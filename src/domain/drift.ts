@@ -32,6 +32,26 @@ export interface EntrySnapshot {
 
 export type DriftKind = 'deleted' | 'changed' | 'redated';
 
+/** What the audit found on a live entry, kept on its ledger row until a resync or `payouts accept`. */
+export interface DriftRecord {
+  finding: DriftKind;
+  detail: string;
+  /** ISO time of the audit that found it. */
+  foundAt: string;
+  /** The entry as QuickBooks had it (null when deleted): what `payouts accept` takes as the new reference. */
+  found: EntrySnapshot | null;
+}
+
+/** A finding a person accepted as intended (`payouts accept`). */
+export interface AcceptedDrift {
+  finding: DriftKind;
+  detail: string;
+  /** ISO time of the acceptance. */
+  at: string;
+  /** The entry it was about. */
+  ref: { type: EntryType; id: string };
+}
+
 export interface DriftComparison {
   finding: Exclude<DriftKind, 'deleted'>;
   /** What differs, for a person: "line 45.00: account Class Pack Revenue (90) → Sales (79); total …". */

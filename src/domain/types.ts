@@ -157,5 +157,11 @@ export interface QboChart {
   accounts: QboAccount[];
   classes: QboClass[];
   customers?: QboCustomer[];
-  company: { homeCurrency: string; multicurrency: boolean; classTrackingPerTxnLine: boolean };
+  company: {
+    homeCurrency: string;
+    multicurrency: boolean;
+    classTrackingPerTxnLine: boolean;
+    /** `Preferences.AccountingInfoPrefs.BookCloseDate` (YYYY-MM-DD); null or absent: no closing date. */
+    bookCloseDate?: string | null;
+  };
 }

@@ -41,6 +41,9 @@ const companySchema = z.object({
   replays: z.array(
     z.tuple([z.string(), z.object({ status: z.number(), body: z.string(), contentType: z.string() })]),
   ),
+  deletions: z
+    .array(z.object({ type: z.enum(['Deposit', 'JournalEntry']), Id: z.string(), at: z.number() }))
+    .optional(),
 });
 const stateSchema = z.object({
   version: z.literal(1),

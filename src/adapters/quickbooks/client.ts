@@ -7,8 +7,16 @@
  */
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
-import type { PostedRef, QboChart, QboCustomer, QuickBooksBooks, TokenStore } from '../../app/ports.js';
+import type {
+  EntryChanges,
+  PostedRef,
+  QboChart,
+  QboCustomer,
+  QuickBooksBooks,
+  TokenStore,
+} from '../../app/ports.js';
 import type { QboEntry } from '../../domain/types.js';
+import { bookCloseDate, changedEntries, readEntries } from './changes.js';
 import { QboCallCounters } from './counters.js';
 import { QboCustomers } from './customers.js';
 import { QboTransientError, QboValidationFault } from './faults.js';
@@ -213,6 +221,23 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
     return 'refused';
   }
 
+  // ------------------------------------------------------------ after posting (drift, closed books)
+
+  changedEntries(since: Date): Promise<EntryChanges> {
+    return changedEntries(this.http, since);
+  }
+
+  readEntries(
+    type: PostedRef['type'],
+    ids: readonly string[],
+  ): Promise<Map<string, Record<string, unknown>>> {
+    return readEntries(this.http, type, ids);
+  }
+
+  bookCloseDate(): Promise<string | null> {
+    return bookCloseDate(this.http);
+  }
+
   // ------------------------------------------------------------ chart
 
   async getChart(): Promise<QboChart> {
@@ -234,6 +259,7 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
         homeCurrency: (p.CurrencyPrefs?.HomeCurrency?.value ?? 'USD').toUpperCase(),
         multicurrency: p.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
         classTrackingPerTxnLine: p.AccountingInfoPrefs?.ClassTrackingPerTxnLine ?? false,
+        bookCloseDate: p.AccountingInfoPrefs?.BookCloseDate?.slice(0, 10) || null,
       },
     };
   }
