@@ -10,9 +10,8 @@
  *   QuickBooks  min(⌈M/30⌉ lookup batches, ⌈K/1000⌉ customer pages) + ⌈C/30⌉ create batches + 1 entry
  *               (+ 1 token refresh when one is due)
  *
- * On DynamoDB mapping writes: the contract writes ⌈C/25⌉, which equals ⌈M/25⌉ when every missing customer is
- * created. When M > C, the M − C customers a lookup finds must be mapped too (CONTRACT §5), so no correct builder
- * can write fewer than ⌈M/25⌉ batches; that is the bound used. The contract's literal figure is reported beside it.
+ * Time to the books (`postedFloorMs`): the least time the latencies and QuickBooks' limits allow for the calls the
+ * entry itself needs — see `postedFloorMs` below.
  */
 
 /** QuickBooks meters 500 request units a minute per company; each batch item is one unit (CONTRACT §7). */
@@ -62,11 +61,6 @@ export function dynamodbLowerBound(w: Pick<WorkShape, 'distinctEmails' | 'missin
   return { total: sum(terms), terms, formula: '⌈E/100⌉ + ⌈M/25⌉ + 3' };
 }
 
-/** The contract's literal DynamoDB figure, ⌈E/100⌉ + ⌈C/25⌉ + 3 (see the note at the top of this file). */
-export function dynamodbContractFigure(w: Pick<WorkShape, 'distinctEmails' | 'toCreate'>): number {
-  return ceilDiv(w.distinctEmails, 100) + ceilDiv(w.toCreate, 25) + 3;
-}
-
 export function quickbooksLowerBound(
   w: Pick<WorkShape, 'missingFromMap' | 'toCreate' | 'companyCustomers' | 'tokenRefreshDue'>,
 ): Bound {
@@ -103,4 +97,141 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+// ------------------------------------------------------------------------------------------------ time floors
+
+/** QuickBooks' limits per company (CONTRACT §7): 10 in flight, 500 units and 40 batch requests a rolling minute. */
+export interface QuickBooksLimits {
+  maxInFlight: number;
+  perMinute: number;
+  batchesPerMinute: number;
+}
+
+export const QUICKBOOKS_LIMITS: QuickBooksLimits = { maxInFlight: 10, perMinute: 500, batchesPerMinute: 40 };
+
+/** One QuickBooks request: its metered units (a batch counts its items) and whether it is a batch request. */
+export interface MeteredRequest {
+  units: number;
+  batch: boolean;
+}
+
+/**
+ * The earliest time (ms) at which every request is answered, when each takes `latencyMs`, the phases run one after
+ * the other (a phase needs the previous one's answers) and the requests of a phase go as soon as the limits allow:
+ * at most `maxInFlight` at once, `perMinute` units and `batchesPerMinute` batch requests started in any rolling
+ * minute. Greedy, in order: for requests of equal cost this is the optimum.
+ */
+export function meteredScheduleMs(
+  phases: readonly (readonly MeteredRequest[])[],
+  latencyMs: number,
+  limits: QuickBooksLimits = QUICKBOOKS_LIMITS,
+): number {
+  const started: { at: number; units: number; batch: boolean }[] = [];
+  let phaseStart = 0;
+  for (const phase of phases) {
+    const ends: number[] = [];
+    for (const request of phase) {
+      if (request.units > limits.perMinute)
+        throw new RangeError('a request costs more units than a minute allows');
+      let t = phaseStart;
+      for (;;) {
+        const inWindow = started.filter((s) => s.at > t - QBO_WINDOW_MS && s.at <= t);
+        const units = inWindow.reduce((n, s) => n + s.units, 0);
+        const batches = inWindow.filter((s) => s.batch).length;
+        const inFlight = started.filter((s) => s.at <= t && s.at + latencyMs > t).length;
+        const candidates: number[] = [];
+        if (inFlight >= limits.maxInFlight) {
+          const endings = started
+            .filter((s) => s.at <= t && s.at + latencyMs > t)
+            .map((s) => s.at + latencyMs);
+          candidates.push(Math.min(...endings));
+        }
+        if (units + request.units > limits.perMinute) {
+          // Wait until enough of the window's units have aged out.
+          let freed = units + request.units - limits.perMinute;
+          for (const s of inWindow) {
+            freed -= s.units;
+            if (freed <= 0) {
+              candidates.push(s.at + QBO_WINDOW_MS);
+              break;
+            }
+          }
+        }
+        if (request.batch && batches >= limits.batchesPerMinute) {
+          const batchStarts = inWindow.filter((s) => s.batch);
+          const oldest = batchStarts[batches - limits.batchesPerMinute];
+          if (oldest) candidates.push(oldest.at + QBO_WINDOW_MS);
+        }
+        if (candidates.length === 0) break;
+        t = Math.max(t, Math.max(...candidates));
+      }
+      started.push({ at: t, units: request.units, batch: request.batch });
+      started.sort((a, b) => a.at - b.at);
+      ends.push(t + latencyMs);
+    }
+    phaseStart = ends.length > 0 ? Math.max(...ends) : phaseStart;
+  }
+  return phaseStart;
+}
+
+/** `units` items in batches of at most 30 (the last one smaller). */
+export function batchesOf(units: number, size = 30): MeteredRequest[] {
+  const out: MeteredRequest[] = [];
+  for (let left = units; left > 0; left -= size) out.push({ units: Math.min(size, left), batch: true });
+  return out;
+}
+
+export interface Pace {
+  quickbooksMs: number;
+  stripeMs: number;
+}
+
+/** The customer lookups the lower bound counts: the cheaper of lookup batches and paging the company. */
+function lookupChoices(w: Pick<WorkShape, 'missingFromMap' | 'companyCustomers'>): MeteredRequest[][] {
+  if (w.missingFromMap === 0) return [[]];
+  const pages = Array.from({ length: ceilDiv(w.companyCustomers, 1000) }, () => ({ units: 1, batch: false }));
+  return [batchesOf(w.missingFromMap), pages];
+}
+
+/** The customers' QuickBooks work: lookups, then creation (phases). */
+function customerPhases(
+  w: Pick<WorkShape, 'missingFromMap' | 'toCreate' | 'companyCustomers'>,
+  lookups: MeteredRequest[],
+): MeteredRequest[][] {
+  return [lookups, batchesOf(w.toCreate)].filter((p) => p.length > 0);
+}
+
+/**
+ * `postedFloorMs` (CONTRACT §10): the least time from the message to POSTED that the latencies and QuickBooks'
+ * limits allow for the calls the entry itself needs — the payout and its ⌈N/100⌉ pages from Stripe, one after the
+ * other (each page needs the previous one's cursor); then, only when the entry references customers, the lookups
+ * and the creations; then the entry (+ a token refresh when due). Customers an entry does not reference (category
+ * lines, or a payout folded to them) are not needed before it.
+ */
+export function postedFloorMs(
+  w: Pick<WorkShape, 'transactions' | 'missingFromMap' | 'toCreate' | 'companyCustomers' | 'tokenRefreshDue'>,
+  pace: Pace,
+  entryReferencesCustomers: boolean,
+): number {
+  const stripe = (1 + ceilDiv(w.transactions, 100)) * pace.stripeMs;
+  const entry: MeteredRequest[] = [{ units: 1, batch: false }];
+  const refresh = w.tokenRefreshDue ? pace.quickbooksMs : 0;
+  if (!entryReferencesCustomers) return stripe + refresh + meteredScheduleMs([entry], pace.quickbooksMs);
+  const best = Math.min(
+    ...lookupChoices(w).map((lookups) =>
+      meteredScheduleMs([...customerPhases(w, lookups), entry], pace.quickbooksMs),
+    ),
+  );
+  return stripe + refresh + best;
+}
+
+/** The least time the customer work takes under QuickBooks' limits when it runs after the entry (metered). */
+export function customersAfterFloorMs(
+  w: Pick<WorkShape, 'missingFromMap' | 'toCreate' | 'companyCustomers'>,
+  pace: Pace,
+): number {
+  return Math.min(
+    ...lookupChoices(w).map((lookups) => meteredScheduleMs(customerPhases(w, lookups), pace.quickbooksMs)),
+  );
 }

@@ -8,14 +8,17 @@
  * an empty token cache; Stripe and QuickBooks calls are read from the stand-ins' request logs.
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../lambdas/deposit-builder.js';
 import { createLogger } from '../src/adapters/logging.js';
 import type { LedgerRecord, PayoutMessage } from '../src/app/ports.js';
 import { lambdaContext } from '../src/local/lambda-context.js';
+import { toSqsRecord } from '../src/local/poller.js';
 import { buildRuntime } from '../src/runtime.js';
 import type { CallStats } from './host.js';
 import { countedAwsClients, destroyClients, type Measured, measure } from './measure.js';
+import { startProfile, stopProfile } from './profile.js';
 import { BENCH_QBO_LIMITS, type BenchContext, type PreparedRun, setupLedger } from './setup.js';
 
 /** The deposit builder's Lambda timeout the benchmark gives each invocation (15 minutes, Lambda's maximum). */
@@ -43,9 +46,29 @@ export interface RunOutcome {
   status: LedgerRecord['status'] | 'MISSING';
   reason: string | null;
   quickbooks: LedgerRecord['quickbooks'];
+  /** The entry was folded to category lines (or the tenant books category lines): it references no customer. */
+  withoutCustomers: boolean;
 }
 
-export interface BuilderRun extends Omit<Measured<unknown>, 'result'> {
+export function outcomeOf(row: LedgerRecord | undefined): RunOutcome {
+  return row
+    ? {
+        status: row.status,
+        reason: row.reason,
+        quickbooks: row.quickbooks,
+        withoutCustomers: row.folded === true || row.lineDetailUsed === 'category',
+      }
+    : { status: 'MISSING', reason: null, quickbooks: null, withoutCustomers: false };
+}
+
+/** The measured figures of one invocation or of several together. */
+export type RunFigures = Omit<Measured<unknown>, 'result'>;
+
+export interface BuilderRun extends RunFigures {
+  /** The invocation on the payout's own message (up to POSTED). */
+  posting: RunFigures;
+  /** The invocations on the messages that invocation queued (customers created after POSTED, continuations). */
+  followUp: RunFigures & { invocations: number; messages: number };
   calls: RunCalls;
   outcome: RunOutcome;
   /** The adapters' own counters, for cross-checking the stand-ins' logs. */
@@ -91,6 +114,88 @@ export function cpuMsBetween(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number {
   return Math.round((b.user - a.user + b.system - a.system) / 1000);
 }
 
+/** Adds up invocations measured one after the other (peaks: the highest; "before": the first's). */
+export function combineFigures(all: readonly RunFigures[]): RunFigures {
+  const first = all[0];
+  if (first === undefined) {
+    return {
+      wallMs: 0,
+      cpuMs: 0,
+      cpuUserMs: 0,
+      cpuSystemMs: 0,
+      peakRssMb: 0,
+      rssBeforeMb: 0,
+      peakHeapMb: 0,
+      heapBeforeMb: 0,
+    };
+  }
+  const sum = (k: 'wallMs' | 'cpuMs' | 'cpuUserMs' | 'cpuSystemMs') => all.reduce((n, f) => n + f[k], 0);
+  return {
+    wallMs: sum('wallMs'),
+    cpuMs: sum('cpuMs'),
+    cpuUserMs: sum('cpuUserMs'),
+    cpuSystemMs: sum('cpuSystemMs'),
+    peakRssMb: Math.max(...all.map((f) => f.peakRssMb)),
+    rssBeforeMb: first.rssBeforeMb,
+    peakHeapMb: Math.max(...all.map((f) => f.peakHeapMb)),
+    heapBeforeMb: first.heapBeforeMb,
+  };
+}
+
+/**
+ * Delivers what the measured invocation queued (customer work after POSTED, continuations) to the same handler, as
+ * the event source mapping would, until the queue is empty; each invocation measured. Receiving and deleting use
+ * the uncounted setup client: they are the event source mapping's calls, not the function's.
+ */
+async function runFollowUps(
+  ctx: BenchContext,
+  handler: (
+    event: SQSEvent,
+    context: ReturnType<typeof lambdaContext>,
+  ) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+): Promise<BuilderRun['followUp']> {
+  const figures: RunFigures[] = [];
+  let messages = 0;
+  const queueUrl = ctx.resources.queueUrl;
+  const arn = `arn:aws:sqs:${ctx.region}:000000000000:bench-payouts.fifo`;
+  for (let round = 0, empty = 0; empty < 2 && round < 10_000; round++) {
+    const got = await ctx.setup.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const received = got.Messages ?? [];
+    if (received.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    messages += received.length;
+    const records = received.map((m) => toSqsRecord(m, arn, ctx.region));
+    const measured = await measure(() =>
+      handler(
+        { Records: records },
+        lambdaContext('qbo-sync-bench-deposit-builder', INVOCATION_BUDGET_MS, ctx.region),
+      ),
+    );
+    const failed = new Set(measured.result.batchItemFailures.map((f) => f.itemIdentifier));
+    if (failed.size > 0) throw new Error(`bench: ${failed.size} follow-up message(s) failed`);
+    const { result: _ignored, ...f } = measured;
+    figures.push(f);
+    await ctx.setup.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+  }
+  return { ...combineFigures(figures), invocations: figures.length, messages };
+}
+
 function sqsEventFor(message: PayoutMessage, region: string): SQSEvent {
   const now = String(Date.now());
   return {
@@ -118,7 +223,11 @@ function sqsEventFor(message: PayoutMessage, region: string): SQSEvent {
   };
 }
 
-export async function runBuilder(ctx: BenchContext, prepared: PreparedRun): Promise<BuilderRun> {
+export async function runBuilder(
+  ctx: BenchContext,
+  prepared: PreparedRun,
+  options: { capture?: boolean; profileDir?: string; label?: string } = {},
+): Promise<BuilderRun> {
   const { workload, tenant } = prepared;
   const clients = countedAwsClients(ctx.host.endpoints.aws, ctx.region);
   try {
@@ -143,27 +252,30 @@ export async function runBuilder(ctx: BenchContext, prepared: PreparedRun): Prom
     };
     const event = sqsEventFor(message, ctx.region);
 
-    await ctx.host.clearRequests();
+    await ctx.host.clearRequests(options.capture ?? false);
     for (const c of Object.values(clients.counts)) c.reset();
     const standIns0 = await ctx.host.cpuUsage();
+    if (options.profileDir) await startProfile();
     const measured = await measure(() =>
       handler(event, lambdaContext('qbo-sync-bench-deposit-builder', INVOCATION_BUDGET_MS, ctx.region)),
     );
+    const failures = measured.result.batchItemFailures;
+    const row = await setupLedger(ctx).get(workload.payoutId);
+    const outcome = outcomeOf(row);
+    const followUp = await runFollowUps(ctx, handler);
+    if (options.profileDir) await stopProfile(options.profileDir, options.label ?? workload.payoutId);
     const standIns1 = await ctx.host.cpuUsage();
     const stats = await ctx.host.stats();
     const calls = callsFrom(stats, clients.counts);
-    const failures = measured.result.batchItemFailures;
-    const row = await setupLedger(ctx).get(workload.payoutId);
-    const outcome: RunOutcome = row
-      ? { status: row.status, reason: row.reason, quickbooks: row.quickbooks }
-      : { status: 'MISSING', reason: null, quickbooks: null };
     if (failures.length > 0 && outcome.status === 'POSTED') {
       throw new Error('bench: the handler reported a failed record although the payout is POSTED');
     }
     const qbo = runtime.quickbooks.calls.forRealm(workload.realmId);
-    const { result: _ignored, ...figures } = measured;
+    const { result: _ignored, ...posting } = measured;
     return {
-      ...figures,
+      ...combineFigures([posting, followUp]),
+      posting,
+      followUp,
       calls,
       outcome,
       adapterCounters: {

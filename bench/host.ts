@@ -16,18 +16,38 @@ import type { Payout } from '../src/domain/stripe.js';
 import { type AwsEndpoints, startAwsEmulators } from '../standins/aws/index.js';
 import { type QuickBooksStandIn, startQuickBooksStandIn } from '../standins/quickbooks/index.js';
 import { type StripeStandIn, startStripeStandIn } from '../standins/stripe/index.js';
+import { type Pace, QUICKBOOKS_LIMITS } from './bounds.js';
+import { startRecordingProxy } from './recorder.js';
 import { buildScenario, type Scenario } from './scenario.js';
 
-export interface HostEndpoints {
-  aws: AwsEndpoints;
+export interface ServiceEndpoints {
   stripe: { url: string; secretKey: string };
   quickbooks: { url: string; tokenUrl: string; clientId: string; clientSecret: string };
+}
+
+export interface HostEndpoints extends ServiceEndpoints {
+  aws: AwsEndpoints;
+  /**
+   * A second pair of stand-ins for the time to the books: QuickBooks with its metering on (500 units a minute, 10 in
+   * flight) and both answering at the pace `setPace` sets.
+   */
+  paced: ServiceEndpoints;
 }
 
 export interface PrepareRequest {
   transactions: number;
   seed: number;
+  /** Put the workload on the paced stand-ins (`endpoints.paced`) instead of the unpaced ones. */
+  paced?: boolean;
 }
+
+/** What the CPU floor works on: the exact bytes Stripe answered and the bodies sent to QuickBooks. */
+export interface CapturedBytes {
+  stripeAnswers: string[];
+  quickbooksBodies: string[];
+}
+
+export type { Pace };
 
 /** What the benchmark process needs to know about a prepared workload (small: crosses IPC). */
 export interface PreparedWorkload {
@@ -77,8 +97,12 @@ export interface StandInHost {
   /** `child-process` or `in-process`. */
   readonly mode: 'child-process' | 'in-process';
   prepare(request: PrepareRequest): Promise<PreparedWorkload>;
-  /** Forgets the request logs (before a measured run). */
-  clearRequests(): Promise<void>;
+  /** Forgets the request logs (before a measured run); `capture` keeps the bytes for the CPU floor until the next. */
+  clearRequests(capture?: boolean): Promise<void>;
+  /** The bytes kept since the last `clearRequests(true)` (unpaced stand-ins). */
+  captured(): Promise<CapturedBytes>;
+  /** Sets the paced stand-ins' latencies. */
+  setPace(pace: Pace): Promise<void>;
   /** The calls recorded since the last `clearRequests`. */
   stats(): Promise<CallStats>;
   /** CPU time used by the process the stand-ins run in, since it started (µs). */
@@ -91,6 +115,11 @@ export interface InProcessOptions {
   aws: true | AwsEndpoints;
   /** QuickBooks stand-in's maximum requests in flight per company (kept: the product's own limiter uses 10). */
   qboMaxInFlight?: number;
+}
+
+interface Pair {
+  qbo: QuickBooksStandIn;
+  stripe: StripeStandIn;
 }
 
 function route(method: string, p: string): string {
@@ -120,32 +149,58 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
     closers.push(() => qbo.close());
     const stripe: StripeStandIn = await startStripeStandIn();
     closers.push(() => stripe.close());
+    // The product reaches the unpaced pair through recording proxies (the CPU floor's bytes).
+    const stripeProxy = await startRecordingProxy(stripe.url);
+    closers.push(() => stripeProxy.close());
+    const qboProxy = await startRecordingProxy(qbo.url);
+    closers.push(() => qboProxy.close());
+    // The paced pair: QuickBooks' metering on, as QuickBooks has it (its 40 batch requests a minute are not enforced
+    // by the stand-in; the floor counts them).
+    const pacedQbo: QuickBooksStandIn = await startQuickBooksStandIn({
+      companies: [],
+      limits: { maxInFlight: QUICKBOOKS_LIMITS.maxInFlight, perMinute: QUICKBOOKS_LIMITS.perMinute },
+    });
+    closers.push(() => pacedQbo.close());
+    const pacedStripe: StripeStandIn = await startStripeStandIn();
+    closers.push(() => pacedStripe.close());
+    const unpaced: Pair = { qbo, stripe };
+    const paced: Pair = { qbo: pacedQbo, stripe: pacedStripe };
     let sequence = 0;
 
     const host: StandInHost = {
       mode: 'in-process',
       endpoints: {
         aws,
-        stripe: { url: stripe.url, secretKey: stripe.secretKey },
+        stripe: { url: stripeProxy.url, secretKey: stripe.secretKey },
         quickbooks: {
-          url: qbo.url,
+          url: qboProxy.url,
           tokenUrl: qbo.tokenUrl,
           clientId: qbo.clientId,
           clientSecret: qbo.clientSecret,
         },
+        paced: {
+          stripe: { url: pacedStripe.url, secretKey: pacedStripe.secretKey },
+          quickbooks: {
+            url: pacedQbo.url,
+            tokenUrl: pacedQbo.tokenUrl,
+            clientId: pacedQbo.clientId,
+            clientSecret: pacedQbo.clientSecret,
+          },
+        },
       },
       async prepare(request) {
         sequence += 1;
-        const scenario = buildScenario({ ...request, sequence });
-        stripe.addPayout({
+        const pair = request.paced ? paced : unpaced;
+        const scenario = buildScenario({ transactions: request.transactions, seed: request.seed, sequence });
+        pair.stripe.addPayout({
           account: scenario.stripeAccount,
           payout: scenario.generated.payout,
           transactions: scenario.generated.transactions,
         });
-        qbo.addCompany(scenario.company);
+        pair.qbo.addCompany(scenario.company);
         const idByEmail = new Map<string, string>();
         let companyCustomers = 0;
-        for (const c of qbo.entities(scenario.realmId, 'Customer')) {
+        for (const c of pair.qbo.entities(scenario.realmId, 'Customer')) {
           if (c.Active === false) continue;
           companyCustomers++;
           const address = (c.PrimaryEmailAddr as { Address?: string } | undefined)?.Address?.toLowerCase();
@@ -161,15 +216,32 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
           payoutId: scenario.payoutId,
           stripeAccount: scenario.stripeAccount,
           realmId: scenario.realmId,
-          refreshToken: qbo.issueRefreshToken(scenario.realmId),
+          refreshToken: pair.qbo.issueRefreshToken(scenario.realmId),
           mapped,
           payout: scenario.generated.payout,
           counts: { ...scenario.counts, companyCustomers },
         };
       },
-      async clearRequests() {
+      async captured() {
+        const stripeAnswers = stripeProxy.exchanges
+          .filter((e) => e.status >= 200 && e.status < 300)
+          .map((e) => e.responseBody);
+        const quickbooksBodies = qboProxy.exchanges
+          .filter((e) => e.requestBody !== '' && /^\/v3\/company\//.test(e.path))
+          .map((e) => e.requestBody);
+        return { stripeAnswers, quickbooksBodies };
+      },
+      async setPace(pace) {
+        pacedQbo.setLatency(pace.quickbooksMs);
+        pacedStripe.setLatency(pace.stripeMs);
+      },
+      async clearRequests(capture = false) {
         stripe.clearRequests();
         qbo.clearRequests();
+        for (const proxy of [stripeProxy, qboProxy]) {
+          proxy.clear();
+          proxy.recording = capture;
+        }
       },
       async stats() {
         const s: StripeCallStats = { requests: 0, byRoute: {}, failed: 0 };
@@ -228,7 +300,9 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
 /** Requests the benchmark process sends to bench/standins-child.ts. */
 export type HostRequest =
   | { id: number; op: 'prepare'; request: PrepareRequest }
-  | { id: number; op: 'clearRequests' }
+  | { id: number; op: 'clearRequests'; capture: boolean }
+  | { id: number; op: 'captured' }
+  | { id: number; op: 'setPace'; pace: Pace }
   | { id: number; op: 'stats' }
   | { id: number; op: 'cpuUsage' }
   | { id: number; op: 'close' };
@@ -311,7 +385,9 @@ export async function startStandInsInChild(): Promise<StandInHost> {
     mode: 'child-process',
     endpoints,
     prepare: (request) => call<PreparedWorkload>({ op: 'prepare', request }),
-    clearRequests: () => call<void>({ op: 'clearRequests' }),
+    clearRequests: (capture = false) => call<void>({ op: 'clearRequests', capture }),
+    captured: () => call<CapturedBytes>({ op: 'captured' }),
+    setPace: (pace) => call<void>({ op: 'setPace', pace }),
     stats: () => call<CallStats>({ op: 'stats' }),
     cpuUsage: () => call<NodeJS.CpuUsage>({ op: 'cpuUsage' }),
     async close() {

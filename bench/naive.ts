@@ -27,7 +27,7 @@ import { buildEntry } from '../src/domain/deposit.js';
 import { collectMembers, normaliseEmail } from '../src/domain/members.js';
 import { type BalanceTransaction, BalanceTransactionSchema, PayoutSchema } from '../src/domain/stripe.js';
 import type { Member, Ref } from '../src/domain/types.js';
-import { callsFrom, cpuMsBetween, type RunCalls, type RunOutcome } from './builder.js';
+import { callsFrom, cpuMsBetween, outcomeOf, type RunCalls, type RunOutcome } from './builder.js';
 import { countedAwsClients, destroyClients, type Measured, measure } from './measure.js';
 import { type BenchContext, type PreparedRun, setupLedger } from './setup.js';
 
@@ -114,11 +114,11 @@ export async function runNaive(
   });
   const stripe = stripeClient({
     secretKey: ctx.settings.stripeSecretKey,
-    apiBase: ctx.host.endpoints.stripe.url,
+    apiBase: ctx.services.stripe.url,
   });
   const http: AxiosInstance = axios.create({ validateStatus: () => true, responseType: 'json' });
   const realm = workload.realmId;
-  const companyUrl = `${ctx.host.endpoints.quickbooks.url}/v3/company/${realm}`;
+  const companyUrl = `${ctx.services.quickbooks.url}/v3/company/${realm}`;
   let processed = 0;
   let emailsTotal = 0;
   let complete = true;
@@ -236,9 +236,7 @@ export async function runNaive(
     return {
       ...figures,
       calls: callsFrom(stats, clients.counts),
-      outcome: row
-        ? { status: row.status, reason: row.reason, quickbooks: row.quickbooks }
-        : { status: 'MISSING', reason: null, quickbooks: null },
+      outcome: outcomeOf(row),
       complete,
       emailsProcessed: processed,
       emailsTotal,

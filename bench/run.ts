@@ -3,7 +3,8 @@
  * With `--json`, stdout carries only the JSON document of CONTRACT §10; progress goes to stderr.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_SIZES, renderTable, runBench } from './bench.js';
+import { DEFAULT_PACE, DEFAULT_SIZES, renderTable, runBench } from './bench.js';
+import type { Pace } from './bounds.js';
 import { type StandInHost, startStandInsInChild, startStandInsInProcess } from './host.js';
 
 function positiveIntegers(value: string): number[] {
@@ -27,17 +28,35 @@ function wholeNumber(min: number, max: number) {
   };
 }
 
+function pace(value: string): Pace {
+  const parts = value.split(',').map((p) => Number(p.trim().replace(/_/g, '')));
+  const [quickbooksMs, stripeMs] = parts;
+  if (
+    parts.length !== 2 ||
+    quickbooksMs === undefined ||
+    stripeMs === undefined ||
+    parts.some((n) => !Number.isInteger(n) || n < 0 || n > 10_000)
+  ) {
+    throw new InvalidArgumentError(
+      'give the QuickBooks and Stripe latencies in ms, comma-separated, each from 0 to 10000, e.g. 250,150',
+    );
+  }
+  return { quickbooksMs, stripeMs };
+}
+
 interface CliOptions {
   json: boolean;
   sizes: number[];
   repeat: number;
   naive: boolean;
+  latency: Pace | false;
   naiveConcurrency: number;
   naiveBudget: number;
   events: number;
   eventConcurrency: number;
   seed: number;
   inProcess: boolean;
+  profile?: string;
   logs: boolean;
 }
 
@@ -51,6 +70,14 @@ async function main(argv: string[]): Promise<number> {
     .option('--sizes <list>', 'balance transactions per payout', positiveIntegers, [...DEFAULT_SIZES])
     .option('--repeat <n>', 'builder runs per size (the median is reported)', wholeNumber(1, 20), 3)
     .option('--no-naive', 'skip the naive one-call-per-item baseline')
+    .option(
+      '--latency <qboMs,stripeMs>',
+      "time to the books: the paced stand-ins' latencies (QuickBooks a request, metering on; Stripe a page)",
+      pace,
+      DEFAULT_PACE,
+    )
+    .option('--no-latency', 'skip the time to the books')
+    .option('--profile <dir>', "write a CPU profile of each size's first builder run to this folder")
     .option('--naive-concurrency <n>', 'emails the naive baseline works on at once', wholeNumber(1, 64), 4)
     .option(
       '--naive-budget <seconds>',
@@ -97,6 +124,8 @@ async function main(argv: string[]): Promise<number> {
       seed: o.seed,
       repeat: o.repeat,
       naive: o.naive,
+      pace: o.latency === false ? null : o.latency,
+      ...(o.profile !== undefined ? { profileDir: o.profile } : {}),
       naiveConcurrency: o.naiveConcurrency,
       naiveBudgetMs: o.naiveBudget * 1000,
       webhookEvents: o.events,

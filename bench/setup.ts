@@ -16,7 +16,7 @@ import type { StoredTenant } from '../src/app/ports.js';
 import { importTenants } from '../src/app/tenant-config.js';
 import { TenantConfigSchema } from '../src/domain/config.js';
 import { demoTenantConfig } from '../src/local/demo.js';
-import type { PreparedWorkload, StandInHost } from './host.js';
+import type { PreparedWorkload, ServiceEndpoints, StandInHost } from './host.js';
 import { type CountedAwsClients, countedAwsClients, destroyClients } from './measure.js';
 
 export const TOKEN_SECRET_PREFIX = 'qbo-sync-bench/quickbooks-tokens/';
@@ -26,6 +26,9 @@ export const BENCH_QBO_LIMITS = { maxInFlight: 10, perMinute: Number.MAX_SAFE_IN
 
 export interface BenchContext {
   host: StandInHost;
+  /** The stand-ins this context's runs use: the unpaced pair, or the paced one (time to the books). */
+  services: ServiceEndpoints;
+  paced: boolean;
   region: string;
   resources: AwsResources;
   settings: Settings;
@@ -35,25 +38,31 @@ export interface BenchContext {
   setup: CountedAwsClients;
 }
 
-export async function createContext(host: StandInHost, region = 'us-east-1'): Promise<BenchContext> {
+export async function createContext(
+  host: StandInHost,
+  options: { region?: string; paced?: boolean } = {},
+): Promise<BenchContext> {
+  const region = options.region ?? 'us-east-1';
+  const paced = options.paced ?? false;
+  const services: ServiceEndpoints = paced ? host.endpoints.paced : host.endpoints;
   const setup = countedAwsClients(host.endpoints.aws, region);
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const names = await provisionLocalResources(setup, { prefix });
   const resources: AwsResources = { ...names, tokenSecretPrefix: `${TOKEN_SECRET_PREFIX}${prefix}/` };
   const settings: Settings = {
-    stripeSecretKey: host.endpoints.stripe.secretKey,
+    stripeSecretKey: services.stripe.secretKey,
     stripeWebhookSecret: `whsec_bench${randomBytes(16).toString('hex')}`,
-    qboClientId: host.endpoints.quickbooks.clientId,
-    qboClientSecret: host.endpoints.quickbooks.clientSecret,
+    qboClientId: services.quickbooks.clientId,
+    qboClientSecret: services.quickbooks.clientSecret,
   };
   const env: NodeJS.ProcessEnv = {
     ...resourcesToEnv(resources),
-    STRIPE_API_BASE: host.endpoints.stripe.url,
-    QBO_API_BASE: host.endpoints.quickbooks.url,
-    QBO_OAUTH_TOKEN_URL: host.endpoints.quickbooks.tokenUrl,
+    STRIPE_API_BASE: services.stripe.url,
+    QBO_API_BASE: services.quickbooks.url,
+    QBO_OAUTH_TOKEN_URL: services.quickbooks.tokenUrl,
     AWS_REGION: region,
   };
-  return { host, region, resources, settings, env, setup };
+  return { host, services, paced, region, resources, settings, env, setup };
 }
 
 export function closeContext(ctx: BenchContext): void {
@@ -73,7 +82,11 @@ export async function prepareRun(
   ctx: BenchContext,
   request: { transactions: number; seed: number; label: string },
 ): Promise<PreparedRun> {
-  const workload = await ctx.host.prepare({ transactions: request.transactions, seed: request.seed });
+  const workload = await ctx.host.prepare({
+    transactions: request.transactions,
+    seed: request.seed,
+    paced: ctx.paced,
+  });
   const { doc, secrets } = ctx.setup;
   const tokens = new SecretsTokenStore({
     secrets,
@@ -93,8 +106,8 @@ export async function prepareRun(
     tokens,
     clientId: ctx.settings.qboClientId,
     clientSecret: ctx.settings.qboClientSecret,
-    apiBase: ctx.host.endpoints.quickbooks.url,
-    tokenUrl: ctx.host.endpoints.quickbooks.tokenUrl,
+    apiBase: ctx.services.quickbooks.url,
+    tokenUrl: ctx.services.quickbooks.tokenUrl,
     limits: BENCH_QBO_LIMITS,
   });
   const tenants = new DynamoTenantStore({ doc, tableName: ctx.resources.tenantsTable });

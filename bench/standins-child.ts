@@ -15,7 +15,11 @@ async function handle(host: StandInHost, request: HostRequest): Promise<unknown>
     case 'prepare':
       return host.prepare(request.request);
     case 'clearRequests':
-      return host.clearRequests();
+      return host.clearRequests(request.capture);
+    case 'captured':
+      return host.captured();
+    case 'setPace':
+      return host.setPace(request.pace);
     case 'stats':
       return host.stats();
     case 'cpuUsage':

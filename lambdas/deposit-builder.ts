@@ -3,6 +3,8 @@
  *
  * - Powertools batch (`SqsFifoPartialProcessorAsync` + `processPartialResponse`, `skipGroupOnError: true`): a failed
  *   record fails only the later records of its message group (its tenant); other tenants' records go on.
+ * - A `customers` message (customers of a posted payout, created after it: CONTRACT §5) goes to
+ *   `createCustomersAfterPosting`; every other one to `syncPayout`.
  * - Each body is validated as a `PayoutMessage`. One that is not JSON or not the schema is a permanent failure: the
  *   reason is written to the ledger (FAILED, so `dlq list` shows it) and the message goes to the DLQ — moved there
  *   at once when `deadLetter` is wired, else by the queue's redrive policy — without burning the other records.
@@ -17,6 +19,10 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  type CustomersAfterPostingResult,
+  createCustomersAfterPosting,
+} from '../src/app/customers-after-posting.js';
 import { describeError } from '../src/app/log.js';
 import { parsePayoutMessage } from '../src/app/payout-message.js';
 import type { PayoutMessage } from '../src/app/ports.js';
@@ -89,11 +95,15 @@ function prepare(deps: DepositBuilderDeps): Ready {
     expiresAfterSeconds: deps.idempotencyExpiresAfterSeconds ?? 3600,
   });
   let isOutOfTime: () => boolean = () => false;
-  const run = async (message: PayoutMessage, receiveCount: number): Promise<SyncPayoutResult> =>
-    syncPayout(
-      { ...deps.sync, isOutOfTime: () => isOutOfTime() },
-      { message, receiveCount, maxReceiveCount },
-    );
+  const run = async (
+    message: PayoutMessage,
+    receiveCount: number,
+  ): Promise<SyncPayoutResult | CustomersAfterPostingResult> => {
+    const sync = { ...deps.sync, isOutOfTime: () => isOutOfTime() };
+    // Customers of a posted payout (their own message group): created and mapped, the ledger left alone.
+    if (message.eventType === 'customers') return createCustomersAfterPosting(sync, { message });
+    return syncPayout(sync, { message, receiveCount, maxReceiveCount });
+  };
   const runOnce =
     deps.idempotencyStore === undefined
       ? run
@@ -106,7 +116,9 @@ function prepare(deps: DepositBuilderDeps): Ready {
 
     const handled = new Set<string>();
     const handledPayouts = new Set<string>();
-    const recordHandler = async (record: SQSRecord): Promise<SyncPayoutResult | { malformed: string }> => {
+    const recordHandler = async (
+      record: SQSRecord,
+    ): Promise<SyncPayoutResult | CustomersAfterPostingResult | { malformed: string }> => {
       handled.add(record.messageId);
       const receiveCount = receiveCountOf(record);
       const parsed = parsePayoutMessage(record.body);

@@ -118,6 +118,8 @@ export interface LedgerRecord {
   version: number;
   lineDetailUsed?: string;
   folded?: boolean;
+  /** Members whose customers were queued for creation after posting (the entry references none of them). */
+  customersAfterPosting?: number;
   attempts: number;
   lastEventId?: string;
   /** What the live entry should hold (as posted, or as a person accepted it): the drift audit compares with it. */
@@ -155,17 +157,31 @@ export interface Ledger {
 export interface PayoutMessage {
   /** Stripe event id, or a generated id for CLI / catch-up / continuation messages. */
   eventId: string;
-  /** A Stripe payout event type, or `sync` (CLI, catch-up), `resync`, `continue` (work split across invocations). */
+  /**
+   * A Stripe payout event type, or `sync` (CLI, catch-up), `resync`, `continue` (work split across invocations),
+   * `customers` (customers created after the payout was posted).
+   */
   eventType: string;
   tenantId: string;
   stripeAccount: string;
   payoutId: string;
   /** ISO time the event was accepted. */
   receivedAt: string;
+  /** `customers` messages only: the members of the posted payout whose customers are created afterwards. */
+  customers?: CustomerWork;
+}
+
+/** Customers to create and map after their payout was posted (CONTRACT §5), packed by `packMembers`. */
+export interface CustomerWork {
+  realmId: string;
+  /** Members in `packed`. */
+  count: number;
+  /** The members, gzip + base64 of JSON `[[email, name?], …]`. */
+  packed: string;
 }
 
 export interface PayoutQueue {
-  /** FIFO: MessageGroupId = tenantId, MessageDeduplicationId = eventId. */
+  /** FIFO: MessageGroupId = `messageGroupOf(message)` (the tenant), MessageDeduplicationId = eventId. */
   enqueue(message: PayoutMessage): Promise<void>;
 }
 

@@ -3,11 +3,17 @@
  * payout's balance transactions → its members → their QuickBooks customers → the entry (or HELD / SKIPPED).
  * With `dryRun`, customers are resolved without creating or storing anything (one that would be created carries
  * `value: null` and the DisplayName it would get).
+ *
+ * Post first (CONTRACT §5): an entry that will reference no customer — `lineDetail: category`, or a payout whose
+ * lines fold to category lines — does not wait for them. Whether the payout folds is decided from the members'
+ * emails alone, before any customer is looked up or created: the entry is drafted with one provisional customer
+ * per email (`provisionalDirectory`); when that draft folds, it is the entry (category lines name no customer),
+ * and the members come back as `deferred`, for the caller to create and map after posting.
  */
 import { buildEntry } from '../domain/deposit.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
-import type { BuildResult, CustomerDirectory, TenantBooks } from '../domain/types.js';
+import type { BuildResult, CustomerDirectory, Member, TenantBooks } from '../domain/types.js';
 import type { CustomerMap, PayoutSource, QuickBooksBooks } from './ports.js';
 import { type ResolveCustomersResult, resolveCustomers } from './resolve-customers.js';
 
@@ -23,6 +29,11 @@ export interface PrepareEntryDeps {
 
 export interface PreparedEntry {
   build: BuildResult;
+  /**
+   * Members whose customers the entry does not reference (category lines): to be created and mapped after the
+   * entry is posted. Absent when the customers were resolved first (or there are none).
+   */
+  deferred?: Member[];
   /** Every member's customer (empty with `category` lines, or when no transaction names a member). */
   customers: CustomerDirectory;
   /** How the customers were found; undefined when there were none to resolve. */
@@ -43,7 +54,15 @@ export async function prepareEntry(
   const members = collectMembers(transactions);
   let customers: CustomerDirectory = new Map();
   let resolved: ResolveCustomersResult | undefined;
-  if (members.length > 0 && tenant.lineDetail !== 'category') {
+  if (members.length > 0 && tenant.lineDetail === 'category') {
+    return { build: buildEntry({ payout, transactions, tenant, customers }), customers, deferred: members };
+  }
+  if (members.length > 0) {
+    // The fold decision, from the emails alone (one provisional customer each).
+    const draft = buildEntry({ payout, transactions, tenant, customers: provisionalDirectory(members) });
+    if (draft.outcome === 'POST' && draft.folded) return { build: draft, customers, deferred: members };
+  }
+  if (members.length > 0) {
     resolved = await resolveCustomers(
       { books: deps.books(), customerMap: deps.customers },
       {
@@ -61,4 +80,12 @@ export async function prepareEntry(
     customers,
     ...(resolved !== undefined ? { resolved } : {}),
   };
+}
+
+/**
+ * One customer per member email, none of them real (`value: null`): enough for `buildEntry` to count the customer
+ * lines a payout would need, so the fold decision is made before any customer exists.
+ */
+export function provisionalDirectory(members: readonly Member[]): CustomerDirectory {
+  return new Map(members.map((m) => [m.email, { value: null, name: m.email }]));
 }

@@ -40,10 +40,12 @@ import {
   PERSON_REQUESTS,
   payoutFailure,
   postWithIntent,
+  queueCustomerWork,
   type Run,
   readyToBook,
   recordReversal,
   removeLive,
+  requeueCustomerWork,
   resolveIntentOfFailedPayout,
   result,
   type SyncPayoutDeps,
@@ -118,6 +120,11 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
   }
   // A POSTED payout: only a resync, or a failure (event, or found by a person's sync), changes anything.
   if (status === 'POSTED' && !PERSON_REQUESTS.has(type) && !FAILURE_EVENTS.has(type)) {
+    if ((run.row.customersAfterPosting ?? 0) > 0 && run.row.lastEventId === message.eventId) {
+      // This very message posted it, and its delivery ended before it was done: queue the customers again.
+      const books = (await configuredTenant(deps.tenants, run.row.tenantId, 'import the tenant again')).books;
+      await requeueCustomerWork(run, books);
+    }
     log.info('payout already posted: nothing to do', { ...context, quickbooks: run.row.quickbooks });
     return result(run.row, 'unchanged', 'already posted');
   }
@@ -258,7 +265,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
   // Closed books: decided from the company's closing date before anything is written to QuickBooks.
   const period = await closedPeriodFor(run, tenant, payout);
   if (period.action === 'hold') return await recordBuildOutcome(run, { outcome: 'HELD', ...period });
-  const build = await buildFor(run, tenant, payout);
+  const { build, deferred } = await buildFor(run, tenant, payout);
   if (build.outcome !== 'POST') return await recordBuildOutcome(run, build);
   const entry = period.action === 'move' ? moveEntry(build.entry, period) : build.entry;
 
@@ -271,12 +278,13 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       status: 'POSTED',
       lineDetailUsed: build.lineDetail,
       folded: build.folded,
+      customersAfterPosting: deferred.length,
       reason:
         [
           ...(period.action === 'move' ? [movedNote(period)] : []),
           ...(build.folded
             ? [
-                `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}`,
+                `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`,
               ]
             : []),
         ].join('; ') || null,
@@ -289,6 +297,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     }),
     'recording POSTED',
   );
+  if (deferred.length > 0) await queueCustomerWork(run, tenant, deferred);
   log.info('payout posted to QuickBooks', {
     ...context,
     type: posted.type,

@@ -5,10 +5,12 @@
 import { z } from 'zod';
 import { type ClosedPeriodDecision, closedPeriodDecision } from '../domain/closed-period.js';
 import { utcDate } from '../domain/deposit.js';
+import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
-import type { BuildResult, LedgerStatus, QboEntry, TenantBooks } from '../domain/types.js';
+import type { BuildResult, LedgerStatus, Member, QboEntry, TenantBooks } from '../domain/types.js';
 import { PermanentError } from './errors.js';
 import type { AppLog } from './log.js';
+import { internalEventId, packMembers } from './payout-message.js';
 import type {
   CustomerMap,
   Ledger,
@@ -194,10 +196,17 @@ export async function recordReversal(run: Run, payout: Payout, removal: RemovalO
   );
 }
 
-/** Balance transactions → members → customers (mappings stored) → the entry (or HELD / SKIPPED). */
-export async function buildFor(run: Run, tenant: TenantBooks, payout: Payout): Promise<BuildResult> {
+/**
+ * Balance transactions → members → customers (mappings stored) → the entry (or HELD / SKIPPED); `deferred`: the
+ * members whose customers the entry does not reference, created after it is posted (`queueCustomerWork`).
+ */
+export async function buildFor(
+  run: Run,
+  tenant: TenantBooks,
+  payout: Payout,
+): Promise<{ build: BuildResult; deferred: Member[] }> {
   const { deps } = run;
-  const { build, resolved } = await prepareEntry(
+  const { build, resolved, deferred } = await prepareEntry(
     {
       payouts: deps.payouts,
       books: () => booksFor(run, tenant),
@@ -214,7 +223,49 @@ export async function buildFor(run: Run, tenant: TenantBooks, payout: Payout): P
       created: resolved.created,
     });
   }
-  return build;
+  return { build, deferred: deferred ?? [] };
+}
+
+/**
+ * Queues the creation of the customers an entry does not reference, in the tenant's customers message group (never
+ * in front of its next payouts), once the row says POSTED (with `customersAfterPosting`). A crash between that
+ * write and this one is repaired by the redelivery of the same message (`requeueCustomerWork`). The message ids
+ * depend only on the payout and the entry's generation, so a second copy is dropped by the FIFO queue's
+ * deduplication (5 minutes) or by the idempotency layer; a later copy finds every customer mapped.
+ */
+export async function queueCustomerWork(
+  run: Run,
+  tenant: TenantBooks,
+  members: readonly Member[],
+): Promise<void> {
+  const parts = packMembers(members);
+  for (const [i, part] of parts.entries()) {
+    await run.deps.queue.enqueue({
+      eventId: internalEventId('customers', run.message.payoutId, `g${run.row.generation}-${i}`),
+      eventType: 'customers',
+      tenantId: tenant.tenantId,
+      stripeAccount: tenant.stripeAccount,
+      payoutId: run.message.payoutId,
+      receivedAt: run.now().toISOString(),
+      customers: { realmId: tenant.realmId, ...part },
+    });
+  }
+  run.log.info('customers queued for creation after posting', {
+    payoutId: run.message.payoutId,
+    members: members.length,
+    messages: parts.length,
+  });
+}
+
+/**
+ * The redelivery of the message that posted the payout (its id is the row's `lastEventId`) after a crash between
+ * the POSTED write and queueing the customers: the members are read from Stripe again and queued (a copy that was
+ * queued already is deduplicated). Any other message finds a POSTED row and changes nothing.
+ */
+export async function requeueCustomerWork(run: Run, tenant: TenantBooks): Promise<void> {
+  const transactions = await run.deps.payouts.listPayoutTransactions(tenant.stripeAccount, run.row.payoutId);
+  const members = collectMembers(transactions);
+  if (members.length > 0) await queueCustomerWork(run, tenant, members);
 }
 
 /**
@@ -231,7 +282,7 @@ export async function resolveIntentOfFailedPayout(
   const intent = run.row.intent;
   if (intent === null) throw new Error('resolveIntentOfFailedPayout called without an intent');
   // buildEntry skips failed payouts; build the entry as it was when it was paid, to replay the request.
-  const build = await buildFor(run, tenant, { ...payout, status: 'paid' });
+  const { build } = await buildFor(run, tenant, { ...payout, status: 'paid' });
   if (build.outcome !== 'POST') {
     throw new PermanentError(
       `${payoutFailure(payout)}, after an interrupted attempt to post it (request id ${intent.requestId}) that cannot be replayed: ${build.reason}`,

@@ -238,7 +238,9 @@ export function compareSnapshots(expected: EntrySnapshot, found: EntrySnapshot):
     if (was.customer !== now.customer) {
       parts.push(`customer ${was.customer || 'none'} → ${now.customer || 'none'}`);
     }
-    return `line ${money(was.amount)}${was.posting ? ` ${was.posting.toLowerCase()}` : ''} (${n(was.account)}): ${parts.join(', ')}`;
+    // The line is named by its amount, and by its account unless the account is what changed.
+    const where = was.account !== now.account ? '' : ` (${n(was.account)})`;
+    return `line ${money(was.amount)}${was.posting ? ` ${was.posting.toLowerCase()}` : ''}${where}: ${parts.join(', ')}`;
   };
   // Pair a removed line with an added one: first same amount (an account, class or customer re-pointed),
   // then same account, class and customer (an amount edited).

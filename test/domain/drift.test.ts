@@ -106,7 +106,7 @@ describe('comparing what was posted with what QuickBooks has', () => {
     const drift = compareSnapshots(posted, found);
     expect(drift?.finding).toBe('changed');
     expect(drift?.detail).toBe(
-      `line 120.00 USD (Class Pack Revenue (${ACCOUNTS.classPacks.value})): account Class Pack Revenue (${ACCOUNTS.classPacks.value}) → Sales (${ACCOUNTS.sales.value})`,
+      `line 120.00 USD: account Class Pack Revenue (${ACCOUNTS.classPacks.value}) → Sales (${ACCOUNTS.sales.value})`,
     );
   });
 

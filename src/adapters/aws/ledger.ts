@@ -33,6 +33,7 @@ export const LedgerRecordSchema = z.object({
   version: z.number().int(),
   lineDetailUsed: z.string().optional(),
   folded: z.boolean().optional(),
+  customersAfterPosting: z.number().int().optional(),
   attempts: z.number().int(),
   lastEventId: z.string().optional(),
   posted: SnapshotSchema.nullable().optional(),

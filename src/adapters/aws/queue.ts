@@ -1,6 +1,6 @@
 /**
- * The FIFO payout queue (MessageGroupId = tenantId, MessageDeduplicationId = eventId, body = `PayoutMessage` JSON)
- * and the DLQ tools behind `dlq list` / `dlq replay`.
+ * The FIFO payout queue (MessageGroupId = the tenant, see `messageGroupOf`; MessageDeduplicationId = eventId;
+ * body = `PayoutMessage` JSON) and the DLQ tools behind `dlq list` / `dlq replay`.
  *
  * Why the DLQ tools walk the queue: SQS's own redrive (StartMessageMoveTask) is missing from the emulator, and in a
  * FIFO queue only the first message(s) of each group can be received while they are in flight. So a walk receives
@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { TransientError } from '../../app/errors.js';
+import { messageGroupOf } from '../../app/payout-message.js';
 import type { PayoutMessage, PayoutQueue } from '../../app/ports.js';
 
 export const PayoutMessageSchema = z.object({
@@ -31,6 +32,9 @@ export const PayoutMessageSchema = z.object({
   stripeAccount: z.string().min(1),
   payoutId: z.string().min(1),
   receivedAt: z.string().min(1),
+  customers: z
+    .object({ realmId: z.string().min(1), count: z.number().int(), packed: z.string().min(1) })
+    .optional(),
 }) satisfies z.ZodType<PayoutMessage>;
 
 /** Parses a queue message body; the error says which field is wrong. */
@@ -78,7 +82,7 @@ export class SqsPayoutQueue implements PayoutQueue {
         new SendMessageCommand({
           QueueUrl: this.queueUrl,
           MessageBody: JSON.stringify(valid),
-          MessageGroupId: fifoId(valid.tenantId),
+          MessageGroupId: fifoId(messageGroupOf(valid)),
           MessageDeduplicationId: fifoId(valid.eventId),
         }),
       );

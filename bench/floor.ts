@@ -1,0 +1,55 @@
+/**
+ * The CPU floor of a run (CONTRACT §10, `cpuVsFloor`): the CPU that merely touching the run's data takes in this
+ * process — `JSON.parse` of the exact bytes Stripe answered and `JSON.stringify` of the exact bodies sent to
+ * QuickBooks (parsed beforehand, outside the clock). The median of a few passes, so one collection pause does not
+ * decide it.
+ */
+import type { CapturedBytes } from './host.js';
+import { collectGarbage } from './measure.js';
+
+export interface CpuFloor {
+  /** Median CPU of one pass (ms, fractional). */
+  cpuMs: number;
+  passes: number;
+  stripeAnswers: number;
+  stripeBytes: number;
+  quickbooksBodies: number;
+  quickbooksBytes: number;
+}
+
+let sink = 0;
+
+function onePass(stripe: readonly string[], bodies: readonly unknown[]): number {
+  const t0 = process.cpuUsage();
+  for (const text of stripe) {
+    const parsed = JSON.parse(text) as { data?: unknown[] };
+    sink += Array.isArray(parsed.data) ? parsed.data.length : 1;
+  }
+  for (const body of bodies) sink += JSON.stringify(body).length;
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+
+export function measureCpuFloor(bytes: CapturedBytes, passes = 5): CpuFloor {
+  const bodies = bytes.quickbooksBodies.map((b) => JSON.parse(b) as unknown);
+  const times: number[] = [];
+  for (let i = 0; i < passes; i++) {
+    collectGarbage();
+    times.push(onePass(bytes.stripeAnswers, bodies));
+  }
+  times.sort((a, b) => a - b);
+  const size = (list: readonly string[]) => list.reduce((n, s) => n + Buffer.byteLength(s), 0);
+  return {
+    cpuMs: Math.round((times[Math.floor((times.length - 1) / 2)] ?? 0) * 10) / 10,
+    passes,
+    stripeAnswers: bytes.stripeAnswers.length,
+    stripeBytes: size(bytes.stripeAnswers),
+    quickbooksBodies: bytes.quickbooksBodies.length,
+    quickbooksBytes: size(bytes.quickbooksBodies),
+  };
+}
+
+/** Keeps the optimiser from dropping the passes' work. */
+export function floorSink(): number {
+  return sink;
+}
