@@ -6,6 +6,11 @@
  */
 export class PermanentError extends Error {
   override readonly name: string = 'PermanentError';
+  /**
+   * True when this error is the service's definite refusal of a write sent under a request id (nothing was
+   * created under it): only then may the write intent be dropped (CONTRACT §7). Set by the adapter.
+   */
+  refusedWrite = false;
   constructor(
     message: string,
     /** What a person should do about it, e.g. "reconnect QuickBooks: npx qbo-sync connect --tenant T". */
@@ -39,4 +44,17 @@ export class TransientError extends Error {
  */
 export class OutOfTimeError extends Error {
   override readonly name: string = 'OutOfTimeError';
+}
+
+/**
+ * The service accepted a write but its answer cannot be read (a 2xx whose body does not parse): the object exists,
+ * its id is unknown. The intent is kept; the row is HELD until the object is found (CONTRACT §7).
+ */
+export class WrittenIdUnknownError extends PermanentError {
+  override readonly name: string = 'WrittenIdUnknownError';
+}
+
+/** True when `error` is a definite refusal of a write (the intent of that write may be dropped). */
+export function isRefusedWrite(error: unknown): boolean {
+  return error instanceof PermanentError && error.refusedWrite;
 }

@@ -60,6 +60,11 @@ export interface QuickBooksBooks {
   listCustomers(onPage?: (readSoFar: number) => void): Promise<QboCustomer[]>;
   /** Customer by exact DisplayName (for `walkInCustomer`). */
   findCustomerByName(displayName: string): Promise<QboCustomer | undefined>;
+  /**
+   * Our own live entry (CONTRACT §4): same type, `TxnDate`, total and deposit account as `entry`, its
+   * `PrivateNote` beginning `notePrefix` (followed by anything but more of the id). Undefined when there is none.
+   */
+  findEntry(entry: QboEntry, notePrefix: string): Promise<PostedRef | undefined>;
   /** Posts the entry once: `requestId` makes a retry return the original response. */
   createEntry(entry: QboEntry, requestId: string): Promise<PostedRef>;
   /** Reads a posted entry; undefined when it no longer exists. */
@@ -103,6 +108,12 @@ export interface CustomerMap {
   putMany(realmId: string, entries: readonly { email: string; customerId: string }[]): Promise<void>;
 }
 
+export interface WriteIntent {
+  requestId: string;
+  entryType: 'Deposit' | 'JournalEntry';
+  createdAt?: string;
+}
+
 export interface LedgerRecord {
   payoutId: string;
   tenantId: string;
@@ -110,8 +121,12 @@ export interface LedgerRecord {
   reason: string | null;
   hint: string | null;
   quickbooks: PostedRef | null;
-  /** The write about to be sent to QuickBooks; recorded before sending so a crash can never double-post. */
-  intent: { requestId: string; entryType: 'Deposit' | 'JournalEntry' } | null;
+  /**
+   * The write about to be sent to QuickBooks; recorded before sending so a crash can never double-post.
+   * `createdAt` (ISO): an intent older than a day is checked against QuickBooks before its request id is reused
+   * (QuickBooks' memory of a requestid is undocumented; CONTRACT §4). Absent on rows written before it existed.
+   */
+  intent: WriteIntent | null;
   /** Bumped by each resync: the generation of the posted object. */
   generation: number;
   /** Status-change counter for optimistic concurrency. */

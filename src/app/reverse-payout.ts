@@ -9,10 +9,11 @@
  * - a reversing entry is posted under an `intent` recorded first, so a retry replays the same request id and
  *   QuickBooks answers with the original JournalEntry instead of creating a second one.
  */
-import { buildReversalEntry } from '../domain/deposit.js';
-import { PermanentError, TransientError } from './errors.js';
+import { buildReversalEntry, reversalNotePrefix } from '../domain/deposit.js';
+import { isRefusedWrite, TransientError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks } from './ports.js';
+import { describeAdoption, newIntent, outlivesRequestIdMemory } from './write-intent.js';
 
 export interface RemovePostedDeps {
   ledger: Pick<Ledger, 'update'>;
@@ -76,7 +77,7 @@ export async function removePostedEntry(deps: RemovePostedDeps, row: LedgerRecor
   let current = row;
   let intent = current.intent;
   if (intent === null) {
-    intent = { requestId: deps.newId(), entryType: 'JournalEntry' };
+    intent = newIntent(deps.newId(), 'JournalEntry', deps.now());
     current = await updateOrConflict(
       deps.ledger,
       current,
@@ -96,18 +97,28 @@ export async function removePostedEntry(deps: RemovePostedDeps, row: LedgerRecor
     });
     return { how: 'gone', removed: ref, row: current };
   }
+  // Dated the day the intent was made, so every attempt sends the same entry (and a late one can be found).
   const reversalEntry = buildReversalEntry(
     { type: ref.type, body: posted.body },
     row.payoutId,
-    utcDate(deps.now()),
+    intent.createdAt?.slice(0, 10) ?? utcDate(deps.now()),
   );
   let reversal: PostedRef;
   try {
-    reversal = await books.createEntry(reversalEntry, intent.requestId);
+    const adopted = outlivesRequestIdMemory(intent, deps.now())
+      ? await books.findEntry(reversalEntry, reversalNotePrefix(row.payoutId))
+      : undefined;
+    if (adopted !== undefined) {
+      log.info('reversing JournalEntry found in QuickBooks and adopted', {
+        payoutId: row.payoutId,
+        reason: describeAdoption(adopted, intent),
+      });
+    }
+    reversal = adopted ?? (await books.createEntry(reversalEntry, intent.requestId));
   } catch (error) {
-    if (error instanceof PermanentError) {
+    if (isRefusedWrite(error)) {
       // QuickBooks refused the reversal: nothing was created, so the next attempt needs a new request id
-      // (the old one would replay the refusal).
+      // (the old one would replay the refusal). Any other error may have posted it: the intent stays.
       log.warn('reversing JournalEntry refused', { payoutId: row.payoutId, reason: describeError(error) });
       await deps.ledger.update(current.payoutId, current.version, { intent: null }).catch(() => undefined);
     }

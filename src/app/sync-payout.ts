@@ -53,6 +53,7 @@ import {
   type SyncPayoutResult,
 } from './sync-run.js';
 import { configuredTenant } from './tenant-config.js';
+import { newIntent } from './write-intent.js';
 
 export {
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -200,7 +201,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       {
         status: 'POSTING',
         quickbooks: null,
-        intent: { requestId: run.newId(), entryType: payout.amount < 0 ? 'JournalEntry' : 'Deposit' },
+        intent: newIntent(run.newId(), payout.amount < 0 ? 'JournalEntry' : 'Deposit', run.now()),
         generation: run.row.generation + 1,
         reason: `resync: ${describeRemoval(removal)}; posting the corrected entry`,
         hint: null,
@@ -248,10 +249,8 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
 
   // Claim: POSTING, with the write intent recorded before anything is sent to QuickBooks. An existing intent
   // (an earlier attempt that may have reached QuickBooks) is kept and reused.
-  const intent = run.row.intent ?? {
-    requestId: run.newId(),
-    entryType: payout.amount < 0 ? ('JournalEntry' as const) : ('Deposit' as const),
-  };
+  const intent =
+    run.row.intent ?? newIntent(run.newId(), payout.amount < 0 ? 'JournalEntry' : 'Deposit', run.now());
   if (!run.claimed || run.row.intent === null) {
     run.row = await updateOrConflict(
       deps.ledger,
@@ -273,7 +272,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     run,
     tenant,
     entry,
-    intent.requestId,
+    intent,
     () => ({
       status: 'POSTED',
       lineDetailUsed: build.lineDetail,

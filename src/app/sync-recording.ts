@@ -4,7 +4,7 @@
  * does not fit in one invocation.
  */
 import type { BuildResult } from '../domain/types.js';
-import { type OutOfTimeError, PermanentError } from './errors.js';
+import { isRefusedWrite, type OutOfTimeError, PermanentError } from './errors.js';
 import { describeError, maskEmailsIn } from './log.js';
 import { internalEventId } from './payout-message.js';
 import type { LedgerRecord, PayoutMessage } from './ports.js';
@@ -76,7 +76,10 @@ export async function recordPermanent(run: Run, error: unknown): Promise<SyncPay
     error instanceof PermanentError
       ? error.hint
       : 'the Stripe object did not have the expected shape; check the Stripe API version of the account and report it';
-  const refused = run.postingWithIntent;
+  // Only QuickBooks' definite refusal of the write means nothing was created under the request id. Anything else
+  // after the write was sent (a timeout, then invalid_grant on the retry; a 2xx that cannot be read) may have
+  // posted it: the intent stays, so the next attempt replays the same request id (CONTRACT §7).
+  const refused = run.postingWithIntent && isRefusedWrite(error);
   const row = await patchLatest(run, (current) => {
     // A live entry stays live and its row POSTED: only the reason is noted.
     if (current.status === 'POSTED') return { reason, hint };

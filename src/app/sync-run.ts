@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { type ClosedPeriodDecision, closedPeriodDecision } from '../domain/closed-period.js';
-import { utcDate } from '../domain/deposit.js';
+import { payoutNotePrefix, utcDate } from '../domain/deposit.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
 import type { BuildResult, LedgerStatus, Member, QboEntry, TenantBooks } from '../domain/types.js';
@@ -21,6 +21,7 @@ import type {
   PostedRef,
   QuickBooksBooks,
   TenantStore,
+  WriteIntent,
 } from './ports.js';
 import { prepareEntry } from './prepare-entry.js';
 import {
@@ -29,6 +30,7 @@ import {
   removePostedEntry,
   updateOrConflict,
 } from './reverse-payout.js';
+import { describeAdoption, outlivesRequestIdMemory } from './write-intent.js';
 
 export type LedgerPatch = Parameters<Ledger['update']>[2];
 
@@ -146,24 +148,38 @@ export function booksFor(run: Run, tenant: TenantBooks): QuickBooksBooks {
 /**
  * Asks QuickBooks to create the entry under the intent's request id (a retry with the same id replays the object
  * QuickBooks already has instead of making a second one), then records that object on the row, the intent done
- * with, in one write with `patch`.
+ * with, in one write with `patch`. An intent older than QuickBooks is known to remember request ids is not sent
+ * again before QuickBooks is searched for our own entry (CONTRACT §4); one found is adopted.
  */
 export async function postWithIntent(
   run: Run,
   tenant: TenantBooks,
   entry: QboEntry,
-  requestId: string,
+  intent: WriteIntent,
   patch: (posted: PostedRef) => LedgerPatch,
   step: string,
 ): Promise<PostedRef> {
   const books = booksFor(run, tenant);
-  run.postingWithIntent = true;
-  const posted = await books.createEntry(entry, requestId);
+  const adopted = outlivesRequestIdMemory(intent, run.now())
+    ? await books.findEntry(entry, payoutNotePrefix(run.row.payoutId))
+    : undefined;
+  run.postingWithIntent = adopted === undefined;
+  const posted = adopted ?? (await books.createEntry(entry, intent.requestId));
   run.postingWithIntent = false;
+  const recorded = patch(posted);
+  if (adopted !== undefined) {
+    const note = describeAdoption(adopted, intent);
+    recorded.reason = recorded.reason ? `${recorded.reason}; ${note}` : note;
+    run.log.info('own entry found in QuickBooks and adopted', {
+      payoutId: run.row.payoutId,
+      type: adopted.type,
+      id: adopted.id,
+    });
+  }
   run.row = await updateOrConflict(
     run.deps.ledger,
     run.row,
-    { ...patch(posted), quickbooks: posted, intent: null },
+    { ...recorded, quickbooks: posted, intent: null },
     step,
   );
   return posted;
@@ -293,7 +309,7 @@ export async function resolveIntentOfFailedPayout(
     run,
     tenant,
     build.entry,
-    intent.requestId,
+    intent,
     (posted) => ({
       status: 'POSTING',
       reason: `${payoutFailure(payout)}: removing ${posted.type} ${posted.id}`,

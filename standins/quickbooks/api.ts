@@ -10,17 +10,19 @@ import type { Company } from './company.js';
 import { updateCustomer, writeCustomer } from './customers.js';
 import {
   batchTooLarge,
-  faultBody,
+  concreteEnvelope,
+  faultObject,
   invalidProperty,
   objectNotFound,
   QboFault,
+  renderFault,
   requiredMissing,
   systemFault,
   unsupportedOperation,
 } from './faults.js';
 import { type QueryOptions, runQuery } from './query.js';
 import { deleteTxn, updateTxn, writeTxn } from './transactions.js';
-import type { StandInEntityType } from './types.js';
+import type { FaultEnvelope, StandInEntityType } from './types.js';
 import { parseBody, type TxnType } from './write-rules.js';
 
 export interface ApiRequest {
@@ -47,6 +49,8 @@ export interface ApiContext {
   company: Company;
   nowMs: number;
   queryOptions: QueryOptions;
+  /** The form of fault bodies and batch item faults (default `capital`). */
+  envelope?: FaultEnvelope;
 }
 
 export const MAX_BATCH_ITEMS = 30;
@@ -65,8 +69,13 @@ export function jsonReply(status: number, value: Record<string, unknown>, nowMs:
   return { status, body: JSON.stringify({ ...value, time: qboTime(nowMs) }), contentType: JSON_TYPE };
 }
 
-export function faultReply(fault: QboFault, nowMs: number): Reply {
-  return { status: fault.status, body: faultBody(fault, nowMs), contentType: JSON_TYPE };
+export function faultReply(fault: QboFault, nowMs: number, envelope: FaultEnvelope = 'capital'): Reply {
+  const { body, contentType } = renderFault(fault, nowMs, concreteEnvelope(envelope, fault.status));
+  return {
+    status: fault.status,
+    body,
+    contentType: contentType === 'application/json' ? JSON_TYPE : contentType,
+  };
 }
 
 function parseJson(body: string): unknown {
@@ -100,7 +109,7 @@ export function handleApi(ctx: ApiContext, req: ApiRequest): Reply {
   try {
     return route(ctx, req);
   } catch (e) {
-    if (e instanceof QboFault) return faultReply(e, ctx.nowMs);
+    if (e instanceof QboFault) return faultReply(e, ctx.nowMs, ctx.envelope);
     throw e;
   }
 }
@@ -249,9 +258,11 @@ function batch(ctx: ApiContext, req: ApiRequest): Reply {
 
   type Out = Record<string, unknown>;
   const out: Out[] = new Array(items.length);
+  // Batch answers are JSON: an XML envelope renders its items with null fields instead.
+  const itemEnvelope = concreteEnvelope(ctx.envelope ?? 'capital', 200);
   const itemFault = (bId: unknown, fault: QboFault): Out => ({
     ...(typeof bId === 'string' ? { bId } : {}),
-    Fault: fault.toFault(),
+    ...faultObject(fault, itemEnvelope === 'xml' ? 'nulls' : itemEnvelope),
   });
   const run = (bId: unknown, f: () => Out): Out => {
     try {

@@ -77,6 +77,8 @@ export interface StoredResponse {
   status: number;
   body: string;
   contentType: string;
+  /** Clock time (ms) of the original request; QuickBooks' memory of a requestid is undocumented (CONTRACT §4). */
+  at?: number;
 }
 
 export interface CompanySettings {

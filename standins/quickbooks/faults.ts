@@ -3,6 +3,7 @@
  * 3001 throttle body, and a `QboFault` error the handlers throw to answer with one.
  */
 import { qboTime } from './clock.js';
+import type { FaultEnvelope } from './types.js';
 
 export type FaultType =
   | 'ValidationFault'
@@ -43,6 +44,104 @@ export class QboFault extends Error {
 
 export function faultBody(fault: QboFault, nowMs: number): string {
   return JSON.stringify({ Fault: fault.toFault(), time: qboTime(nowMs) });
+}
+
+// ----------------------------------------------------------------------------------- envelopes (docs/standins.md)
+
+/** One of the concrete forms; `real` picks per status. */
+export type ConcreteEnvelope = Exclude<FaultEnvelope, 'real'>;
+
+/**
+ * The form a fault takes. `real`: 401 and 403 come in the lower-case envelope real companies return
+ * (node-quickbooks#154 and oauth-jsclient#2: 403 3100; python-quickbooks#250 and #118: 401 3200), everything
+ * else in the capital form of Intuit's "Fix common errors" page.
+ */
+export function concreteEnvelope(envelope: FaultEnvelope, status: number): ConcreteEnvelope {
+  if (envelope !== 'real') return envelope;
+  return status === 401 || status === 403 ? 'lowercase' : 'capital';
+}
+
+const orNull = (v: string): string | null => (v === '' ? null : v);
+
+/** The `Fault` object of a batch item in this form (batch answers are JSON, so `xml` renders as `nulls`). */
+export function faultObject(fault: QboFault, envelope: ConcreteEnvelope): Record<string, unknown> {
+  if (envelope === 'capital') return { Fault: fault.toFault() };
+  if (envelope === 'lowercase') {
+    return {
+      fault: {
+        error: [
+          {
+            message: fault.shortMessage,
+            detail: orNull(fault.detail),
+            code: fault.code,
+            element: orNull(fault.element),
+          },
+        ],
+        type: fault.type,
+      },
+    };
+  }
+  return {
+    Fault: {
+      Error: [
+        {
+          Message: fault.shortMessage,
+          Detail: orNull(fault.detail),
+          code: fault.code,
+          element: orNull(fault.element),
+        },
+      ],
+      type: fault.type,
+    },
+  };
+}
+
+const xmlEscape = (v: string) =>
+  v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A whole fault response body in this form. */
+export function renderFault(
+  fault: QboFault,
+  nowMs: number,
+  envelope: ConcreteEnvelope,
+): { body: string; contentType: string } {
+  if (envelope === 'xml') {
+    const element = fault.element ? ` element="${xmlEscape(fault.element)}"` : '';
+    return {
+      body:
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+        `<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="${qboTime(nowMs)}">` +
+        `<Fault type="${xmlEscape(fault.type)}"><Error code="${xmlEscape(fault.code)}"${element}>` +
+        `<Message>${xmlEscape(fault.shortMessage)}</Message><Detail>${xmlEscape(fault.detail)}</Detail>` +
+        '</Error></Fault></IntuitResponse>',
+      contentType: 'application/xml',
+    };
+  }
+  if (envelope === 'lowercase') {
+    // The whole envelope as oauth-jsclient#2 and python-quickbooks#250 quote it: the serializer's null fields
+    // around `fault`, and `time` in epoch milliseconds.
+    return {
+      body: JSON.stringify({
+        warnings: null,
+        intuitObject: null,
+        ...faultObject(fault, 'lowercase'),
+        report: null,
+        queryResponse: null,
+        batchItemResponse: [],
+        attachableResponse: [],
+        syncErrorResponse: null,
+        requestId: null,
+        time: nowMs,
+        status: null,
+        cdcresponse: [],
+      }),
+      contentType: 'application/json',
+    };
+  }
+  return {
+    body: JSON.stringify({ ...faultObject(fault, envelope), time: qboTime(nowMs) }),
+    contentType: 'application/json',
+  };
 }
 
 // ----------------------------------------------------------------------------------- the codes we use
@@ -153,7 +252,8 @@ export const authorizationFailed = (detail: string): QboFault =>
     'message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403',
     detail,
     '',
-    'AuthorizationFault',
+    // Real 403 3100 bodies say "SERVICE" (oauth-jsclient#2, node-quickbooks#154, frappe/erpnext#29161).
+    'SERVICE',
   );
 
 export const batchTooLarge = (items: number): QboFault =>
@@ -189,12 +289,16 @@ export function throttleXml(nowMs: number): string {
 }
 
 /** Default body of an injected fault of this status. */
-export function defaultFaultResponse(status: number, nowMs: number): { body: string; contentType: string } {
+export function defaultFaultResponse(
+  status: number,
+  nowMs: number,
+  envelope: FaultEnvelope = 'real',
+): { body: string; contentType: string } {
   if (status === 429) return { body: throttleXml(nowMs), contentType: 'application/xml' };
   let fault: QboFault;
   if (status === 401) fault = authenticationFailed('Token expired (injected fault)');
   else if (status === 403) fault = authorizationFailed('Forbidden (injected fault)');
   else if (status === 400) fault = businessValidation('injected fault');
   else fault = systemFault(status);
-  return { body: faultBody(fault, nowMs), contentType: 'application/json' };
+  return renderFault(fault, nowMs, concreteEnvelope(envelope, status));
 }

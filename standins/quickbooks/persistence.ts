@@ -39,7 +39,10 @@ const companySchema = z.object({
   deposits: z.array(entity.extend({ TxnDate: z.string() })),
   journalEntries: z.array(entity.extend({ TxnDate: z.string() })),
   replays: z.array(
-    z.tuple([z.string(), z.object({ status: z.number(), body: z.string(), contentType: z.string() })]),
+    z.tuple([
+      z.string(),
+      z.object({ status: z.number(), body: z.string(), contentType: z.string(), at: z.number().optional() }),
+    ]),
   ),
   deletions: z
     .array(z.object({ type: z.enum(['Deposit', 'JournalEntry']), Id: z.string(), at: z.number() }))

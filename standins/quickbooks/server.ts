@@ -6,7 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApiRequest, batchCost, faultReply, handleApi, isMutation, type Reply } from './api.js';
+import {
+  type ApiRequest,
+  faultReply as apiFaultReply,
+  batchCost,
+  handleApi,
+  isMutation,
+  type Reply,
+} from './api.js';
 import { Company } from './company.js';
 import {
   authenticationFailed,
@@ -25,6 +32,7 @@ import { demoCompanySeed } from './seed.js';
 import { deleteTxn, updateTxn } from './transactions.js';
 import type {
   CompanySeed,
+  FaultEnvelope,
   InjectedFault,
   QuickBooksStandIn,
   QuickBooksStandInOptions,
@@ -96,6 +104,8 @@ export async function startQuickBooksStandIn(
     now,
   );
   const faults: Array<InjectedFault & { remaining: number }> = [];
+  const defaultEnvelope: FaultEnvelope = opts.faultEnvelope ?? 'real';
+  const requestIdMemoryMs = opts.requestIdMemoryMs ?? Number.POSITIVE_INFINITY;
   const log: RequestLogEntry[] = [];
   let latencyMs = 0;
 
@@ -142,7 +152,10 @@ export async function startQuickBooksStandIn(
 
   function faultResponse(fault: InjectedFault): Reply {
     if (fault.body === undefined)
-      return { status: fault.status, ...defaultFaultResponse(fault.status, now()) };
+      return {
+        status: fault.status,
+        ...defaultFaultResponse(fault.status, now(), fault.envelope ?? defaultEnvelope),
+      };
     const contentType =
       fault.contentType ?? (fault.body.trimStart().startsWith('<') ? 'application/xml' : 'application/json');
     return { status: fault.status, body: fault.body, contentType };
@@ -176,7 +189,9 @@ export async function startQuickBooksStandIn(
     entry: RequestLogEntry,
     req: ApiRequest,
     authorization: string | undefined,
+    envelope: FaultEnvelope,
   ): Promise<Reply> {
+    const faultReply = (fault: QboFault, nowMs: number) => apiFaultReply(fault, nowMs, envelope);
     const auth = tokens.authenticate(authorization);
     if (!auth.ok) return faultReply(authenticationFailed(auth.reason), now());
     const company = companies.get(realmId);
@@ -215,15 +230,20 @@ export async function startQuickBooksStandIn(
           );
         }
         const stored = company.replays.get(req.requestId);
-        if (stored) return { ...stored, ...(isBatch ? { batchItems: cost } : {}) };
+        // QuickBooks' memory of a requestid is undocumented (external-apis.md §7): configurable here.
+        if (stored && now() - (stored.at ?? now()) < requestIdMemoryMs) {
+          const { at: _at, ...replay } = stored;
+          return { ...replay, ...(isBatch ? { batchItems: cost } : {}) };
+        }
       }
-      const reply = handleApi({ company, nowMs: now(), queryOptions }, req);
+      const reply = handleApi({ company, nowMs: now(), queryOptions, envelope }, req);
       if (isMutation(req, reply)) {
         if (req.requestId !== undefined) {
           company.replays.set(req.requestId, {
             status: reply.status,
             body: reply.body,
             contentType: reply.contentType,
+            at: now(),
           });
         }
         changed();
@@ -232,6 +252,14 @@ export async function startQuickBooksStandIn(
     } finally {
       limiter.release(realmId);
     }
+  }
+
+  /** No answer: the connection stays open until the client gives up (logged with status 0). */
+  function hang(entry: RequestLogEntry, res: ServerResponse): void {
+    entry.status = 0;
+    log.push(entry);
+    res.on('close', () => res.destroy());
+    debug(`${entry.method} ${entry.path} → no answer (hang)`);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -261,7 +289,17 @@ export async function startQuickBooksStandIn(
       } catch {
         throw unsupportedOperation('with a body that is not UTF-8');
       }
-      const fault = takeFault(path, url.search, realmId);
+      let fault = takeFault(path, url.search, realmId);
+      let envelope = defaultEnvelope;
+      if (fault?.status === 0) {
+        // Not a fault: this request's own fault answers take the given form.
+        envelope = fault.envelope ?? defaultEnvelope;
+        fault = undefined;
+      }
+      if (fault?.hang && !fault.afterProcessing) {
+        hang(entry, res);
+        return;
+      }
       if (fault && !fault.afterProcessing) {
         reply = faultResponse(fault);
       } else {
@@ -282,6 +320,7 @@ export async function startQuickBooksStandIn(
               ...(requestId !== undefined ? { requestId } : {}),
             },
             headers.authorization,
+            envelope,
           );
         } else {
           reply = {
@@ -293,19 +332,24 @@ export async function startQuickBooksStandIn(
             contentType: JSON_TYPE,
           };
         }
+        if (fault?.afterProcessing && fault.hang) {
+          hang(entry, res);
+          return;
+        }
         if (fault?.afterProcessing)
           reply = { ...faultResponse(fault), ...(reply.batchItems ? { batchItems: reply.batchItems } : {}) };
       }
     } catch (e) {
-      if (e instanceof QboFault) reply = faultReply(e, now());
+      if (e instanceof QboFault) reply = apiFaultReply(e, now(), defaultEnvelope);
       else if (e instanceof BodyTooLarge) {
-        reply = faultReply(
+        reply = apiFaultReply(
           new QboFault(413, '413', 'Request Entity Too Large', 'The body exceeds 20 MiB.'),
           now(),
+          defaultEnvelope,
         );
       } else {
         debug(`internal error on ${method} ${path}: ${(e as Error).stack ?? String(e)}`);
-        reply = faultReply(systemFault(500), now());
+        reply = apiFaultReply(systemFault(500), now(), defaultEnvelope);
       }
     }
     entry.status = reply.status;
@@ -401,6 +445,11 @@ export async function startQuickBooksStandIn(
       const rows = [...companyOf(realmId).store(type).values()];
       rows.sort((a, b) => Number(a.Id) - Number(b.Id));
       return rows.map((r) => structuredClone(r));
+    },
+    forgetRequestIds(realmId?: string): void {
+      for (const [id, company] of companies)
+        if (realmId === undefined || id === realmId) company.replays.clear();
+      changed();
     },
     injectFault(fault: InjectedFault): void {
       faults.push({ ...fault, remaining: fault.count ?? 1 });

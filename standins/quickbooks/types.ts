@@ -53,14 +53,39 @@ export interface QuickBooksStandInOptions {
   companies?: CompanySeed[];
   /** When set, state (companies, entities, tokens, requestid replays) is loaded from and saved to this JSON file. */
   statePath?: string;
+  /**
+   * How long a `requestid` is remembered (its original answer replayed), in ms. QuickBooks does not document it
+   * (external-apis.md §7: "Time window or retention of requestids: NOT FOUND"); default: for ever. Tests of the
+   * product's 24-hour rule set it, or call `forgetRequestIds`.
+   */
+  requestIdMemoryMs?: number;
+  /**
+   * The envelope of fault bodies (docs/standins.md, "Error forms"): `real` (default) answers 401 and 403 in the
+   * lower-case `fault`/`error` envelope with null `detail`/`element`, as real companies do (node-quickbooks#154,
+   * oauth-jsclient#2, python-quickbooks#250), and everything else in the capital `Fault`/`Error` form;
+   * `capital`, `lowercase`, `nulls` (capital with null Detail/element and batch items likewise) and `xml` force one.
+   */
+  faultEnvelope?: FaultEnvelope;
   /** Clock in epoch milliseconds (token expiry, rate windows, MetaData times). Default `Date.now`. */
   now?: () => number;
 }
 
 export type StandInEntityType = 'Deposit' | 'JournalEntry' | 'Customer' | 'Account' | 'Class';
 
+export type FaultEnvelope = 'real' | 'capital' | 'lowercase' | 'nulls' | 'xml';
+
 export interface InjectedFault {
   status: number;
+  /**
+   * With no `body`: the envelope of this fault's default body. With `status: 0`: no fault, only the envelope of
+   * the matching request's own fault answers (switch the form per request).
+   */
+  envelope?: FaultEnvelope;
+  /**
+   * Never answer: the connection is held open until the client gives up (a timeout). With `afterProcessing`, the
+   * request is processed first (QuickBooks committed it, the answer never came).
+   */
+  hang?: boolean;
   /** How many matching requests get the fault; default 1. */
   count?: number;
   /** Only requests for this realm. */
@@ -128,6 +153,8 @@ export interface QuickBooksStandIn {
   /** Live (not deleted) entities of the realm, as stored (QuickBooks JSON); copies. */
   entities(realmId: string, type: StandInEntityType): Record<string, unknown>[];
   injectFault(fault: InjectedFault): void;
+  /** Forgets the requestids of a realm (all realms when omitted), as QuickBooks eventually does. */
+  forgetRequestIds(realmId?: string): void;
   setLatency(ms: number): void;
   readonly requests: ReadonlyArray<RequestLogEntry>;
   clearRequests(): void;

@@ -239,16 +239,19 @@ describe('QuickBooks stand-in: bearer authentication on the Accounting API', () 
     return res.json.access_token;
   }
 
+  // Real 401s and 403s use the lower-case envelope with null fields (python-quickbooks#250 and #118 for 3200,
+  // node-quickbooks#154 and oauth-jsclient#2 for 3100): the stand-in's default `real` envelope answers so.
   function expect3200(res: {
     status: number;
-    json: { Fault: { type: string; Error: Array<{ code: string }> } };
+    json: { fault: { type: string; error: Array<{ code: string }> } };
   }) {
     expect(res.status).toBe(401);
-    expect(res.json.Fault.type).toBe('AUTHENTICATION');
-    expect(res.json.Fault.Error[0]).toEqual(
+    expect(res.json.fault.type).toBe('AUTHENTICATION');
+    expect(res.json.fault.error[0]).toEqual(
       expect.objectContaining({
         code: '3200',
-        Message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401',
+        message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401',
+        element: null,
       }),
     );
   }
@@ -284,7 +287,13 @@ describe('QuickBooks stand-in: bearer authentication on the Accounting API', () 
   it('answers 403 for a realm that does not exist', async () => {
     const res = await makeApi(qbo, '123', await accessToken(DEMO_REALM)).get('/preferences');
     expect(res.status).toBe(403);
-    expect(res.json.Fault.Error[0].code).toBe('3100');
+    expect(res.json.fault.error[0]).toEqual(
+      expect.objectContaining({
+        code: '3100',
+        message: 'message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403',
+        element: null,
+      }),
+    );
   });
 
   it('makes every token of a realm invalid with revokeAll', async () => {

@@ -28,7 +28,13 @@ export const LedgerRecordSchema = z.object({
   reason: z.string().nullable(),
   hint: z.string().nullable(),
   quickbooks: PostedRefSchema.nullable(),
-  intent: z.object({ requestId: z.string(), entryType: z.enum(['Deposit', 'JournalEntry']) }).nullable(),
+  intent: z
+    .object({
+      requestId: z.string(),
+      entryType: z.enum(['Deposit', 'JournalEntry']),
+      createdAt: z.string().optional(),
+    })
+    .nullable(),
   generation: z.number().int(),
   version: z.number().int(),
   lineDetailUsed: z.string().optional(),

@@ -7,6 +7,7 @@
  */
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { WrittenIdUnknownError } from '../../app/errors.js';
 import type {
   EntryChanges,
   PostedRef,
@@ -19,13 +20,23 @@ import type { QboEntry } from '../../domain/types.js';
 import { bookCloseDate, changedEntries, readEntries } from './changes.js';
 import { QboCallCounters } from './counters.js';
 import { QboCustomers } from './customers.js';
-import { QboTransientError, QboValidationFault } from './faults.js';
+import { QboValidationFault } from './faults.js';
 import { LimiterRegistry, processLimiters, type RateLimiter } from './limiter.js';
-import { EntitySchema, PreferencesSchema, type QueryResponse, toAccount, toClass } from './responses.js';
+import {
+  EntitySchema,
+  PreferencesSchema,
+  type QboTxn,
+  type QueryResponse,
+  toAccount,
+  toClass,
+} from './responses.js';
 import { type QboLogger, QboTokenManager } from './tokens.js';
 import { checkRequestId, PAGE_SIZE, QboTransport, type RealmClientDeps } from './transport.js';
 
 export { QboCallCounters, type QboRealmCalls } from './counters.js';
+
+import { qboQuoted } from './customer-rules.js';
+
 export { displayNameCandidate, maskEmail, qboQuoted, rankCustomers } from './customer-rules.js';
 export { BATCH_SIZE, MINOR_VERSION, PAGE_SIZE } from './transport.js';
 
@@ -161,10 +172,34 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
       body: entry.body,
       operation: `the ${entity}`,
       schema: z.object({ [entity]: EntitySchema }).loose(),
+      write: true,
     });
     const posted = (data as Record<string, z.infer<typeof EntitySchema>>)[entity];
-    if (!posted) throw new QboTransientError(`QuickBooks accepted the ${entity} without returning it`);
+    if (!posted) {
+      throw new WrittenIdUnknownError(
+        `QuickBooks accepted the ${entity} (requestid ${requestId}) without returning it`,
+        'nothing is posted again: `npx qbo-sync payouts sync` replays the same request and records the entry',
+      );
+    }
     return { type: entity, id: posted.Id };
+  }
+
+  async findEntry(entry: QboEntry, notePrefix: string): Promise<PostedRef | undefined> {
+    const wanted = entryFacts(entry.body);
+    if (wanted.txnDate === undefined) return undefined;
+    const pages = await this.pageAll(
+      entry.type,
+      `WHERE TxnDate = ${qboQuoted(wanted.txnDate)}`,
+      `the search for our own ${entry.type}`,
+    );
+    for (const txn of pages.flatMap((p) => p[entry.type] ?? [])) {
+      if (!notedAs(txn.PrivateNote, notePrefix)) continue;
+      const found = txnFacts(txn);
+      if (found.txnDate !== wanted.txnDate || !sameAmount(found.total, wanted.total)) continue;
+      if (wanted.account !== undefined && !found.accounts.has(wanted.account)) continue;
+      return { type: entry.type, id: txn.Id };
+    }
+    return undefined;
   }
 
   async getEntry(
@@ -265,7 +300,7 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
   }
 
   private async pageAll(
-    entity: 'Account' | 'Class',
+    entity: 'Account' | 'Class' | 'Deposit' | 'JournalEntry',
     where: string,
     operation: string,
   ): Promise<QueryResponse[]> {
@@ -279,4 +314,60 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
       if ((r[entity]?.length ?? 0) < PAGE_SIZE) return out;
     }
   }
+}
+
+// ---------------------------------------------------------------- our own entry (CONTRACT §4)
+
+/** `PrivateNote` begins `prefix`, and the id does not go on (`po_1` is not `po_12`). */
+function notedAs(note: string | null | undefined, prefix: string): boolean {
+  return !!note?.startsWith(prefix) && !/[A-Za-z0-9_]/.test(note.charAt(prefix.length));
+}
+
+const num = (v: unknown): number | undefined => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
+};
+
+const sameAmount = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && Math.abs(a - b) < 0.0005;
+
+/**
+ * What identifies an entry we send: its date, its total as QuickBooks computes `TotalAmt` (a Deposit: the lines
+ * less CashBack; a JournalEntry: its debits), and its deposit account (a JournalEntry: the account it credits).
+ */
+function entryFacts(body: Record<string, unknown>): { txnDate?: string; total?: number; account?: string } {
+  const lines = Array.isArray(body.Line) ? (body.Line as Record<string, unknown>[]) : [];
+  const txnDate = typeof body.TxnDate === 'string' ? body.TxnDate : undefined;
+  const depositTo = (body.DepositToAccountRef as { value?: unknown } | undefined)?.value;
+  if (depositTo !== undefined) {
+    const sum = lines.reduce((t, l) => t + (num(l.Amount) ?? 0), 0);
+    const cashBack = num((body.CashBack as { Amount?: unknown } | undefined)?.Amount) ?? 0;
+    return { ...(txnDate ? { txnDate } : {}), total: sum - cashBack, account: String(depositTo) };
+  }
+  let debits = 0;
+  let credited: string | undefined;
+  for (const l of lines) {
+    const d = l.JournalEntryLineDetail as
+      | { PostingType?: string; AccountRef?: { value?: unknown } }
+      | undefined;
+    if (d?.PostingType === 'Debit') debits += num(l.Amount) ?? 0;
+    else if (credited === undefined && d?.AccountRef?.value !== undefined)
+      credited = String(d.AccountRef.value);
+  }
+  return { ...(txnDate ? { txnDate } : {}), total: debits, ...(credited ? { account: credited } : {}) };
+}
+
+function txnFacts(txn: QboTxn): { txnDate?: string; total?: number; accounts: Set<string> } {
+  const accounts = new Set<string>();
+  if (txn.DepositToAccountRef?.value !== undefined) accounts.add(txn.DepositToAccountRef.value);
+  for (const l of txn.Line ?? []) {
+    const a = l.JournalEntryLineDetail?.AccountRef?.value;
+    if (a !== undefined) accounts.add(a);
+  }
+  const total = num(txn.TotalAmt);
+  return {
+    ...(txn.TxnDate ? { txnDate: txn.TxnDate } : {}),
+    ...(total !== undefined ? { total } : {}),
+    accounts,
+  };
 }

@@ -5,8 +5,8 @@
 import type { QboCustomer } from '../../app/ports.js';
 import { normaliseEmail } from '../../domain/members.js';
 import { displayNameCandidate, maskEmail, qboQuoted, rankCustomers } from './customer-rules.js';
-import { faultFromObject, QboTransientError, QboValidationFault } from './faults.js';
-import { toCustomer } from './responses.js';
+import { QboTransientError, QboValidationFault } from './faults.js';
+import { batchItemFault, toCustomer } from './responses.js';
 import { BATCH_SIZE, PAGE_SIZE, type QboTransport } from './transport.js';
 
 const MAX_NAME_ATTEMPTS = 10;
@@ -17,9 +17,19 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Attaches the customers already created to an error thrown part-way, so the caller can still map them. */
-function withCreated(e: unknown, created: Map<string, QboCustomer>): unknown {
-  if (created.size > 0 && e instanceof Error) Object.assign(e, { createdCustomers: created });
+/**
+ * Attaches the customers already created, and those QuickBooks refused, to an error thrown part-way, so the caller
+ * can still map them.
+ */
+function withCreated(
+  e: unknown,
+  created: Map<string, QboCustomer>,
+  refused: Map<string, QboValidationFault>,
+): unknown {
+  if (e instanceof Error) {
+    if (created.size > 0) Object.assign(e, { createdCustomers: created });
+    if (refused.size > 0) Object.assign(e, { refusedCustomers: refused });
+  }
   return e;
 }
 
@@ -63,17 +73,26 @@ export class QboCustomers {
     }
   }
 
+  /**
+   * Creates the members' customers in batches of 30. A taken DisplayName (6240) is retried under the next
+   * candidate name; any other refusal of one customer (an email QuickBooks finds invalid, say) does not stop the
+   * others. When anything failed, the first failure is thrown after every batch has settled, carrying
+   * `createdCustomers` (email → customer) and `refusedCustomers` (email → the refusal), so the caller can map
+   * what was made and put the refused members' lines elsewhere (CONTRACT §5).
+   */
   async createCustomers(
     members: readonly { email: string; displayName: string }[],
   ): Promise<Map<string, QboCustomer>> {
     const created = new Map<string, QboCustomer>();
+    const refused = new Map<string, QboValidationFault>();
     const byEmail = new Map<string, string>();
     for (const m of members) {
       const email = normaliseEmail(m.email);
       if (email !== undefined && !byEmail.has(email)) byEmail.set(email, m.displayName);
     }
     let pending = [...byEmail].map(([email, displayName]) => ({ email, displayName, attempt: 0 }));
-    while (pending.length > 0) {
+    let failure: unknown;
+    while (pending.length > 0 && failure === undefined) {
       const retry: typeof pending = [];
       // Every batch is awaited (settled) before an error is thrown, so nothing created goes unreported.
       const outcomes = await Promise.allSettled(
@@ -87,38 +106,41 @@ export class QboCustomers {
             },
           }));
           const responses = await this.http.batch(items, 'the customer creation batch', true);
-          let firstFailure: Error | undefined;
+          let noAnswer: Error | undefined;
           group.forEach((m, i) => {
             const r = responses.get(String(i));
             if (r?.Customer) {
               created.set(m.email, { ...toCustomer(r.Customer), email: m.email });
               return;
             }
-            const fault = r?.Fault
-              ? new QboValidationFault(faultFromObject(r.Fault), {
-                  status: 200,
-                  operation: `the creation of customer ${maskEmail(m.email)}`,
-                  tenantId: this.tenantId,
-                })
-              : new QboTransientError(
-                  `QuickBooks returned no answer for customer ${maskEmail(m.email)} in a batch`,
-                );
-            if (
-              fault instanceof QboValidationFault &&
-              fault.hasCode('6240') &&
-              m.attempt + 1 < MAX_NAME_ATTEMPTS
-            ) {
+            const itemFault = r ? batchItemFault(r) : undefined;
+            if (!itemFault) {
+              noAnswer ??= new QboTransientError(
+                `QuickBooks returned no answer for customer ${maskEmail(m.email)} in a batch`,
+              );
+              return;
+            }
+            const fault = new QboValidationFault(itemFault, {
+              status: 200,
+              operation: `the creation of customer ${maskEmail(m.email)}`,
+              tenantId: this.tenantId,
+            });
+            if (fault.hasCode('6240') && m.attempt + 1 < MAX_NAME_ATTEMPTS) {
               retry.push({ ...m, attempt: m.attempt + 1 });
             } else {
-              firstFailure ??= fault;
+              refused.set(m.email, fault);
             }
           });
-          if (firstFailure) throw firstFailure;
+          if (noAnswer) throw noAnswer;
         }),
       );
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw withCreated(failed.reason, created);
+      if (failed) failure = failed.reason;
       pending = retry;
+    }
+    const firstRefusal = refused.values().next().value;
+    if (failure !== undefined || firstRefusal !== undefined) {
+      throw withCreated(failure ?? firstRefusal, created, refused);
     }
     return created;
   }
@@ -159,8 +181,9 @@ export class QboCustomers {
       const responses = await this.http.batch(items, 'the customer lookup batch', false);
       group.forEach((email, i) => {
         const r = responses.get(String(i));
-        if (r?.Fault) {
-          throw new QboValidationFault(faultFromObject(r.Fault), {
+        const itemFault = r ? batchItemFault(r) : undefined;
+        if (itemFault) {
+          throw new QboValidationFault(itemFault, {
             status: 200,
             operation: 'the customer lookup by email',
             tenantId: this.tenantId,

@@ -1,8 +1,15 @@
 /**
  * QuickBooks faults → the error classes the application acts on (src/app/errors.ts).
  *
- * QuickBooks reports problems as a JSON `{"Fault":{"Error":[{Message,Detail,code,element}],"type"}}` (in a 400,
- * inside a 200, or per item of a batch), and throttling as an XML body with code 3001 even when JSON was asked for.
+ * QuickBooks reports problems in several forms (docs/quickbooks.md, "Error forms", lists each with its source):
+ * - `{"Fault":{"Error":[{Message,Detail,code,element}],"type"},"time"}` in a 400, inside a 200, or per batch item
+ *   (Intuit's "Fix common errors" page);
+ * - the lower-case `{"fault":{"error":[{message,detail,code,element}],"type"},…}` envelope that real 401s and 403s
+ *   use, with `detail` and `element` null (node-quickbooks#154, oauth-jsclient#2, python-quickbooks#250);
+ * - `Detail` / `element` null or absent in either casing, `code` a string or a number;
+ * - XML (`<IntuitResponse><Fault type><Error code element><Message/><Detail/>`), which throttling sends even to
+ *   `Accept: application/json` (python-quickbooks#43) and some SDK paths return, sometimes without its closing
+ *   `</Error>` (QuickBooks-V3-PHP-SDK#445).
  * Every error built here keeps the `intuit_tid` response header, which Intuit support asks for.
  */
 import { z } from 'zod';
@@ -21,37 +28,57 @@ export interface QboFault {
   errors: QboFaultItem[];
 }
 
+/** A text field QuickBooks may send as a string, a number, null, or not at all. */
+const text = z.union([z.string(), z.number(), z.boolean()]).nullish().catch(undefined);
+
 const FaultErrorSchema = z
   .object({
-    Message: z.string().optional(),
-    message: z.string().optional(),
-    Detail: z.string().optional(),
-    detail: z.string().optional(),
-    code: z.union([z.string(), z.number()]).optional(),
-    element: z.string().optional(),
+    Message: text,
+    message: text,
+    Detail: text,
+    detail: text,
+    code: text,
+    element: text,
+    Element: text,
   })
   .loose();
 
+const errorList = z
+  .union([z.array(FaultErrorSchema.nullable()), FaultErrorSchema])
+  .nullish()
+  .catch(undefined);
+
+/** A `Fault` (or `fault`) object, every field optional and nullable. */
 export const FaultSchema = z
   .object({
-    type: z.string().optional(),
-    Error: z.array(FaultErrorSchema).optional(),
-    error: z.array(FaultErrorSchema).optional(),
+    type: text,
+    Type: text,
+    Error: errorList,
+    error: errorList,
   })
   .loose();
 
-const FaultEnvelopeSchema = z.object({ Fault: FaultSchema }).loose();
+export type FaultObject = z.infer<typeof FaultSchema>;
 
-/** Normalises a parsed `Fault` object. */
-export function faultFromObject(fault: z.infer<typeof FaultSchema>): QboFault {
-  const items = fault.Error ?? fault.error ?? [];
+const FaultEnvelopeSchema = z
+  .object({ Fault: FaultSchema.nullish(), fault: FaultSchema.nullish() })
+  .loose()
+  .refine((e) => !!(e.Fault ?? e.fault), 'no Fault');
+
+const str = (v: string | number | boolean | null | undefined): string =>
+  v === null || v === undefined ? '' : String(v);
+
+/** Normalises a parsed `Fault` / `fault` object (either casing, nulls as empty strings). */
+export function faultFromObject(fault: FaultObject): QboFault {
+  const raw = fault.Error ?? fault.error ?? [];
+  const items = (Array.isArray(raw) ? raw : [raw]).filter((e) => e !== null && e !== undefined);
   return {
-    type: fault.type ?? 'Unknown',
+    type: str(fault.type ?? fault.Type) || 'Unknown',
     errors: items.map((e) => ({
-      code: e.code === undefined ? '' : String(e.code),
-      message: e.Message ?? e.message ?? '',
-      detail: e.Detail ?? e.detail ?? '',
-      element: e.element ?? '',
+      code: str(e.code),
+      message: str(e.Message ?? e.message),
+      detail: str(e.Detail ?? e.detail),
+      element: str(e.element ?? e.Element),
     })),
   };
 }
@@ -66,13 +93,16 @@ function decodeXml(text: string): string {
     .trim();
 }
 
-/** The XML fault QuickBooks sends when throttling (`<IntuitResponse><Fault type="SERVICE"><Error code="3001">…`). */
+/**
+ * An XML fault (`<IntuitResponse><Fault type="SERVICE"><Error code="3001">…`), also inside another element (a 200's
+ * `<AttachableResponse>`) and also when an `</Error>` or `</Fault>` is missing (QuickBooks-V3-PHP-SDK#445).
+ */
 export function parseXmlFault(text: string): QboFault | undefined {
-  const faultMatch = /<Fault\b([^>]*)>([\s\S]*?)<\/Fault>/i.exec(text);
+  const faultMatch = /<Fault\b([^>]*)>([\s\S]*?)(?:<\/Fault>|$)/i.exec(text);
   if (!faultMatch) return undefined;
   const type = /\btype\s*=\s*"([^"]*)"/i.exec(faultMatch[1] ?? '')?.[1] ?? 'Unknown';
   const errors: QboFaultItem[] = [];
-  const errorRe = /<Error\b([^>]*)>([\s\S]*?)<\/Error>/gi;
+  const errorRe = /<Error\b([^>]*)>([\s\S]*?)(?=<\/Error>|<Error\b|<\/Fault>|$)/gi;
   for (let m = errorRe.exec(faultMatch[2] ?? ''); m; m = errorRe.exec(faultMatch[2] ?? '')) {
     const attrs = m[1] ?? '';
     const inner = m[2] ?? '';
@@ -93,7 +123,7 @@ export function parseFault(body: unknown): QboFault | undefined {
     const text = value.trim();
     if (text.startsWith('<')) return parseXmlFault(text);
     // Most answers are successes: without the key there is no fault, and the body is not parsed twice.
-    if (!text.startsWith('{') || !text.includes('"Fault"')) return undefined;
+    if (!text.startsWith('{') || !/"fault"/i.test(text)) return undefined;
     try {
       value = JSON.parse(text) as unknown;
     } catch {
@@ -101,7 +131,9 @@ export function parseFault(body: unknown): QboFault | undefined {
     }
   }
   const parsed = FaultEnvelopeSchema.safeParse(value);
-  return parsed.success ? faultFromObject(parsed.data.Fault) : undefined;
+  if (!parsed.success) return undefined;
+  const fault = parsed.data.Fault ?? parsed.data.fault;
+  return fault ? faultFromObject(fault) : undefined;
 }
 
 const HINTS: Record<string, string> = {
@@ -114,7 +146,7 @@ const HINTS: Record<string, string> = {
   '600':
     'the request id was already used for another request; retry the payout with `npx qbo-sync payouts resync`',
   '610':
-    'an account, class or customer referenced is inactive or was deleted in QuickBooks: fix the mapping in the sync config (`npx qbo-sync config validate F`, then `config import F`) or reactivate it in QuickBooks, then resync the payout',
+    'the object is gone from QuickBooks (deleted), or an account, class or customer it references was made inactive or deleted: reactivate it in QuickBooks or fix the mapping in the sync config (`npx qbo-sync config validate F`, then `config import F`), then resync the payout',
   '1040':
     'the batch had too many items; this is a bug in qbo-sync (batches are limited to 30), please report it',
   '2010':
@@ -140,10 +172,23 @@ const HINTS: Record<string, string> = {
     'the transaction was already deposited or reconciled and cannot be changed: undo the deposit or reconciliation in QuickBooks first',
 };
 
-/** What a person should do about a QuickBooks error code. */
-export function hintForCode(code: string, tenantId?: string): string {
+/** "Account Period Closed" has been reported under 5010 as well as 6210 (python-quickbooks#208): read the words too. */
+export function isPeriodClosed(item: Pick<QboFaultItem, 'code' | 'message' | 'detail'>): boolean {
+  return (
+    item.code === '6210' ||
+    /period (has )?closed|books are (closed|locked)/i.test(`${item.message} ${item.detail}`)
+  );
+}
+
+/** What a person should do about a QuickBooks error code (and, for 5010, its words). */
+export function hintForCode(
+  code: string,
+  tenantId?: string,
+  item?: Pick<QboFaultItem, 'message' | 'detail'>,
+): string {
+  const closed = item !== undefined && isPeriodClosed({ code, ...item });
   const hint =
-    HINTS[code] ??
+    (closed ? HINTS['6210'] : HINTS[code]) ??
     'see the QuickBooks message; if it persists, contact Intuit support quoting the intuit_tid of the request';
   return tenantId ? hint.replaceAll('<id>', tenantId) : hint;
 }
@@ -190,7 +235,7 @@ export class QboValidationFault extends PermanentError {
     const tid = context.intuitTid ? ` [intuit_tid ${context.intuitTid}]` : '';
     super(
       `${what}: ${fault.errors.map(describeItem).join('; ') || fault.type}${tid}`,
-      hintForCode(first.code, context.tenantId),
+      hintForCode(first.code, context.tenantId, first),
       { cause: context.cause },
     );
     this.code = first.code;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { QboAccount, QboClass, QboCustomer } from '../../app/ports.js';
 import { normaliseEmail } from '../../domain/members.js';
-import { FaultSchema } from './faults.js';
+import { type FaultObject, FaultSchema, faultFromObject, type QboFault } from './faults.js';
 
 // ---------------------------------------------------------------- response schemas (only the fields used)
 
@@ -39,8 +39,34 @@ export const ClassSchema = z
   })
   .loose();
 
+const RefSchema = z.object({ value: IdSchema }).loose();
+
+/** A Deposit or JournalEntry as a query returns it (the fields our own-entry lookup compares). */
+export const TxnSchema = z
+  .object({
+    Id: IdSchema,
+    TxnDate: z.string().optional(),
+    PrivateNote: z.string().nullish(),
+    TotalAmt: z.union([z.number(), z.string()]).nullish(),
+    DepositToAccountRef: RefSchema.nullish(),
+    Line: z
+      .array(
+        z
+          .object({
+            JournalEntryLineDetail: z.object({ AccountRef: RefSchema.nullish() }).loose().nullish(),
+          })
+          .loose(),
+      )
+      .nullish(),
+  })
+  .loose();
+
+export type QboTxn = z.infer<typeof TxnSchema>;
+
 export const QueryResponseSchema = z
   .object({
+    Deposit: z.array(TxnSchema).optional(),
+    JournalEntry: z.array(TxnSchema).optional(),
     Customer: z.array(CustomerSchema).optional(),
     Account: z.array(AccountSchema).optional(),
     Class: z.array(ClassSchema).optional(),
@@ -53,11 +79,22 @@ export const QueryEnvelopeSchema = z.object({ QueryResponse: QueryResponseSchema
 export const BatchItemResponseSchema = z
   .object({
     bId: IdSchema,
-    Fault: FaultSchema.optional(),
-    QueryResponse: QueryResponseSchema.optional(),
-    Customer: CustomerSchema.optional(),
+    // A batch item's fault comes in either casing, with null fields (docs/quickbooks.md, "Error forms").
+    Fault: FaultSchema.nullish(),
+    fault: FaultSchema.nullish(),
+    QueryResponse: QueryResponseSchema.nullish(),
+    Customer: CustomerSchema.nullish(),
   })
   .loose();
+
+/** The fault of a batch item, in whichever casing it came. */
+export function batchItemFault(r: {
+  Fault?: FaultObject | null;
+  fault?: FaultObject | null;
+}): QboFault | undefined {
+  const f = r.Fault ?? r.fault;
+  return f ? faultFromObject(f) : undefined;
+}
 
 export const BatchEnvelopeSchema = z.object({ BatchItemResponse: z.array(BatchItemResponseSchema) }).loose();
 

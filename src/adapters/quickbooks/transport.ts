@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
-import { PermanentError } from '../../app/errors.js';
+import { PermanentError, WrittenIdUnknownError } from '../../app/errors.js';
 import type { QboRealmCalls } from './counters.js';
 import {
   errorForResponse,
@@ -49,6 +49,11 @@ export interface SendRequest<T> {
   batchItems?: number;
   /** For messages: "the deposit", "the customer query"… */
   operation: string;
+  /**
+   * A write under a `requestid` that creates an object: a fault is marked as a definite refusal, and a 2xx whose
+   * body cannot be read is "written, id unknown" (`WrittenIdUnknownError`), never retried as a new write.
+   */
+  write?: boolean;
   schema: z.ZodType<T>;
 }
 
@@ -61,6 +66,13 @@ export interface RealmClientDeps {
   limiter: RateLimiter;
   calls: QboRealmCalls;
   options: TransportOptions;
+}
+
+/** Codes of a 401/403 that only a reconnect fixes (external-apis.md §6: 100, 120, 3100, 3200). */
+const AUTHORIZATION_CODES = new Set(['100', '120', '3100', '3200']);
+
+function isAuthorizationFault(fault: QboValidationFault): boolean {
+  return fault.errors.some((e) => AUTHORIZATION_CODES.has(e.code));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -202,7 +214,24 @@ export class QboTransport {
           tenantId: this.tenantId,
         });
         if (problem === undefined) return { data: this.parse(req, response.data, intuitTid), intuitTid };
-        if (problem instanceof QboValidationFault) throw problem;
+        if (
+          problem instanceof QboValidationFault &&
+          response.status === 403 &&
+          isAuthorizationFault(problem)
+        ) {
+          // 403 3100 (lower-case envelope on real companies): the app's authorisation for this company is gone.
+          throw new QboReconnectRequiredError(
+            this.realmId,
+            problem.code,
+            `QuickBooks refused ${req.operation}: ${problem.qboMessage || 'HTTP 403'}${problem.detail ? ` (${problem.detail})` : ''}`,
+            { intuitTid, tenantId: this.tenantId },
+          );
+        }
+        if (problem instanceof QboValidationFault) {
+          // QuickBooks answers a known requestid with its first answer: a fault here is the definite one.
+          if (req.write) problem.refusedWrite = true;
+          throw problem;
+        }
         failure = problem;
         if (failure.code === '3001') calls.throttled += 1;
       }
@@ -228,11 +257,13 @@ export class QboTransport {
   }
 
   private parse<T>(req: SendRequest<T>, raw: unknown, intuitTid: string | undefined): T {
+    const tid = intuitTid ? ` [intuit_tid ${intuitTid}]` : '';
     let json: unknown = raw;
     if (typeof raw === 'string') {
       try {
         json = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
       } catch {
+        if (req.write) throw this.writtenIdUnknown(req, 'a body that is not JSON', tid);
         throw new QboTransientError(`QuickBooks answered ${req.operation} with a body that is not JSON`, {
           ...(intuitTid !== undefined ? { intuitTid } : {}),
         });
@@ -244,12 +275,22 @@ export class QboTransport {
         .slice(0, 3)
         .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
         .join('; ');
+      if (req.write) throw this.writtenIdUnknown(req, `an unexpected shape (${where})`, tid);
       throw new PermanentError(
-        `QuickBooks answered ${req.operation} with an unexpected shape (${where})${intuitTid ? ` [intuit_tid ${intuitTid}]` : ''}`,
+        `QuickBooks answered ${req.operation} with an unexpected shape (${where})${tid}`,
         'this is a bug or an API change; report it with the intuit_tid',
       );
     }
     return parsed.data;
+  }
+
+  /** A 2xx to a write whose body cannot be read: QuickBooks made the object, its id is unknown. */
+  private writtenIdUnknown(req: SendRequest<unknown>, what: string, tid: string): WrittenIdUnknownError {
+    const requestId = req.params?.requestid;
+    return new WrittenIdUnknownError(
+      `QuickBooks accepted ${req.operation} (HTTP 2xx) but answered with ${what}: it is in QuickBooks, its id is unknown${tid}`,
+      `nothing is posted again: \`npx qbo-sync payouts sync\` replays the same request${requestId ? ` (requestid ${requestId})` : ''} and records the entry once QuickBooks answers it readably; if it stays held, find the entry in QuickBooks by its memo "Stripe payout <po_…>" and report the intuit_tid`,
+    );
   }
 }
 
