@@ -1,35 +1,62 @@
 /**
- * The daily catch-up (EventBridge schedule) → `catchUp`: every tenant's payouts paid in the last 7 days whose ledger
- * row is missing or unsettled are queued as `sync` messages. Thin: the logic is in src/app/catch-up.ts.
+ * The daily catch-up (EventBridge schedule) → `catchUp`, then the QuickBooks keep-alive:
+ * - every tenant's payouts paid in the last 7 days whose ledger row is missing or unsettled are queued as `sync`
+ *   messages (src/app/catch-up.ts);
+ * - every QuickBooks company whose tokens were last refreshed over 30 days ago is refreshed, so its rolling
+ *   ~100-day refresh token never expires for a quiet studio (src/app/keep-alive.ts).
+ * Thin: the logic is in those use cases.
  */
-import { type CatchUpDeps, type CatchUpResult, catchUp } from '../src/app/catch-up.js';
-import { buildCatchUpDeps, builtOnFirstUse } from '../src/runtime-base.js';
+import { type CatchUpResult, catchUp } from '../src/app/catch-up.js';
+import {
+  type CatchUpHandlerDeps,
+  type KeepAliveResult,
+  keepConnectionsAlive,
+} from '../src/app/keep-alive.js';
+import { buildCatchUpDeps } from '../src/runtime.js';
+import { builtOnFirstUse } from '../src/runtime-base.js';
 
-export type CatchUpHandler = () => Promise<CatchUpResult>;
+export type CatchUpHandler = () => Promise<CatchUpResult & { keepAlive?: KeepAliveResult }>;
 
 export interface CatchUpHandlerOptions {
   /** How far back to look (default 7 days). */
   days?: number;
+  /** Keep-alive threshold (default 30 days). */
+  keepAliveAfterDays?: number;
 }
 
 /**
  * The handler over given dependencies, or a provider called once (cached; a rejection is not). When some tenant
- * failed, the invocation fails after every other tenant was processed, so the schedule's error metric shows it.
+ * or QuickBooks company failed, the invocation fails after every other one was processed, so the schedule's error
+ * metric (the CatchUpFailed alarm) shows it, and the error names each one.
  */
 export function makeCatchUpHandler(
-  deps: CatchUpDeps | (() => Promise<CatchUpDeps>),
+  deps: CatchUpHandlerDeps | (() => Promise<CatchUpHandlerDeps>),
   opts: CatchUpHandlerOptions = {},
 ): CatchUpHandler {
   const resolve = builtOnFirstUse(typeof deps === 'function' ? deps : () => Promise.resolve(deps));
   return async () => {
-    const result = await catchUp(await resolve(), opts.days !== undefined ? { days: opts.days } : {});
-    if (result.failures.length > 0) {
-      const list = result.failures.map((f) => `${f.tenantId}: ${f.reason}`).join('; ');
+    const ready = await resolve();
+    const result = await catchUp(ready, opts.days !== undefined ? { days: opts.days } : {});
+    const keepAlive =
+      ready.connections === undefined
+        ? undefined
+        : await keepConnectionsAlive(
+            { tenants: ready.tenants, connections: ready.connections, log: ready.log },
+            opts.keepAliveAfterDays !== undefined ? { olderThanDays: opts.keepAliveAfterDays } : {},
+          );
+    const problems = [
+      ...result.failures.map((f) => `${f.tenantId}: ${f.reason}`),
+      ...(keepAlive?.failures ?? []).map(
+        (f) => `QuickBooks company ${f.realmId} (${f.tenantIds.join(', ')}): ${f.reason}; ${f.hint}`,
+      ),
+    ];
+    if (problems.length > 0) {
       throw new Error(
-        `catch-up failed for ${result.failures.length} of ${result.tenants} tenant(s) (${result.enqueued.length} payout(s) queued): ${list}`,
+        `catch-up failed for ${result.failures.length} of ${result.tenants} tenant(s) (${result.enqueued.length} payout(s) queued)` +
+          `${keepAlive !== undefined ? `, keep-alive failed for ${keepAlive.failures.length} of ${keepAlive.realms} QuickBooks compan${keepAlive.realms === 1 ? 'y' : 'ies'}` : ''}: ${problems.join('; ')}`,
       );
     }
-    return result;
+    return keepAlive === undefined ? result : { ...result, keepAlive };
   };
 }
 

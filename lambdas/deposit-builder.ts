@@ -13,20 +13,28 @@
  * - The Lambda context's remaining time feeds the QuickBooks client deadline and `isOutOfTime`.
  * - On the last delivery (ApproximateReceiveCount ≥ MAX_RECEIVE_COUNT), a record that fails — or that was skipped
  *   because an earlier record of its tenant failed — is recorded FAILED with the reason.
+ * - Each failed record is made invisible for a growing time (`retryLater`, src/app/retry-backoff.ts: 30 s, 1, 2,
+ *   4 min), and for 0 s on its last delivery so the redrive policy moves it to the DLQ at once: a failing message
+ *   holds its tenant's FIFO group for minutes, not the queue's 18-minute visibility timeout per attempt.
+ * - A payout newly HELD or FAILED is counted in a metric per status (`metrics`), which the stack alarms on.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { StatusMetrics } from '../src/adapters/metrics.js';
+import { PowertoolsStatusMetrics } from '../src/adapters/metrics.js';
 import {
   type CustomersAfterPostingResult,
   createCustomersAfterPosting,
 } from '../src/app/customers-after-posting.js';
+import { TransientError } from '../src/app/errors.js';
 import { describeError } from '../src/app/log.js';
 import { parsePayoutMessage } from '../src/app/payout-message.js';
 import type { PayoutMessage } from '../src/app/ports.js';
 import { recordUnprocessedMessage } from '../src/app/record-failure.js';
+import { type BackoffSchedule, retryVisibilitySeconds } from '../src/app/retry-backoff.js';
 import {
   DEFAULT_MAX_RECEIVE_COUNT,
   type SyncPayoutDeps,
@@ -55,6 +63,15 @@ export interface DepositBuilderDeps {
   deadlineReserveMs?: number;
   /** Powertools' default (true) makes a fully failed batch throw, as Lambda expects; local loops may pass false. */
   throwOnFullBatchFailure?: boolean;
+  /**
+   * Makes a failed record invisible for `seconds` (SQS ChangeMessageVisibility on its receipt handle). Omitted: a
+   * failed record comes back after the queue's visibility timeout.
+   */
+  retryLater?: (record: SQSRecord, seconds: number) => Promise<void>;
+  /** The growing waits between deliveries of a failing record (default `AWS_BACKOFF`). */
+  backoff?: BackoffSchedule;
+  /** Counts payouts newly HELD or FAILED (a CloudWatch metric per status in AWS). */
+  metrics?: StatusMetrics;
 }
 
 export type DepositBuilderHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -102,7 +119,10 @@ function prepare(deps: DepositBuilderDeps): Ready {
     const sync = { ...deps.sync, isOutOfTime: () => isOutOfTime() };
     // Customers of a posted payout (their own message group): created and mapped, the ledger left alone.
     if (message.eventType === 'customers') return createCustomersAfterPosting(sync, { message });
-    return syncPayout(sync, { message, receiveCount, maxReceiveCount });
+    const result = await syncPayout(sync, { message, receiveCount, maxReceiveCount });
+    // Inside the idempotent function: a duplicate delivery answered from the store is not counted again.
+    if (result.outcome === 'held') deps.metrics?.count('HELD');
+    return result;
   };
   const runOnce =
     deps.idempotencyStore === undefined
@@ -116,6 +136,7 @@ function prepare(deps: DepositBuilderDeps): Ready {
 
     const handled = new Set<string>();
     const handledPayouts = new Set<string>();
+    const errors = new Map<string, unknown>();
     const recordHandler = async (
       record: SQSRecord,
     ): Promise<SyncPayoutResult | CustomersAfterPostingResult | { malformed: string }> => {
@@ -131,13 +152,21 @@ function prepare(deps: DepositBuilderDeps): Ready {
           reason: parsed.reason,
           hint: 'the message can never be processed: it was sent by something other than qbo-sync or corrupted. Delete it from the dead-letter queue, then `npx qbo-sync payouts sync <po_…> --tenant <id>` if a payout is missing',
         });
+        deps.metrics?.count('FAILED');
         if (deps.deadLetter !== undefined) {
           await deps.deadLetter(record, parsed.reason);
           return { malformed: parsed.reason };
         }
         throw new MalformedMessageError(parsed.reason);
       }
-      return await runOnce(parsed.message, receiveCount);
+      try {
+        return await runOnce(parsed.message, receiveCount);
+      } catch (error) {
+        errors.set(record.messageId, error);
+        // syncPayout recorded FAILED on this last delivery; the message goes to the DLQ.
+        if (receiveCount >= maxReceiveCount) deps.metrics?.count('FAILED');
+        throw error;
+      }
     };
 
     const response = await processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
@@ -155,6 +184,7 @@ function prepare(deps: DepositBuilderDeps): Ready {
       const parsed = parsePayoutMessage(record.body);
       // A payout processed earlier in this batch has its own, more precise, reason recorded already.
       if (parsed.ok && handledPayouts.has(parsed.message.payoutId)) continue;
+      deps.metrics?.count('FAILED');
       try {
         await recordUnprocessedMessage(deps.sync.ledger, {
           messageId: id,
@@ -175,6 +205,8 @@ function prepare(deps: DepositBuilderDeps): Ready {
         failed: response.batchItemFailures.length,
       });
     }
+    if (deps.retryLater !== undefined) await backOff(deps.retryLater, failedIds, byId, errors);
+    deps.metrics?.publish();
     if (
       (deps.throwOnFullBatchFailure ?? true) &&
       event.Records.length > 0 &&
@@ -184,6 +216,38 @@ function prepare(deps: DepositBuilderDeps): Ready {
       throw new Error(`all ${event.Records.length} records of the batch failed`);
     }
     return response;
+  };
+  /** Growing waits for the failed records; 0 on the last delivery (the DLQ takes it at the next receive). */
+  const backOff = async (
+    retryLater: NonNullable<DepositBuilderDeps['retryLater']>,
+    failedIds: Set<string>,
+    byId: Map<string, SQSRecord>,
+    errors: Map<string, unknown>,
+  ): Promise<void> => {
+    for (const id of failedIds) {
+      const record = byId.get(id);
+      if (record === undefined) continue;
+      const receiveCount = receiveCountOf(record);
+      const error = errors.get(id);
+      const retryAfterMs = error instanceof TransientError ? error.retryAfterMs : undefined;
+      const seconds =
+        receiveCount >= maxReceiveCount
+          ? 0
+          : retryVisibilitySeconds(receiveCount, {
+              ...(deps.backoff !== undefined ? { schedule: deps.backoff } : {}),
+              ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+            });
+      try {
+        await retryLater(record, seconds);
+        log.info('failed message will be retried', { messageId: id, receiveCount, retryInSeconds: seconds });
+      } catch (e) {
+        // It comes back after the queue's visibility timeout instead: slower, never lost.
+        log.warn('could not set the retry delay of a failed message', {
+          messageId: id,
+          reason: describeError(e),
+        });
+      }
+    }
   };
   return { handle };
 }
@@ -205,11 +269,17 @@ export function depositBuilderDepsFromRuntime(
     maxReceiveCount: runtime.maxReceiveCount,
     setDeadline: (ms) => runtime.setDeadline(ms),
     deadLetter: (record, reason) => runtime.sendToDeadLetterQueue(record, reason),
+    retryLater: (record, seconds) => runtime.retryLater(record, seconds),
     ...overrides,
   };
 }
 
 /** The Lambda entry point: dependencies from the environment, built on first use and kept for the container. */
 export const handler: DepositBuilderHandler = makeDepositBuilderHandler(async () =>
-  depositBuilderDepsFromRuntime(await buildRuntime(process.env, { serviceName: 'qbo-sync-deposit-builder' })),
+  depositBuilderDepsFromRuntime(
+    await buildRuntime(process.env, { serviceName: 'qbo-sync-deposit-builder' }),
+    {
+      metrics: new PowertoolsStatusMetrics(),
+    },
+  ),
 );

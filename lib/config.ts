@@ -44,6 +44,12 @@ export const StageContextSchema = z.object({
   alarmEmail: z.email({ error: 'alarmEmail must be an email address' }).optional(),
   /** Most deposit-builder instances at once (the event source mapping's MaximumConcurrency, 2-1000). */
   workerConcurrency: intInRange('workerConcurrency', 2, 1000).default(5),
+  /**
+   * Concurrency reserved for the deposit builder (default: workerConcurrency, so the event source mapping is never
+   * throttled and other functions in the account never starve it); 0 = none (an account whose concurrency quota is
+   * still the new-account 10 cannot reserve any, as AWS keeps 100 unreserved).
+   */
+  workerReservedConcurrency: intInRange('workerReservedConcurrency', 0, 1000).optional(),
   /** Messages per deposit-builder invocation (FIFO allows at most 10). */
   workerBatchSize: intInRange('workerBatchSize', 1, 10).default(1),
   /** The deposit-builder's timeout; the queue's visibility timeout is 6 times this. */
@@ -89,8 +95,10 @@ export const StageContextSchema = z.object({
 
 export type StageContext = z.infer<typeof StageContextSchema>;
 
-export interface StageConfig extends Omit<StageContext, 'stackName'> {
+export interface StageConfig extends Omit<StageContext, 'stackName' | 'workerReservedConcurrency'> {
   stackName: string;
+  /** Resolved: workerConcurrency unless set; 0 = none. */
+  workerReservedConcurrency: number;
 }
 
 /** Reads and validates the stage settings from the app's context; throws one error naming every bad key. */
@@ -111,6 +119,14 @@ export function readStageConfig(scope: Construct): StageConfig {
         'Fix it in cdk.json "context" or on the command line, e.g. `npx cdk deploy -c workerConcurrency=5`.',
     );
   }
-  const { stackName, ...rest } = parsed.data;
-  return { ...rest, stackName: stackName ?? `qbo-sync-${rest.stage}` };
+  const { stackName, workerReservedConcurrency, ...rest } = parsed.data;
+  const reserved = workerReservedConcurrency ?? rest.workerConcurrency;
+  if (reserved > 0 && reserved < rest.workerConcurrency) {
+    throw new Error(
+      `Invalid CDK context:\n  - workerReservedConcurrency: ${reserved} is below workerConcurrency (${rest.workerConcurrency}), ` +
+        'so the queue would invoke the deposit builder more often than it may run and be throttled. ' +
+        'Set workerReservedConcurrency ≥ workerConcurrency, or 0 for none.',
+    );
+  }
+  return { ...rest, stackName: stackName ?? `qbo-sync-${rest.stage}`, workerReservedConcurrency: reserved };
 }

@@ -1,6 +1,4 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
@@ -8,6 +6,7 @@ import type { StageConfig } from './config.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { NodeFunction } from './constructs/node-function.js';
 import { PayoutQueue } from './constructs/payout-queue.js';
+import { metricsNamespace, SyncAlarms } from './constructs/sync-alarms.js';
 import { SyncApi } from './constructs/sync-api.js';
 import { SyncSecrets } from './constructs/sync-secrets.js';
 import { SyncTables } from './constructs/sync-tables.js';
@@ -37,7 +36,8 @@ export type OutputKey = (typeof OUTPUT_KEYS)[number];
  *
  * ```
  * Stripe ─▶ API POST /webhooks/stripe ─▶ Webhook fn ─▶ PayoutQueue (FIFO) ─▶ DepositBuilder fn ─▶ QuickBooks
- *                                                          │  └─ 5 failures ─▶ DLQ ─▶ alarm ─▶ AlarmTopic
+ *                                                          │  └─ 5 failures ─▶ DLQ
+ *   SyncAlarms (DLQ, HELD, FAILED, queue age, worker errors/throttles, API 5xx/4xx, catch-up) ─▶ AlarmTopic
  * CatchUpSchedule (daily) ─▶ CatchUp fn ───────────────────┘
  * Intuit OAuth ─▶ API GET /quickbooks/callback ─▶ QboCallback fn ─▶ token secrets, tenants
  * ```
@@ -57,6 +57,8 @@ export class QboSyncStack extends Stack {
   readonly payoutQueue: PayoutQueue;
   readonly api: SyncApi;
   readonly alarms: AlarmTopic;
+  /** Every alarm, each notifying `alarms.topic`. */
+  readonly alarmSet: SyncAlarms;
 
   constructor(scope: Construct, id: string, props: QboSyncStackProps) {
     super(scope, id, props);
@@ -75,7 +77,7 @@ export class QboSyncStack extends Stack {
     this.tables = new SyncTables(this, 'Tables', { deletionProtection: config.deletionProtection });
     this.secrets = new SyncSecrets(this, 'Secrets');
     this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail });
-    this.payoutQueue = new PayoutQueue(this, 'PayoutQueue', { workerTimeout, alarmTopic: this.alarms.topic });
+    this.payoutQueue = new PayoutQueue(this, 'PayoutQueue', { workerTimeout });
     const { tables, secrets, payoutQueue } = this;
 
     // Webhook: verify the Stripe signature, find the tenant, enqueue. No QuickBooks access of any kind.
@@ -99,6 +101,10 @@ export class QboSyncStack extends Stack {
       description: 'Queue worker: builds and posts one QuickBooks deposit per Stripe payout',
       timeout: workerTimeout,
       memorySize: 1024,
+      // At most workerConcurrency tenants at once, whatever else runs in the account (docs/deploying.md).
+      ...(config.workerReservedConcurrency > 0
+        ? { reservedConcurrency: config.workerReservedConcurrency }
+        : {}),
     })
       .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
       .bindTable('CUSTOMERS_TABLE', tables.customers, 'readWrite')
@@ -111,40 +117,35 @@ export class QboSyncStack extends Stack {
       // A malformed message is moved to the DLQ at once (it could never succeed), and the last delivery of a
       // failing one is recorded FAILED: the worker must know the DLQ and the queue's maxReceiveCount.
       .bindQueue('DLQ_URL', payoutQueue.deadLetterQueue)
-      .setSetting('MAX_RECEIVE_COUNT', String(payoutQueue.maxReceiveCount));
+      .setSetting('MAX_RECEIVE_COUNT', String(payoutQueue.maxReceiveCount))
+      // The namespace of the PayoutsHeld / PayoutsFailed metrics the alarms watch (one per stack).
+      .setSetting('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace(this.stackName));
     payoutQueue.consumeWith(depositBuilder, {
       batchSize: config.workerBatchSize,
       maxConcurrency: config.workerConcurrency,
     });
 
-    // Daily catch-up: re-enqueues recent payouts that never reached a final status.
+    // Daily catch-up: re-enqueues recent payouts that never reached a final status, and keeps quiet QuickBooks
+    // connections alive (refreshes tokens last refreshed over 30 days ago).
     const catchUp = new NodeFunction(this, 'CatchUp', {
       ...fnDefaults,
       entry: 'lambdas/catch-up.ts',
       description:
-        'Daily catch-up: enqueues payouts of the last 7 days not yet POSTED, HELD, SKIPPED or REVERSED',
+        'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old',
       timeout: Duration.minutes(5),
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'read')
+      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
       .bindTable('LEDGER_TABLE', tables.ledger, 'read')
       .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
-      .bindQueue('QUEUE_URL', payoutQueue.queue);
+      .bindQueue('QUEUE_URL', payoutQueue.queue)
+      // The QuickBooks keep-alive: refreshes tokens older than 30 days under the realm's lock (a tenants-table item).
+      .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
+      .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite');
     new Rule(this, 'CatchUpSchedule', {
       description: `Runs the catch-up every day at ${String(config.catchUpHourUtc).padStart(2, '0')}:15 UTC`,
       schedule: Schedule.cron({ minute: '15', hour: String(config.catchUpHourUtc) }),
       targets: [new LambdaFunction(catchUp.function, { retryAttempts: 2 })],
     });
-    const catchUpErrors = new Alarm(this, 'CatchUpErrorsAlarm', {
-      alarmDescription:
-        'The daily catch-up failed: payouts waiting for reconciliation may not be synced. Read the CatchUp ' +
-        "function's log group, fix the cause, then `npx qbo-sync payouts backfill --tenant T --since DATE`.",
-      metric: catchUp.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    catchUpErrors.addAlarmAction(new SnsAction(this.alarms.topic));
 
     // QuickBooks OAuth callback: exchanges the code, stores the realm's tokens, links the tenant.
     const qboCallback = new NodeFunction(this, 'QboCallback', {
@@ -171,6 +172,16 @@ export class QboSyncStack extends Stack {
       burstLimit: config.apiBurstLimit,
       logRetention: config.logRetentionDays,
       cloudWatchRole: config.apiCloudWatchRole,
+    });
+
+    this.alarmSet = new SyncAlarms(this, 'Alarm', {
+      topic: this.alarms.topic,
+      queue: payoutQueue.queue,
+      deadLetterQueue: payoutQueue.deadLetterQueue,
+      maxReceiveCount: payoutQueue.maxReceiveCount,
+      depositBuilder: depositBuilder.function,
+      catchUp: catchUp.function,
+      api: this.api.api,
     });
 
     const outputs: Record<OutputKey, { value: string; description: string }> = {

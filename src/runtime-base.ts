@@ -1,12 +1,10 @@
 /**
- * The part of the composition root without QuickBooks: what the webhook and catch-up Lambdas need (tenants, the
- * ledger, the queue, Stripe). Kept apart from `src/runtime.ts` so those bundles import neither the QuickBooks
- * adapter nor axios. Each builder reads only the environment variables its Lambda is given by the stack.
+ * The part of the composition root without QuickBooks: what the webhook Lambda needs (tenants, the queue, Stripe's
+ * signing secrets). Kept apart from `src/runtime.ts` so its bundle imports neither the QuickBooks adapter nor axios. Each builder reads only the environment variables its Lambda is given by the stack.
  * Nothing happens at import time: everything is built when a function is called.
  */
 
 import { type AwsClients, awsClients } from './adapters/aws/clients.js';
-import { DynamoLedger } from './adapters/aws/ledger.js';
 import { SqsPayoutQueue } from './adapters/aws/queue.js';
 import { resourcesFromEnv } from './adapters/aws/resources.js';
 import { loadStripeSettings, type StripeSettings } from './adapters/aws/settings.js';
@@ -14,7 +12,6 @@ import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { createLogger } from './adapters/logging.js';
 import { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import { verifyStripeSignature } from './adapters/stripe/signature.js';
-import type { CatchUpDeps } from './app/catch-up.js';
 import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
 import type { AppLog } from './app/log.js';
 
@@ -91,27 +88,4 @@ export async function buildWebhookDeps(
     settings,
     log: opts.log ?? createLogger('qbo-sync-webhook'),
   });
-}
-
-/**
- * The catch-up's dependencies from the environment: `TENANTS_TABLE`, `LEDGER_TABLE`, `QUEUE_URL`, the Stripe
- * settings and `STRIPE_API_BASE`.
- */
-export async function buildCatchUpDeps(
-  env: NodeJS.ProcessEnv = process.env,
-  opts: BaseDepsOptions & { stripeMaxNetworkRetries?: number } = {},
-): Promise<CatchUpDeps> {
-  const { tenantsTable, ledgerTable, queueUrl } = resourcesFromEnv(
-    ['tenantsTable', 'ledgerTable', 'queueUrl'],
-    env,
-  );
-  const clients = opts.clients ?? awsClients();
-  const settings = await loadStripeSettings({ env });
-  return {
-    tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
-    ledger: new DynamoLedger({ doc: clients.doc, tableName: ledgerTable }),
-    queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
-    payouts: stripePayoutSource(settings, env, opts.stripeMaxNetworkRetries),
-    log: opts.log ?? createLogger('qbo-sync-catch-up'),
-  };
 }

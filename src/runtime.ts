@@ -10,18 +10,22 @@
  * AWS_ENDPOINT_URL_* for emulators.
  */
 import { randomUUID } from 'node:crypto';
-import { type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { type AwsClients, awsClients } from './adapters/aws/clients.js';
 import { DynamoConnectStateStore } from './adapters/aws/connect-state-store.js';
 import {
   createAwsAdapters,
   type DynamoCustomerMap,
-  type DynamoLedger,
-  type SqsPayoutQueue,
+  DynamoLedger,
+  SqsPayoutQueue,
 } from './adapters/aws/index.js';
 import { type AwsResources, resourcesFromEnv } from './adapters/aws/resources.js';
-import { loadQboSettings, loadSettings, type Settings } from './adapters/aws/settings.js';
+import { loadQboSettings, loadSettings, loadStripeSettings, type Settings } from './adapters/aws/settings.js';
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { SecretsTokenStore } from './adapters/aws/token-store.js';
 import { createLogger } from './adapters/logging.js';
@@ -29,9 +33,9 @@ import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
 import { QboTokenManager } from './adapters/quickbooks/tokens.js';
 import type { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import type { AuditDeps } from './app/audit-drift.js';
-import type { CatchUpDeps } from './app/catch-up.js';
 import type { CompleteConnectionDeps } from './app/connect-quickbooks.js';
 import type { IngestWebhookDeps } from './app/ingest-webhook.js';
+import type { CatchUpHandlerDeps } from './app/keep-alive.js';
 import type { AppLog } from './app/log.js';
 import type { PendingConnectionStore } from './app/start-connection.js';
 import { DEFAULT_MAX_RECEIVE_COUNT, type SyncPayoutDeps } from './app/sync-payout.js';
@@ -75,10 +79,13 @@ export interface Runtime {
   setDeadline(deadlineEpochMs: number | undefined): void;
   /** Sends a queue record to the DLQ as it is (a malformed message), keeping its id for `dlq list`. */
   sendToDeadLetterQueue(record: SQSRecord, reason: string): Promise<void>;
+  /** Makes a received queue record invisible for `seconds` (its next delivery waits that long). */
+  retryLater(record: SQSRecord, seconds: number): Promise<void>;
   /** `syncPayout`'s dependencies (the deposit builder adds `isOutOfTime` per invocation). */
   syncDeps(): Omit<SyncPayoutDeps, 'isOutOfTime'>;
   webhookDeps(): IngestWebhookDeps;
-  catchUpDeps(): CatchUpDeps;
+  /** The catch-up's dependencies, with the token manager for the QuickBooks keep-alive. */
+  catchUpDeps(): CatchUpHandlerDeps;
   /** The drift audit's dependencies (`payouts audit`, the daily catch-up). */
   auditDeps(): AuditDeps;
   connectDeps(): CompleteConnectionDeps;
@@ -165,6 +172,15 @@ export async function buildRuntime(
         }),
       );
     },
+    async retryLater(record, seconds) {
+      await clients.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: resources.queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    },
     syncDeps() {
       return {
         tenants,
@@ -181,7 +197,7 @@ export async function buildRuntime(
       return webhookDepsOf({ tenants, queue, settings, log });
     },
     catchUpDeps() {
-      return { tenants, payouts, ledger, queue, log };
+      return { tenants, payouts, ledger, queue, log, connections: quickbooks.tokenManager };
     },
     auditDeps() {
       return { tenants, ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx), log };
@@ -213,24 +229,59 @@ export async function buildConnectDeps(
   const clients = opts.clients ?? awsClients();
   const log = opts.log ?? createLogger('qbo-sync-qbo-callback');
   const settings = await loadQboSettings({ env });
-  const tokenManager = new QboTokenManager({
-    store: new SecretsTokenStore({
-      secrets: clients.secrets,
-      doc: clients.doc,
-      tenantsTable,
-      secretPrefix: tokenSecretPrefix,
-    }),
-    clientId: settings.qboClientId,
-    clientSecret: settings.qboClientSecret,
-    ...(env.QBO_OAUTH_TOKEN_URL ? { tokenUrl: env.QBO_OAUTH_TOKEN_URL } : {}),
-    logger: log,
-  });
+  const tokenManager = tokenManagerFrom(env, { clients, tenantsTable, tokenSecretPrefix, log }, settings);
   return {
     states: new DynamoConnectStateStore({ doc: clients.doc, tableName: tenantsTable }),
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
     exchangeCode: (code, redirectUri, realmId, ctx) =>
       tokenManager.exchangeAuthorizationCode(code, redirectUri, realmId, ctx),
     ...(settings.qboRedirectUri !== undefined ? { redirectUri: settings.qboRedirectUri } : {}),
+    log,
+  };
+}
+
+/** The QuickBooks token manager over the per-realm token secrets (the callback's and the catch-up's). */
+function tokenManagerFrom(
+  env: NodeJS.ProcessEnv,
+  parts: { clients: AwsClients; tenantsTable: string; tokenSecretPrefix: string; log: AppLog },
+  settings: { qboClientId: string; qboClientSecret: string },
+): QboTokenManager {
+  return new QboTokenManager({
+    store: new SecretsTokenStore({
+      secrets: parts.clients.secrets,
+      doc: parts.clients.doc,
+      tenantsTable: parts.tenantsTable,
+      secretPrefix: parts.tokenSecretPrefix,
+    }),
+    clientId: settings.qboClientId,
+    clientSecret: settings.qboClientSecret,
+    ...(env.QBO_OAUTH_TOKEN_URL ? { tokenUrl: env.QBO_OAUTH_TOKEN_URL } : {}),
+    logger: parts.log,
+  });
+}
+
+/**
+ * The catch-up's dependencies from the environment its Lambda is given: `TENANTS_TABLE`, `LEDGER_TABLE`,
+ * `QUEUE_URL`, the Stripe settings and `STRIPE_API_BASE` (the catch-up itself); `QBO_TOKEN_SECRET_PREFIX`, the
+ * QuickBooks app settings and `QBO_OAUTH_TOKEN_URL` (the keep-alive).
+ */
+export async function buildCatchUpDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: BaseDepsOptions & { stripeMaxNetworkRetries?: number } = {},
+): Promise<CatchUpHandlerDeps> {
+  const { tenantsTable, ledgerTable, queueUrl, tokenSecretPrefix } = resourcesFromEnv(
+    ['tenantsTable', 'ledgerTable', 'queueUrl', 'tokenSecretPrefix'],
+    env,
+  );
+  const clients = opts.clients ?? awsClients();
+  const log = opts.log ?? createLogger('qbo-sync-catch-up');
+  const [stripe, qbo] = await Promise.all([loadStripeSettings({ env }), loadQboSettings({ env })]);
+  return {
+    tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
+    ledger: new DynamoLedger({ doc: clients.doc, tableName: ledgerTable }),
+    queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
+    payouts: stripePayoutSource(stripe, env, opts.stripeMaxNetworkRetries),
+    connections: tokenManagerFrom(env, { clients, tenantsTable, tokenSecretPrefix, log }, qbo),
     log,
   };
 }

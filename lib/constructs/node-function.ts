@@ -20,7 +20,12 @@ export type QueueEnvName = 'QUEUE_URL' | 'DLQ_URL';
 export type SecretEnvName = 'STRIPE_SECRET_ARN' | 'QBO_APP_SECRET_ARN';
 export type SecretPrefixEnvName = 'QBO_TOKEN_SECRET_PREFIX';
 /** Plain settings: service origins (unset = production) and the queue's maxReceiveCount (read by the worker). */
-export type SettingEnvName = 'QBO_API_BASE' | 'QBO_OAUTH_TOKEN_URL' | 'STRIPE_API_BASE' | 'MAX_RECEIVE_COUNT';
+export type SettingEnvName =
+  | 'QBO_API_BASE'
+  | 'QBO_OAUTH_TOKEN_URL'
+  | 'STRIPE_API_BASE'
+  | 'MAX_RECEIVE_COUNT'
+  | 'POWERTOOLS_METRICS_NAMESPACE';
 
 /**
  * Lets ESM bundles load the CommonJS dependencies that call `require()` for Node built-ins (intuit-oauth and
@@ -70,6 +75,8 @@ export interface NodeFunctionProps {
   readonly serviceName?: string;
   /** Write esbuild's metafile (`index.meta.json`) beside the bundle. @default false */
   readonly metafile?: boolean;
+  /** Concurrency reserved for (and capping) this function. @default none */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -126,6 +133,9 @@ export class NodeFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel,
       },
       bundling: houseBundling({ metafile: props.metafile ?? false }),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
     });
 
     Validations.of(this.function).acknowledge({

@@ -1,8 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NodeFunction } from './node-function.js';
@@ -12,14 +9,12 @@ export interface PayoutQueueProps {
   readonly workerTimeout: Duration;
   /** Receives before a message moves to the DLQ. @default 5 */
   readonly maxReceiveCount?: number;
-  /** Notified when the DLQ holds a message (and again when it is empty). */
-  readonly alarmTopic: ITopic;
 }
 
 /**
  * The payout queue: SQS FIFO (MessageGroupId = tenant, so one tenant's payouts are processed one at a time and
  * in order; MessageDeduplicationId = the Stripe event id, so content-based dedup is off), its FIFO dead-letter
- * queue after `maxReceiveCount` receives, and an alarm on the DLQ's depth. Both queues are encrypted
+ * queue after `maxReceiveCount` receives (its alarm is in SyncAlarms). Both queues are encrypted
  * (SSE-SQS), refuse non-TLS access and keep messages 14 days, so a worker outage of days loses nothing.
  */
 export class PayoutQueue extends Construct {
@@ -28,8 +23,6 @@ export class PayoutQueue extends Construct {
   readonly maxReceiveCount: number;
   /** The main queue's visibility timeout: 6 × the worker's timeout. */
   readonly visibilityTimeout: Duration;
-  /** ApproximateNumberOfMessagesVisible ≥ 1 on the DLQ. */
-  readonly dlqDepthAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: PayoutQueueProps) {
     super(scope, id);
@@ -50,23 +43,6 @@ export class PayoutQueue extends Construct {
       visibilityTimeout: this.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
-
-    this.dlqDepthAlarm = new Alarm(this, 'DlqDepthAlarm', {
-      alarmDescription:
-        `A payout message failed ${this.maxReceiveCount} times and is in the dead-letter queue: its ledger row ` +
-        'says why. Fix the cause, then `npx qbo-sync dlq list` and `npx qbo-sync dlq replay --payout <po>` ' +
-        '(docs/deploying.md, "The alarms").',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.dlqDepthAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
-    this.dlqDepthAlarm.addOkAction(new SnsAction(props.alarmTopic));
   }
 
   /**

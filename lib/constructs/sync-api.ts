@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -50,6 +50,8 @@ export class SyncApi extends Construct {
     });
 
     this.api = new RestApi(this, 'Api', {
+      // API Gateway's metrics are keyed by this name only: one per stack, so stages' alarms never mix.
+      restApiName: Stack.of(this).stackName,
       description: 'Stripe webhooks and the QuickBooks OAuth callback of momence-qbo-sync',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       cloudWatchRole: props.cloudWatchRole,

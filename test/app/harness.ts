@@ -243,7 +243,8 @@ export function sqsRecord(
 
 /**
  * Lambda's event source mapping, in miniature: receive up to 10 messages, run the handler, delete the successes,
- * make the failures visible again at once. Until the queue is empty (or `maxRounds`).
+ * make the failures visible again at once (sooner than the handler's growing waits: test/app/backoff.test.ts
+ * covers those). Until the queue is empty (or `maxRounds`).
  */
 export async function drainQueue(
   harness: Harness,
@@ -280,13 +281,19 @@ export async function drainQueue(
       if (!m.ReceiptHandle) continue;
       if (failed.has(m.MessageId ?? '')) {
         failures += 1;
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: queueUrl,
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: 0,
-          }),
-        );
+        // At once, whatever wait the handler set (retryLater); on a last delivery the handler already released
+        // the message (visibility 0), so SQS answers MessageNotInflight: it is visible, as wanted.
+        await sqs
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: 0,
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof Error && error.name === 'MessageNotInflight')) throw error;
+          });
       } else {
         processed += 1;
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));

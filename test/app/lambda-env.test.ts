@@ -9,8 +9,7 @@ import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../../
 import { makeQboCallbackHandler } from '../../lambdas/qbo-callback.js';
 import { handler as webhookHandler } from '../../lambdas/webhook.js';
 import { silentLog } from '../../src/app/log.js';
-import { buildConnectDeps, buildRuntime } from '../../src/runtime.js';
-import { buildCatchUpDeps } from '../../src/runtime-base.js';
+import { buildCatchUpDeps, buildConnectDeps, buildRuntime } from '../../src/runtime.js';
 import { generatePayout, makePayoutEvent, signWebhook } from '../../standins/stripe/index.js';
 import {
   drainQueue,
@@ -122,7 +121,16 @@ it('webhook → deposit builder → catch-up → callback, each from its own env
   );
   const catchUp = makeCatchUpHandler(() =>
     buildCatchUpDeps(
-      only(['TENANTS_TABLE', 'LEDGER_TABLE', 'STRIPE_SECRET_ARN', 'QUEUE_URL', 'STRIPE_API_BASE']),
+      only([
+        'TENANTS_TABLE',
+        'LEDGER_TABLE',
+        'STRIPE_SECRET_ARN',
+        'QUEUE_URL',
+        'STRIPE_API_BASE',
+        'QBO_APP_SECRET_ARN',
+        'QBO_TOKEN_SECRET_PREFIX',
+        'QBO_OAUTH_TOKEN_URL',
+      ]),
       {
         log: silentLog,
       },

@@ -24,6 +24,7 @@ describe('stage context', () => {
       stage: 'dev',
       stackName: 'qbo-sync-dev',
       workerConcurrency: 5,
+      workerReservedConcurrency: 5,
       workerBatchSize: 1,
       workerTimeoutSeconds: 180,
       logRetentionDays: RetentionDays.ONE_MONTH,
@@ -59,6 +60,19 @@ describe('stage context', () => {
       alarmEmail: 'ops@example.com',
       qboApiBase: 'https://sandbox-quickbooks.api.intuit.com',
     });
+  });
+
+  it('reserves the worker concurrency unless told otherwise, never less than the queue may invoke', () => {
+    expect(configOf({ workerConcurrency: 8 }).workerReservedConcurrency).toBe(8);
+    expect(configOf({ workerConcurrency: 8, workerReservedConcurrency: '0' }).workerReservedConcurrency).toBe(
+      0,
+    );
+    expect(configOf({ workerConcurrency: 8, workerReservedConcurrency: 12 }).workerReservedConcurrency).toBe(
+      12,
+    );
+    expect(() => configOf({ workerConcurrency: 8, workerReservedConcurrency: 4 })).toThrow(
+      /workerReservedConcurrency: 4 is below workerConcurrency \(8\)/,
+    );
   });
 
   it('rejects bad values naming every bad key and how to fix it', () => {
@@ -101,8 +115,7 @@ describe('constructs', () => {
   it('PayoutQueue refuses a consumer whose timeout exceeds a sixth of the visibility timeout', () => {
     // Prepare
     const stack = new Stack(new App({ outdir, context: NO_BUNDLING }), 'Guard');
-    const topic = new AlarmTopic(stack, 'Alarms', {}).topic;
-    const queue = new PayoutQueue(stack, 'Queue', { workerTimeout: Duration.seconds(60), alarmTopic: topic });
+    const queue = new PayoutQueue(stack, 'Queue', { workerTimeout: Duration.seconds(60) });
     const slow = new NodeFunction(stack, 'Slow', {
       entry: 'test/cdk/fixtures/noop-handler.ts',
       description: 'slow',

@@ -179,6 +179,7 @@ describe('functions', () => {
         'IDEMPOTENCY_TABLE',
         'LEDGER_TABLE',
         'MAX_RECEIVE_COUNT',
+        'POWERTOOLS_METRICS_NAMESPACE',
         'QBO_APP_SECRET_ARN',
         'QBO_TOKEN_SECRET_PREFIX',
         'QUEUE_URL',
@@ -187,7 +188,15 @@ describe('functions', () => {
       ].sort(),
     );
     expect(names('catchUp')).toEqual(
-      [...base, 'LEDGER_TABLE', 'QUEUE_URL', 'STRIPE_SECRET_ARN', 'TENANTS_TABLE'].sort(),
+      [
+        ...base,
+        'LEDGER_TABLE',
+        'QBO_APP_SECRET_ARN',
+        'QBO_TOKEN_SECRET_PREFIX',
+        'QUEUE_URL',
+        'STRIPE_SECRET_ARN',
+        'TENANTS_TABLE',
+      ].sort(),
     );
     expect(names('qboCallback')).toEqual(
       [...base, 'QBO_APP_SECRET_ARN', 'QBO_TOKEN_SECRET_PREFIX', 'TENANTS_TABLE'].sort(),
@@ -273,19 +282,30 @@ describe('least privilege', () => {
     }
   });
 
-  it('the catch-up reads tenants and the ledger, reads Stripe, sends to the queue, writes nothing', () => {
+  it('the catch-up reads tenants, the ledger and Stripe, sends to the queue, and refreshes QuickBooks tokens', () => {
     const granted = statements('catchUpRole');
     expect(statementsTouching(granted, ids.tenants as string).length).toBeGreaterThan(0);
     expect(actionsOf(statementsTouching(granted, ids.ledger as string))).toContain('dynamodb:Query');
+    expect(
+      actionsOf(statementsTouching(granted, ids.ledger as string)).filter((a) => DYNAMODB_WRITES.includes(a)),
+    ).toEqual([]);
     expect(actionsOf(statementsTouching(granted, ids.queue as string))).toContain('sqs:SendMessage');
-    expect(actionsOf(granted).filter((a) => DYNAMODB_WRITES.includes(a))).toEqual([]);
-    for (const other of ['customers', 'idempotency', 'qboAppSecret', 'dlq']) {
+    // The keep-alive: the QuickBooks app secret (read) and the token secrets (read, store rotated ones).
+    expect(actionsOf(statementsTouching(granted, ids.qboAppSecret as string))).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(actionsOf(statementsTouching(granted, TOKEN_PREFIX))).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ]);
+    for (const other of ['customers', 'idempotency', 'dlq']) {
       expect({ other, statements: statementsTouching(granted, ids[other] as string) }).toEqual({
         other,
         statements: [],
       });
     }
-    expect(statementsTouching(granted, 'qbo-tokens')).toEqual([]);
   });
 
   it('the OAuth callback reads the QuickBooks app secret, creates/writes token secrets, writes tenants only', () => {

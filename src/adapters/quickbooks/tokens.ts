@@ -156,6 +156,30 @@ export class QboTokenManager {
     return tokens.accessToken;
   }
 
+  /**
+   * Keep-alive (the daily catch-up): refreshes the realm's tokens when they were last refreshed more than
+   * `olderThanMs` ago, so the rolling ~100-day refresh token never expires for a quiet company. Under the realm's
+   * refresh lock, re-checked inside it (a worker may have refreshed meanwhile). `missing`: no tokens stored.
+   */
+  async keepAlive(
+    realmId: string,
+    olderThanMs: number,
+    ctx: { tenantId?: string } = {},
+  ): Promise<'refreshed' | 'fresh' | 'missing'> {
+    const isStale = (t: QboTokens) => !(this.now() - Date.parse(t.updatedAt) <= olderThanMs);
+    const stored = await this.store.get(realmId);
+    if (stored === undefined) return 'missing';
+    if (!isStale(stored)) return 'fresh';
+    return this.store.withRefreshLock(realmId, async () => {
+      await this.saveUnsaved(realmId);
+      const current = await this.store.get(realmId);
+      if (current === undefined) return 'missing';
+      if (!isStale(current)) return 'fresh';
+      await this.refreshWith(realmId, current, ctx, 'keep the QuickBooks connection alive');
+      return 'refreshed';
+    });
+  }
+
   /** The URL to send a person to, to connect a company (`connect --tenant`). */
   authorizeUrl(state: string, redirectUri: string): string {
     const params = new URLSearchParams({
@@ -210,11 +234,7 @@ export class QboTokenManager {
     rejected: string | undefined,
     ctx: { tenantId?: string },
   ): Promise<QboTokens> {
-    const pending = this.unsaved.get(realmId);
-    if (pending) {
-      await this.persist(pending);
-      this.unsaved.delete(realmId);
-    }
+    await this.saveUnsaved(realmId);
     const current = await this.store.get(realmId);
     if (!current) {
       throw new QboReconnectRequiredError(
@@ -231,8 +251,27 @@ export class QboTokenManager {
       this.cache.set(realmId, current);
       return current;
     }
+    return this.refreshWith(realmId, current, ctx, 'refresh the access token');
+  }
+
+  /** Rotated tokens the store refused earlier are saved first (inside the lock). */
+  private async saveUnsaved(realmId: string): Promise<void> {
+    const pending = this.unsaved.get(realmId);
+    if (pending) {
+      await this.persist(pending);
+      this.unsaved.delete(realmId);
+    }
+  }
+
+  /** Calls the token endpoint with the stored refresh token and stores the rotated tokens (inside the lock). */
+  private async refreshWith(
+    realmId: string,
+    current: QboTokens,
+    ctx: { tenantId?: string },
+    what: string,
+  ): Promise<QboTokens> {
     const client = this.oauthClient('');
-    const json = await this.callTokenEndpoint(realmId, ctx, 'refresh the access token', () =>
+    const json = await this.callTokenEndpoint(realmId, ctx, what, () =>
       client.refreshUsingToken(current.refreshToken),
     );
     this.refreshCounts.set(realmId, this.refreshes(realmId) + 1);
