@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isCollection, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../app/tenant-config.js';
 import { type SyncConfigFile, SyncConfigFileSchema } from '../domain/config.js';
@@ -237,6 +237,31 @@ export function parseConfigText(text: string, fileName: string): ReadConfigResul
           message: `${name} line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`,
         };
       }),
+    };
+  }
+  // A key that is itself a list or a mapping (`? [a]: 1`, `{x: 1}: 2`) names no config key; JavaScript objects could
+  // only stringify it (and yaml would warn on the process). Refuse it with its line instead.
+  let collectionKey: { range?: readonly number[] | null } | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) {
+        collectionKey = pair.key;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (collectionKey !== undefined) {
+    const pos = lineCounter.linePos(collectionKey.range?.[0] ?? 0);
+    return {
+      ok: false,
+      problems: [
+        {
+          tenant: null,
+          entry: 'file',
+          message: `${name} line ${pos.line}, column ${pos.col}: a key must be a plain name (like tenants: or account:), not a list or a mapping`,
+        },
+      ],
     };
   }
   let raw: unknown;

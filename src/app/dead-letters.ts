@@ -37,6 +37,17 @@ export interface DeadLetterQueue {
 export interface DeadLetterDeps {
   dlq: DeadLetterQueue;
   ledger: Pick<Ledger, 'get' | 'update'>;
+  /**
+   * How long after a row turns FAILED its message may still be on its way to the DLQ: the queue moves it there on
+   * the delivery after the last one, once its visibility timeout has passed (default 0).
+   */
+  inTransitSeconds?: number;
+  now?: () => Date;
+}
+
+/** True while a FAILED row's message may still be on its way from the queue to the DLQ. */
+function mayBeInTransit(row: LedgerRecord, inTransitSeconds = 0, now: Date = new Date()): boolean {
+  return now.getTime() - Date.parse(row.updatedAt) < inTransitSeconds * 1000;
 }
 
 export interface DeadLetterView {
@@ -112,7 +123,7 @@ export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput
   if (input.dryRun) {
     const letters = await deps.dlq.list();
     const chosen = letters.filter(wanted);
-    if (input.payoutId !== undefined && chosen.length === 0) throw notInDlq(input.payoutId);
+    if (input.payoutId !== undefined && chosen.length === 0) throw await notInDlq(deps, input.payoutId);
     return {
       replayed: unique(chosen.map((l) => l.message?.payoutId ?? '')),
       remaining: letters.length - chosen.length,
@@ -123,7 +134,7 @@ export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput
 
   const { moved, remaining } = await deps.dlq.moveBack(wanted);
   const movedIds = unique(moved.map((l) => l.message?.payoutId ?? '').filter((id) => id !== ''));
-  if (input.payoutId !== undefined && movedIds.length === 0) throw notInDlq(input.payoutId);
+  if (input.payoutId !== undefined && movedIds.length === 0) throw await notInDlq(deps, input.payoutId);
   // Only a FAILED row becomes RECEIVED, and only the version read here: a worker that already picked the message
   // up (POSTING, POSTED…) is never overwritten, and one that changes the row meanwhile wins.
   const now = (input.now ?? (() => new Date()))().toISOString();
@@ -144,9 +155,59 @@ export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput
   };
 }
 
-function notInDlq(payoutId: string): PermanentError {
+async function notInDlq(deps: DeadLetterDeps, payoutId: string): Promise<PermanentError> {
+  const row = await deps.ledger.get(payoutId);
+  if (row?.status === 'FAILED' && mayBeInTransit(row, deps.inTransitSeconds, deps.now?.())) {
+    return new PermanentError(
+      `payout ${payoutId} is not in the dead-letter queue yet: its last attempt failed ${Math.round((Date.now() - Date.parse(row.updatedAt)) / 1000)} s ago, and the queue moves the message there on its next delivery (within ${deps.inTransitSeconds} s)`,
+      `run the command again in a moment; see what is there with \`npx qbo-sync dlq list\``,
+    );
+  }
+  if (row?.status === 'FAILED') {
+    return new PermanentError(
+      `payout ${payoutId} is not in the dead-letter queue: the ledger says FAILED, but its message is gone (${GONE_WHY})`,
+      goneFix(payoutId),
+    );
+  }
   return new PermanentError(
     `payout ${payoutId} is not in the dead-letter queue`,
     `see what is there with \`npx qbo-sync dlq list\`, and the payout's state with \`npx qbo-sync payouts status ${payoutId}\``,
   );
+}
+
+/** Why a FAILED payout's message can be missing from the DLQ. */
+const GONE_WHY =
+  'a dead-letter queue keeps messages 14 days; a local mode that did not stop cleanly loses them; someone may have deleted it';
+
+/** The fix of a FAILED payout whose message is no longer in the DLQ: queue it again. */
+function goneFix(payoutId: string): string {
+  return `fix the cause, then queue it again with \`npx qbo-sync payouts sync ${payoutId}\``;
+}
+
+/**
+ * A ledger row with the fix that works now: a FAILED row's stored fix (`dlq replay`) holds only while its message is
+ * in the DLQ; once the message is gone, `payouts sync` queues the payout again. Other rows are returned as they are.
+ */
+export function withCurrentFix(
+  row: LedgerRecord,
+  inDlq: ReadonlySet<string>,
+  inTransit: { seconds: number; now?: Date } = { seconds: 0 },
+): LedgerRecord {
+  if (row.status !== 'FAILED' || inDlq.has(row.payoutId)) return row;
+  if (mayBeInTransit(row, inTransit.seconds, inTransit.now)) return row;
+  return {
+    ...row,
+    reason: `${row.reason ?? 'retries exhausted'}; its message is no longer in the dead-letter queue`,
+    hint: goneFix(row.payoutId),
+  };
+}
+
+/** The payout ids whose messages are in the DLQ (read only when some row is FAILED). */
+export async function payoutsInDlq(
+  dlq: Pick<DeadLetterQueue, 'list'>,
+  rows: readonly LedgerRecord[],
+): Promise<Set<string>> {
+  if (!rows.some((r) => r.status === 'FAILED')) return new Set();
+  const letters = await dlq.list();
+  return new Set(letters.map((l) => l.message?.payoutId).filter((id): id is string => id !== undefined));
 }

@@ -54,13 +54,21 @@ export function withoutSecrets(tenant: TenantConfig): TenantConfig {
  * that defines it).
  */
 export async function configuredTenant(
-  tenants: Pick<TenantStore, 'get'>,
+  tenants: Pick<TenantStore, 'get'> & Partial<Pick<TenantStore, 'list'>>,
   tenantId: string,
   hint = 'import the sync config that defines it first: `npx qbo-sync config import F`',
 ): Promise<StoredTenant> {
   const stored = await tenants.get(tenantId);
-  if (stored === undefined) throw new PermanentError(`tenant "${tenantId}" is not configured`, hint);
-  return stored;
+  if (stored !== undefined) return stored;
+  // Name the tenants there are, when the store can list them (a typo is the usual cause).
+  const known = tenants.list ? (await tenants.list()).map((t) => t.books.tenantId).sort() : undefined;
+  const which =
+    known === undefined
+      ? ''
+      : known.length === 0
+        ? ' (no tenant is configured yet)'
+        : ` (the configured tenant${known.length > 1 ? 's are' : ' is'} ${known.map((k) => `"${k}"`).join(', ')})`;
+  throw new PermanentError(`tenant "${tenantId}" is not configured${which}`, hint);
 }
 
 function hintOf(error: unknown): string {

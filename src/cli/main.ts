@@ -3,7 +3,7 @@
  * exits 0 on success, 1 on a failure, 2 on bad usage. Every error is caught here and printed as its message (with
  * `--json`: `{"error": …}` on stdout); a stack trace is printed only with QBO_SYNC_DEBUG=1.
  */
-import { CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { describeError } from '../app/log.js';
 import type { CliIo } from './context.js';
 import { CliError, CliUsageError, hintOf } from './errors.js';
@@ -54,14 +54,18 @@ export async function runCli(argv: readonly string[], partial: Partial<CliIo> = 
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-      // Commander has printed its message (and the help) on stderr already.
-      if (json)
-        io.stdout.write(`${JSON.stringify({ error: error.message.replace(/^error: /, '') }, null, 2)}\n`);
+      // Commander has printed its message on stderr already.
+      const help = helpHint(program, argv);
+      if (json) {
+        const doc = { error: error.message.replace(/^error: /, ''), hint: help };
+        io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      } else io.stderr.write(`  fix: ${help}\n`);
       return USAGE_CODES.has(error.code) || error.exitCode === 1 ? 2 : error.exitCode;
     }
     if (error instanceof CliUsageError) {
-      out.error(error.message);
-      if (!json) io.stderr.write('(run with --help for the usage)\n');
+      const help = helpHint(program, argv);
+      out.error(error.message, { hint: help });
+      if (!json) io.stderr.write(`  fix: ${help}\n`);
       return 2;
     }
     const hint = hintOf(error);
@@ -80,6 +84,19 @@ export async function runCli(argv: readonly string[], partial: Partial<CliIo> = 
       }
     }
   }
+}
+
+/** `see \`npx qbo-sync payouts status --help\``: the help of the deepest command the arguments name. */
+export function helpHint(program: Command, argv: readonly string[]): string {
+  const names: string[] = [];
+  let cmd = program;
+  for (const word of argv) {
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub === undefined) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return `see the usage with \`npx qbo-sync ${[...names, '--help'].join(' ')}\``;
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {

@@ -3,6 +3,7 @@
  * (`buildRuntime`, the same adapters the Lambdas use: DynamoDB stores, the SQS queue, Secrets Manager tokens, the
  * Stripe payout source, the QuickBooks client, the pending-connection store), plus the DLQ tools.
  */
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { resetAwsClients } from '../adapters/aws/clients.js';
 import { type DlqMessage, moveDlqMessages, receiveDlq } from '../adapters/aws/queue.js';
 import { resetSettingsCache } from '../adapters/aws/settings.js';
@@ -26,6 +27,8 @@ export interface Services {
   /** Pending `connect` states (written here, completed by the callback). */
   readonly states: PendingConnectionStore;
   readonly dlq: DeadLetterQueue;
+  /** How long a FAILED payout's message may still be on its way from the queue to the DLQ (seconds). */
+  inTransitSeconds(): Promise<number>;
   /** One company's books, for a tenant. */
   books(realmId: string, tenantId: string): QuickBooksBooks;
   close(): void;
@@ -91,6 +94,18 @@ export async function openServices(target: ResolvedTarget): Promise<Services> {
         });
         return { moved: moved.map(toDeadLetter), remaining: remaining.map(toDeadLetter) };
       },
+    },
+    inTransitSeconds: async () => {
+      // Local mode's poller returns a failing message after at most ~24 s (src/local/poller.ts); SQS after the
+      // queue's visibility timeout. Either way it reaches the DLQ on the delivery after that; a minute of margin.
+      if (target.kind === 'local') return 60;
+      const { Attributes } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: resources.queueUrl,
+          AttributeNames: ['VisibilityTimeout'],
+        }),
+      );
+      return (Number(Attributes?.VisibilityTimeout) || 0) + 60;
     },
     books: (realmId, tenantId) => runtime.quickbooks.forRealm(realmId, { tenantId }),
     close: () => resetAwsClients(),

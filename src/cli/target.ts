@@ -59,6 +59,7 @@ export async function resolveTarget(
   if (flags.stack !== undefined) return await stackTarget(flags.stack, env);
   try {
     const local = readLocalTarget(cwd, flags.dataDir);
+    checkLocalCredentials(local, env);
     return {
       kind: 'local',
       description: `local mode at ${local.url}`,
@@ -128,4 +129,43 @@ export async function stackOutputs(
   } finally {
     client.destroy();
   }
+}
+
+/** A credential local mode took from its own environment (never written to local.json), and where it points. */
+interface LocalCredential {
+  variable: 'STRIPE_SECRET_KEY' | 'QBO_CLIENT_ID' | 'QBO_CLIENT_SECRET';
+  placeholder: string;
+}
+
+/**
+ * The credentials a command on this local mode needs from the caller's environment: those local mode read from
+ * its own environment (a real Stripe key, a real Intuit app) are never written to disk, so a second terminal must
+ * export them too. Throws, naming each variable to export, when one is missing.
+ * @throws CliError with the `export …` line as its hint
+ */
+export function checkLocalCredentials(local: LocalTarget, env: NodeJS.ProcessEnv = process.env): void {
+  const needed: LocalCredential[] = [];
+  if (local.credentials.stripeSecretKey === null)
+    needed.push({
+      variable: 'STRIPE_SECRET_KEY',
+      placeholder: '<the sk_test_… key local mode was started with>',
+    });
+  if (local.credentials.qboClientId === null)
+    needed.push({ variable: 'QBO_CLIENT_ID', placeholder: "<your Intuit app's client id>" });
+  if (local.credentials.qboClientSecret === null)
+    needed.push({ variable: 'QBO_CLIENT_SECRET', placeholder: "<your Intuit app's client secret>" });
+  const missing = needed.filter((c) => !env[c.variable]);
+  if (missing.length === 0) return;
+  const names = missing.map((c) => c.variable);
+  const services = [
+    ...(names.includes('STRIPE_SECRET_KEY') ? [`a real Stripe (${local.endpoints.stripe})`] : []),
+    ...(names.some((n) => n.startsWith('QBO_'))
+      ? [`a real QuickBooks app (${local.endpoints.quickbooks})`]
+      : []),
+  ];
+  throw new CliError(
+    `missing setting${names.length > 1 ? 's' : ''}: ${names.join(', ')}. Local mode at ${local.url} runs on ${services.join(' and ')} with credentials from its own environment, which it never writes to disk, so this terminal needs ${names.length > 1 ? 'them' : 'it'} too`,
+    `export ${missing.map((c) => `${c.variable}=${c.placeholder}`).join(' ')}, then run the command again`,
+    { missing: names },
+  );
 }

@@ -10,8 +10,13 @@ const nonEmpty = (what: string) =>
     .trim()
     .min(1, { error: `${what} must not be empty` });
 
-/** An account or class named by Id, `Name` or `FullyQualifiedName`. */
-const accountName = (what: string) => nonEmpty(what).max(300);
+/** An account or class named by Id, `Name` or `FullyQualifiedName`; a draft's `TODO` is refused, naming the entry. */
+const accountName = (what: string) =>
+  nonEmpty(what)
+    .max(300)
+    .refine((v) => !/^TODO\b/i.test(v), {
+      error: `${what} is still TODO: choose one of the candidates \`config suggest\` listed, or remove the entry`,
+    });
 
 export const RevenueEntrySchema = z
   .object({

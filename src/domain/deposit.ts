@@ -127,7 +127,8 @@ function refName(ref: { value: string | null; name?: string } | undefined): stri
 export function buildEntry(input: BuildInput): BuildResult {
   const { payout, tenant } = input;
   const currency = payout.currency.toUpperCase();
-  const resyncHint = `then \`npx qbo-sync payouts resync ${payout.id}\``;
+  // A HELD payout has nothing posted: `payouts sync` queues it again (`resync` is for a posted one, CONTRACT §8).
+  const resyncHint = `then \`npx qbo-sync payouts sync ${payout.id}\``;
 
   if (payout.status === 'failed' || payout.status === 'canceled') {
     return { outcome: 'SKIPPED', reason: `payout is ${payout.status} in Stripe` };
@@ -238,7 +239,7 @@ export function buildEntry(input: BuildInput): BuildResult {
   if (total !== payout.amount) {
     return held(
       `lines sum to ${formatMinor(total, currency)} but the payout is ${formatMinor(payout.amount, currency)} (difference ${formatMinor(payout.amount - total, currency)})`,
-      `Stripe's itemisation may be incomplete; resync later (\`npx qbo-sync payouts resync ${payout.id}\`)`,
+      `Stripe's itemisation may be incomplete; sync it again later (\`npx qbo-sync payouts sync ${payout.id}\`)`,
     );
   }
 

@@ -27,7 +27,9 @@ Options:
 Environment: PORT, STRIPE_API_BASE, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, QBO_API_BASE,
 QBO_OAUTH_TOKEN_URL, QBO_CLIENT_ID, QBO_CLIENT_SECRET, QBO_REDIRECT_URI, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
 AWS_ENDPOINT_URL_SECRETS_MANAGER; QBO_SYNC_LOCAL_RETRY_SCALE (above 0, at most 1: shortens the waits between
-retries of a failing payout, e.g. 0.05 to see one reach the dead-letter queue in seconds; default 1).
+retries of a failing payout, e.g. 0.05 to see one reach the dead-letter queue in seconds; default 1);
+QBO_SYNC_LOCAL_STRIPE_OUTAGE=po_…[,po_…] (the embedded Stripe answers 503 to every read of those payouts while
+local mode runs: a Stripe outage, to make a payout FAILED on purpose).
 `;
 
 export class UsageError extends Error {

@@ -1,6 +1,6 @@
 /** What local mode prints: the banner once it is ready, and the commands to try once the demo is done. */
 import path from 'node:path';
-import { RETRY_SCALE_ENV } from './constants.js';
+import { RETRY_SCALE_ENV, STRIPE_OUTAGE_ENV } from './constants.js';
 import { retryDelaySeconds } from './poller.js';
 import { type LocalTarget, resolveDataDir } from './target.js';
 
@@ -10,6 +10,7 @@ export function banner(
   tenantLines: string[],
   sampleLines: string[],
   retryScale: number,
+  outage: readonly string[] = [],
 ): string {
   const rel = path.relative(cwd, target.dataDir) || '.';
   const e = target.embedded;
@@ -37,6 +38,14 @@ export function banner(
           [
             'Retry waits',
             `${[1, 2, 3, 4].map((n) => retryDelaySeconds(n, () => 0.5, retryScale)).join(', ')} s between receives of a failing payout (${RETRY_SCALE_ENV}=${retryScale})`,
+          ] as [string, string],
+        ]
+      : []),
+    ...(outage.length > 0
+      ? [
+          [
+            'Stripe outage',
+            `${outage.join(', ')}: every read answers 503 (${STRIPE_OUTAGE_ENV}; restart without it to end the outage)`,
           ] as [string, string],
         ]
       : []),
@@ -69,6 +78,17 @@ export function servingHelp(target: LocalTarget, samplePayoutIds: readonly strin
       ? '(for Stripe test mode, start with STRIPE_API_BASE=https://api.stripe.com STRIPE_SECRET_KEY=sk_test_… STRIPE_WEBHOOK_SECRET=<the whsec_… stripe listen prints>)'
       : '(STRIPE_WEBHOOK_SECRET must be the whsec_… that stripe listen prints)',
   ]);
+  // Credentials from the environment are never written to disk: another terminal must export them too.
+  const exported = [
+    ...(target.credentials.stripeSecretKey === null ? ['STRIPE_SECRET_KEY'] : []),
+    ...(target.credentials.qboClientId === null ? ['QBO_CLIENT_ID'] : []),
+    ...(target.credentials.qboClientSecret === null ? ['QBO_CLIENT_SECRET'] : []),
+  ];
+  if (exported.length > 0)
+    rows.push([
+      'Credentials',
+      `export ${exported.join(', ')} in that terminal too (they are never written to disk)`,
+    ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return [
     '',

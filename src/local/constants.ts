@@ -10,6 +10,12 @@ export const LOCAL_MAX_RECEIVE_COUNT = 5;
  */
 export const RETRY_SCALE_ENV = 'QBO_SYNC_LOCAL_RETRY_SCALE';
 /**
+ * Payout ids (comma-separated) the embedded Stripe stand-in answers 503 for on every read, for as long as local
+ * mode runs: a Stripe outage for those payouts, so the support playbook can make a payout FAILED on purpose.
+ * Restart local mode without it to end the outage (the DLQ is kept across the restart).
+ */
+export const STRIPE_OUTAGE_ENV = 'QBO_SYNC_LOCAL_STRIPE_OUTAGE';
+/**
  * The deposit builder's time budget per invocation (`context.getRemainingTimeInMillis`): the stack's default worker
  * timeout (lib/config.ts `workerTimeoutSeconds`, 180 s). The handler stops starting QuickBooks work a minute before
  * the end and continues in a new message, so the budget must be well above that minute.

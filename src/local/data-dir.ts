@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { QUEUES_FILE } from './queue-state.js';
 import { isProcessAlive, LOCAL_JSON, LocalTargetSchema } from './target.js';
 import { LocalStartError } from './types.js';
 
@@ -19,6 +20,7 @@ const DATA_DIR_ENTRIES = new Set([
   QUICKBOOKS_STATE_FILE,
   SETTINGS_FILE,
   LOCAL_JSON,
+  QUEUES_FILE,
 ]);
 /** How long the demo waits for the worker: enough for a payout that keeps failing to reach the DLQ. */
 
@@ -56,8 +58,9 @@ export function refuseIfRunning(dataDir: string): void {
   rmSync(file, { force: true }); // left by a process that did not exit cleanly
 }
 
-export function emptyDataDir(dataDir: string): void {
-  if (!existsSync(dataDir)) return;
+/** Empties the data folder (`--fresh`); returns how many entries it removed (0: it was empty or absent). */
+export function emptyDataDir(dataDir: string): number {
+  if (!existsSync(dataDir)) return 0;
   const strangers = readdirSync(dataDir).filter(
     (name) => !DATA_DIR_ENTRIES.has(name) && !name.endsWith('.tmp'),
   );
@@ -71,5 +74,7 @@ export function emptyDataDir(dataDir: string): void {
         )}, which local mode did not create: point --data-dir at a local-mode data folder (or a new one)`,
     );
   }
-  for (const name of readdirSync(dataDir)) rmSync(path.join(dataDir, name), { recursive: true, force: true });
+  const entries = readdirSync(dataDir);
+  for (const name of entries) rmSync(path.join(dataDir, name), { recursive: true, force: true });
+  return entries.length;
 }

@@ -1,6 +1,6 @@
 /** Local mode's settings from the environment: endpoints named there, credentials real services need, port, retry scale. */
 import { parsePort } from './args.js';
-import { RETRY_SCALE_ENV } from './constants.js';
+import { RETRY_SCALE_ENV, STRIPE_OUTAGE_ENV } from './constants.js';
 import { parseRetryScale } from './poller.js';
 import { LocalStartError } from './types.js';
 
@@ -74,4 +74,29 @@ export function parsePortEnv(text: string): number {
   } catch (error) {
     throw new LocalStartError((error as Error).message);
   }
+}
+
+/**
+ * The payouts of `QBO_SYNC_LOCAL_STRIPE_OUTAGE` (empty when unset).
+ * @throws LocalStartError for an id that is not a payout id, or when Stripe is not the embedded stand-in
+ */
+export function stripeOutagePayouts(env: NodeJS.ProcessEnv, stripeEmbedded: boolean): string[] {
+  const text = env[STRIPE_OUTAGE_ENV]?.trim();
+  if (!text) return [];
+  const ids = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const bad = ids.find((id) => !/^po_[A-Za-z0-9_]+$/.test(id));
+  if (bad !== undefined) {
+    throw new LocalStartError(
+      `${STRIPE_OUTAGE_ENV} must list Stripe payout ids separated by commas (po_…), not "${bad}"`,
+    );
+  }
+  if (!stripeEmbedded) {
+    throw new LocalStartError(
+      `${STRIPE_OUTAGE_ENV} makes the embedded Stripe stand-in fail, but STRIPE_API_BASE points at another Stripe: unset one of them`,
+    );
+  }
+  return ids;
 }

@@ -15,6 +15,7 @@
  * QuickBooks stand-in's company, and the local webhook secret.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { handler as depositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import { demoPayout } from '../../standins/stripe/index.js';
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
@@ -38,11 +39,12 @@ import { samplePayouts } from './demo.js';
 import { runDemoPayout } from './demo-run.js';
 import { type Closer, publishEnvironment, startEmbedded } from './embedded.js';
 import { startEndpoint } from './endpoint.js';
-import { embeddedParts, parsePortEnv, resolveRetryScale } from './environment.js';
+import { embeddedParts, parsePortEnv, resolveRetryScale, stripeOutagePayouts } from './environment.js';
 import type { LocalHttpServer } from './http.js';
 import { localLogger, readableLogs } from './log.js';
 import { QueuePoller, retryDelaySeconds } from './poller.js';
-import { requeueUnfinished } from './recovery.js';
+import { saveQueues } from './queue-state.js';
+import { recoverQueues } from './recovery.js';
 import { type LocalTarget, removeLocalTarget, resolveDataDir, writeLocalTarget } from './target.js';
 import { setUpTenants } from './tenant-setup.js';
 import { type DemoOutcome, type LocalInstance, type LocalOptions, LocalStartError } from './types.js';
@@ -62,17 +64,28 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
 
   refuseIfRunning(dataDir);
-  if (options.fresh) emptyDataDir(dataDir);
+  if (options.fresh) {
+    const removed = emptyDataDir(dataDir);
+    const rel = path.relative(cwd, dataDir) || '.';
+    out(
+      removed > 0
+        ? `--fresh: emptied the data folder ${rel}${path.sep} (tenants, ledger, tokens, queues and the QuickBooks stand-in's company): starting over.\n`
+        : `--fresh: the data folder ${rel}${path.sep} was already empty.\n`,
+    );
+  }
   mkdirSync(dataDir, { recursive: true });
   const webhookSecret = env.STRIPE_WEBHOOK_SECRET || loadOrCreateSettings(dataDir).webhookSecret;
 
   // Real services named by the environment need their credentials.
   const parts = embeddedParts(env);
+  const outage = stripeOutagePayouts(env, parts.stripe);
 
   const closers: Closer[] = [];
   let http: LocalHttpServer | undefined;
   let poller: QueuePoller | undefined;
   let ready = false;
+  /** Saves the embedded queues' messages for the next start (set once they exist). */
+  let saveQueuesOnStop: (() => Promise<void>) | undefined;
   let stopping: Promise<void> | undefined;
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -98,6 +111,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         // An invocation in flight gets a while to finish; otherwise its message comes back after the visibility timeout.
         await Promise.race([poller.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);
       }
+      await saveQueuesOnStop?.().catch((error: unknown) =>
+        log.error('could not save the queue messages for the next start', { reason: describeError(error) }),
+      );
       await closeAll();
       removeLocalTarget(dataDir);
       resetAwsClients();
@@ -154,6 +170,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     if (stripe) {
       for (const p of [demo, ...allSamples])
         stripe.addPayout({ account: 'platform', payout: p.payout, transactions: p.transactions });
+      for (const id of outage) {
+        const path = new RegExp(`^/v1/payouts/${id}$`);
+        stripe.injectFault({ status: 503, count: Number.POSITIVE_INFINITY, path });
+      }
     }
     // They are the platform account's payouts: worth showing when a tenant uses it.
     const samples = imported.some((t) => t.books.stripeAccount === 'platform') && stripe ? allSamples : [];
@@ -170,8 +190,20 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     });
     await poller.start();
 
-    // 8. Payouts an earlier run accepted but did not finish: their messages were in the in-memory queue.
-    if (!parts.awsOverrides.sqs) await requeueUnfinished(ledger, tenants, queue, log);
+    // 8. The embedded queue is in memory: what a previous run left on it (or in its DLQ) is put back, and saved
+    //    again at stop.
+    if (!parts.awsOverrides.sqs) {
+      const urls = { queueUrl: resources.queueUrl, dlqUrl: resources.dlqUrl };
+      await recoverQueues({ sqs: clients.sqs, urls, dataDir, ledger, tenants, queue, log });
+      saveQueuesOnStop = async () => {
+        const saved = await saveQueues(endpoints.sqs, urls, dataDir);
+        if (saved.queue.length > 0 || saved.dlq.length > 0)
+          log.info('queue messages saved for the next start', {
+            queue: saved.queue.length,
+            dlq: saved.dlq.length,
+          });
+      };
+    }
 
     const target: LocalTarget = {
       pid: process.pid,
@@ -210,6 +242,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         ),
         samples.map((p) => `${p.payout.id} (${formatMinor(p.payout.amount, p.payout.currency)})`),
         retryScale,
+        outage,
       ),
     );
 

@@ -6,6 +6,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { awsClients } from '../../src/adapters/aws/clients.js';
 import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
 import { resourcesFromEnv, resourcesToEnv } from '../../src/adapters/aws/resources.js';
+import { lambdaContext } from '../../src/local/lambda-context.js';
 import { uniquePrefix } from './aws-test-helpers.js';
 
 describe('awsClients', () => {
@@ -84,6 +85,10 @@ describe('provisionLocalResources', () => {
     const clients = awsClients();
     const res = await provisionLocalResources(clients, { prefix: uniquePrefix('idem') });
     let runs = 0;
+    // As the deposit builder does: Powertools reads the invocation's remaining time from the registered context
+    // (without one it warns "Could not determine remaining time left").
+    const config = new IdempotencyConfig({ eventKeyJmesPath: 'payoutId' });
+    config.registerLambdaContext(lambdaContext('aws-clients-test', 60_000, 'us-east-1'));
     const once = makeIdempotent(
       async (event: { payoutId: string }) => {
         runs++;
@@ -94,7 +99,7 @@ describe('provisionLocalResources', () => {
           tableName: res.idempotencyTable,
           awsSdkV3Client: clients.dynamodb,
         }),
-        config: new IdempotencyConfig({ eventKeyJmesPath: 'payoutId' }),
+        config,
       },
     );
 

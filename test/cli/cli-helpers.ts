@@ -122,22 +122,25 @@ export interface LocalMode {
   /** The environment a CLI process of this test gets (the stand-ins' credentials: they are not embedded). */
   env: NodeJS.ProcessEnv;
   cli(args: readonly string[], extraEnv?: Record<string, string>): Promise<CliResult>;
-  stop(): Promise<void>;
+  /** Stops local mode (SIGTERM, as Ctrl-C) and removes the working directory unless `keep` (a restart follows). */
+  stop(options?: { keep?: boolean }): Promise<void>;
   logs(): string;
 }
 
 /**
  * Spawns `qbo-sync local --fresh --data-dir <cwd>/.qbo-sync --port 0 --config <config>` in a temp working
  * directory, on the given stand-ins; resolves once `/healthz` answers 200. `localEnv` adds to local mode's
- * environment (e.g. `QBO_SYNC_LOCAL_RETRY_SCALE`).
+ * environment (e.g. `QBO_SYNC_LOCAL_RETRY_SCALE`). `restartIn` starts it again, without `--fresh`, in the working
+ * directory of a local mode stopped with `stop({ keep: true })`.
  */
 export async function startLocalMode(opts: {
   qbo: QuickBooksStandIn;
   stripe: StripeStandIn;
   configYaml: string;
   localEnv?: Record<string, string>;
+  restartIn?: string;
 }): Promise<LocalMode> {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'qbo-sync-cli-'));
+  const cwd = opts.restartIn ?? mkdtempSync(path.join(tmpdir(), 'qbo-sync-cli-'));
   writeFileSync(path.join(cwd, 'sync.yaml'), opts.configYaml);
   const services = {
     QBO_API_BASE: opts.qbo.url,
@@ -152,7 +155,7 @@ export async function startLocalMode(opts: {
     [
       BIN,
       'local',
-      '--fresh',
+      ...(opts.restartIn ? [] : ['--fresh']),
       '--data-dir',
       path.join(cwd, '.qbo-sync'),
       '--port',
@@ -198,14 +201,14 @@ export async function startLocalMode(opts: {
     env,
     logs: () => logs,
     cli: (args, extraEnv = {}) => runCli(args, { cwd, env: { ...env, ...extraEnv } }),
-    stop: async () => {
+    stop: async (options = {}) => {
       if (!done) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
         await exited;
         clearTimeout(killer);
       }
-      rmSync(cwd, { recursive: true, force: true });
+      if (!options.keep) rmSync(cwd, { recursive: true, force: true });
     },
   };
 }

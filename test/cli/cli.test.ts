@@ -519,7 +519,10 @@ describe('qbo-sync against a local mode', () => {
     expect(unknownHuman.stderr).toContain('error: the ledger does not know payout po_1NoSuchPayout');
     expect(unknownHuman.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expectExit(noTenant, 2);
-    expect(noTenant.json()).toEqual({ error: expect.stringContaining('add --tenant T') });
+    expect(noTenant.json()).toEqual({
+      error: expect.stringContaining('add --tenant T'),
+      hint: 'see the usage with `npx qbo-sync payouts sync --help`',
+    });
   });
 
   test('payouts backfill queues every paid automatic payout since DATE, skips settled and manual ones, and resumes', async () => {
@@ -649,7 +652,10 @@ describe('qbo-sync against a local mode', () => {
       cli('dlq', 'replay', '--all', '--dry-run', '--json'),
     ]);
     expectExit(neither, 2);
-    expect(neither.json()).toEqual({ error: expect.stringContaining('--payout') });
+    expect(neither.json()).toEqual({
+      error: expect.stringContaining('--payout'),
+      hint: 'see the usage with `npx qbo-sync dlq replay --help`',
+    });
     expectExit(both, 2);
     expectExit(dry, 0);
     // A dry run says what would happen: this payout replayed, nothing left behind; nothing moved yet.

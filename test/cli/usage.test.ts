@@ -102,10 +102,25 @@ describe('qbo-sync usage', () => {
     expect(r.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
   });
 
+  test.each([
+    [['payouts', 'status'], /^error: missing required argument 'payout'$/m, 'payouts status'],
+    [['customers', 'sync'], /^error: required option '--tenant <id>' not specified$/m, 'customers sync'],
+    [['dlq', 'replay'], /^error: say which payouts to replay/m, 'dlq replay'],
+    [['payouts', 'frob'], /^error: unknown command 'frob'$/m, 'payouts'],
+  ])('bad usage %j points to the help of its command', async (args, reason, command) => {
+    const r = await inProcess(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(reason);
+    expect(r.stderr).toContain(`  fix: see the usage with \`npx qbo-sync ${command} --help\`\n`);
+  });
+
   test('with --json a usage error and a failure both print {"error": …} on stdout', async () => {
     const usage = await inProcess(['payouts', 'list', '--status', 'DONE', '--json']);
     expect(usage.code).toBe(2);
-    expect(JSON.parse(usage.stdout)).toEqual({ error: expect.stringMatching(/must be one of RECEIVED/) });
+    expect(JSON.parse(usage.stdout)).toEqual({
+      error: expect.stringMatching(/must be one of RECEIVED/),
+      hint: 'see the usage with `npx qbo-sync payouts list --help`',
+    });
     const failure = await inProcess(['payouts', 'list', '--json']);
     expect(failure.code).toBe(1);
     expect(JSON.parse(failure.stdout)).toEqual({
@@ -124,7 +139,10 @@ describe('qbo-sync usage', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Commands:');
     expect(bad.code).toBe(2);
-    expect(bad.json()).toEqual({ error: expect.stringContaining('--limit') });
+    expect(bad.json()).toEqual({
+      error: expect.stringContaining('--limit'),
+      hint: 'see the usage with `npx qbo-sync payouts list --help`',
+    });
     expect(noTarget.code).toBe(1);
     expect(noTarget.stderr).toMatch(/^error: local mode is not running here .*npm start/);
     expect(validate.code).toBe(1);

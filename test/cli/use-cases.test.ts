@@ -4,11 +4,17 @@
  */
 
 import { parseConfigText } from '../../src/adapters/config-file.js';
-import { type DeadLetter, replayDeadLetters } from '../../src/app/dead-letters.js';
+import {
+  type DeadLetter,
+  payoutsInDlq,
+  replayDeadLetters,
+  withCurrentFix,
+} from '../../src/app/dead-letters.js';
 import { PermanentError } from '../../src/app/errors.js';
 import type { Ledger, LedgerRecord, PayoutMessage, StoredTenant } from '../../src/app/ports.js';
 import { RequestUsageError, requestResync, requestSync } from '../../src/app/request-payouts.js';
 import { oldestFirst, syncCustomers } from '../../src/app/sync-customers.js';
+import { configuredTenant } from '../../src/app/tenant-config.js';
 
 function memoryLedger(rows: LedgerRecord[] = []): Ledger & { rows: Map<string, LedgerRecord> } {
   const map = new Map(rows.map((r) => [r.payoutId, r]));
@@ -112,6 +118,72 @@ describe('replayDeadLetters', () => {
     await expect(replayDeadLetters({ dlq, ledger: memoryLedger() }, { payoutId: 'po_x' })).rejects.toThrow(
       'payout po_x is not in the dead-letter queue',
     );
+  });
+
+  test('a FAILED payout whose message is gone: replay says so, and gives payouts sync as the fix', async () => {
+    const dlq = { list: async () => [], moveBack: async () => ({ moved: [], remaining: [] }) };
+    const ledger = memoryLedger([record('po_gone', 'studio', 'FAILED', 5)]);
+    const error = await replayDeadLetters({ dlq, ledger }, { payoutId: 'po_gone' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect((error as PermanentError).message).toMatch(
+      /^payout po_gone is not in the dead-letter queue: the ledger says FAILED, but its message is gone/,
+    );
+    expect((error as PermanentError).hint).toBe(
+      'fix the cause, then queue it again with `npx qbo-sync payouts sync po_gone`',
+    );
+  });
+});
+
+describe('the fix of a FAILED row', () => {
+  const failed = {
+    ...record('po_failed', 'studio', 'FAILED', 5),
+    reason: 'attempt 5 failed: Stripe failed (HTTP 503)',
+    hint: 'retries exhausted: the message is in the dead-letter queue. Fix the cause, then `npx qbo-sync dlq replay --payout po_failed`',
+  };
+  const letter = (payoutId: string): DeadLetter => ({
+    messageId: `m-${payoutId}`,
+    receiveCount: 5,
+    message: {
+      eventId: 'evt_1',
+      eventType: 'payout.paid',
+      tenantId: 'studio',
+      stripeAccount: 'acct_1A',
+      payoutId,
+      receivedAt: '2026-01-01T00:00:00.000Z',
+    },
+  });
+
+  test('stays dlq replay while its message is in the DLQ', async () => {
+    const inDlq = await payoutsInDlq({ list: async () => [letter('po_failed')] }, [failed]);
+    expect(withCurrentFix(failed, inDlq)).toEqual(failed);
+  });
+
+  test('becomes payouts sync once its message is gone from the DLQ', async () => {
+    const inDlq = await payoutsInDlq({ list: async () => [letter('po_other')] }, [failed]);
+    expect(withCurrentFix(failed, inDlq)).toMatchObject({
+      status: 'FAILED',
+      reason: 'attempt 5 failed: Stripe failed (HTTP 503); its message is no longer in the dead-letter queue',
+      hint: 'fix the cause, then queue it again with `npx qbo-sync payouts sync po_failed`',
+    });
+  });
+
+  test('stays dlq replay while its message may still be on its way to the DLQ', async () => {
+    const now = new Date('2026-01-01T00:00:30.000Z'); // 30 s after the row turned FAILED
+    const inDlq = await payoutsInDlq({ list: async () => [] }, [failed]);
+    expect(withCurrentFix(failed, inDlq, { seconds: 60, now })).toEqual(failed);
+    expect(withCurrentFix(failed, inDlq, { seconds: 20, now }).hint).toMatch(/payouts sync po_failed/);
+  });
+
+  test('the DLQ is not read when no row is FAILED', async () => {
+    let reads = 0;
+    const dlq = {
+      list: async () => {
+        reads += 1;
+        return [];
+      },
+    };
+    await payoutsInDlq(dlq, [record('po_posted', 'studio', 'POSTED')]);
+    expect(reads).toBe(0);
   });
 });
 
@@ -247,5 +319,47 @@ describe('parseConfigText', () => {
         problems: [{ tenant: null, entry: 'file', message: `c.json ${message}` }],
       });
     }
+  });
+});
+
+describe('an unknown --tenant', () => {
+  const stored = (tenantId: string) => ({ books: { tenantId } }) as unknown as StoredTenant;
+  const store = (ids: string[]) => ({
+    get: async (id: string) => (ids.includes(id) ? stored(id) : undefined),
+    list: async () => ids.map(stored),
+  });
+
+  test('names the configured tenants', async () => {
+    await expect(configuredTenant(store(['yoga-west', 'demo-studio']), 'demo')).rejects.toThrow(
+      'tenant "demo" is not configured (the configured tenants are "demo-studio", "yoga-west")',
+    );
+  });
+
+  test('says when there is none', async () => {
+    await expect(configuredTenant(store([]), 'demo')).rejects.toThrow(
+      'tenant "demo" is not configured (no tenant is configured yet)',
+    );
+  });
+});
+
+describe('a YAML key that is a list or a mapping', () => {
+  test('is refused with its line, not stringified', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const result = parseConfigText('tenants:\n  - id: a\n    ? [x, y]\n    : 1\n', 'f.yaml');
+    process.off('warning', onWarning);
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          tenant: null,
+          entry: 'file',
+          message:
+            'f.yaml line 3, column 7: a key must be a plain name (like tenants: or account:), not a list or a mapping',
+        },
+      ],
+    });
+    expect(warnings).toEqual([]);
   });
 });

@@ -396,7 +396,7 @@ describe('categories and classes', () => {
     expect(result).toEqual({
       outcome: 'HELD',
       reason: 'unmapped revenue categories: "(none)", "Classes / Outdoor", "Workshops"',
-      hint: 'add a revenue mapping (or set uncategorizedAccount) in the sync config and import it, then `npx qbo-sync payouts resync po_123`',
+      hint: 'add a revenue mapping (or set uncategorizedAccount) in the sync config and import it, then `npx qbo-sync payouts sync po_123`',
     });
   });
 
@@ -616,7 +616,7 @@ describe('the sum invariant', () => {
     expect(result).toEqual({
       outcome: 'HELD',
       reason: 'lines sum to 81.20 USD but the payout is 1,234.56 USD (difference 1,153.36 USD)',
-      hint: "Stripe's itemisation may be incomplete; resync later (`npx qbo-sync payouts resync po_123`)",
+      hint: "Stripe's itemisation may be incomplete; sync it again later (`npx qbo-sync payouts sync po_123`)",
     });
   });
 

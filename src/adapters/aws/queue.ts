@@ -136,6 +136,12 @@ const ATTR_ID = 'qboSync.originalMessageId';
 const ATTR_COUNT = 'qboSync.receiveCount';
 const ATTR_SENT = 'qboSync.firstSentAt';
 const OWN_ATTRS = new Set([ATTR_ID, ATTR_COUNT, ATTR_SENT]);
+/** The message attributes that keep a DLQ message's original id, receive count and first send time across copies. */
+export const DLQ_ATTRIBUTES = {
+  originalMessageId: ATTR_ID,
+  receiveCount: ATTR_COUNT,
+  firstSentAt: ATTR_SENT,
+} as const;
 
 /** Every message in the DLQ, oldest first by first send, without removing any. */
 export async function receiveDlq(options: DlqWalkOptions): Promise<DlqMessage[]> {

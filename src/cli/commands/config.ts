@@ -18,6 +18,7 @@ import { action, type CliIo, type CommandContext, targetOptions } from '../conte
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import type { Services } from '../services.js';
+import { registerConfigSuggest } from './config-suggest.js';
 
 interface ValidateJson {
   valid: boolean;
@@ -193,4 +194,6 @@ export function registerConfig(program: Command, io: CliIo): void {
       return 0;
     }),
   );
+
+  registerConfigSuggest(config, io);
 }

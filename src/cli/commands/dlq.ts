@@ -76,7 +76,11 @@ export function registerDlq(program: Command, io: CliIo): void {
       }
       const services = await ctx.services();
       const result = await replayDeadLetters(
-        { dlq: services.dlq, ledger: services.ledger },
+        {
+          dlq: services.dlq,
+          ledger: services.ledger,
+          ...(f.payout !== undefined ? { inTransitSeconds: await services.inTransitSeconds() } : {}),
+        },
         { ...(f.payout !== undefined ? { payoutId: f.payout } : {}), dryRun: f.dryRun === true },
       );
       const json = {

@@ -3,6 +3,7 @@
  * the requests a person puts on the queue. `audit | accept` (drift) are in drift.ts.
  */
 import type { Command } from 'commander';
+import { payoutsInDlq, withCurrentFix } from '../../app/dead-letters.js';
 import type { LedgerRecord } from '../../app/ports.js';
 import { previewPayout } from '../../app/preview-payout.js';
 import {
@@ -273,7 +274,12 @@ export function registerPayouts(program: Command, io: CliIo): void {
           `sync it with \`npx qbo-sync payouts sync ${payoutId} --tenant T\`, or check the id with \`npx qbo-sync payouts list\``,
         );
       }
-      ctx.out.result(statusJson(row), (s) => renderStatus(ctx.out, s));
+      const inDlq = await payoutsInDlq(services.dlq, [row]);
+      const current =
+        row.status === 'FAILED'
+          ? withCurrentFix(row, inDlq, { seconds: await services.inTransitSeconds() })
+          : row;
+      ctx.out.result(statusJson(current), (s) => renderStatus(ctx.out, s));
       return 0;
     }),
   );
@@ -306,21 +312,29 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const shown = (since === undefined ? rows : rows.filter((r) => r.updatedAt >= since))
         .filter((r) => !r.payoutId.startsWith('message:'))
         .slice(0, limit);
-      ctx.out.result(shown.map(statusJson), (list) => {
-        if (list.length === 0) return 'No payouts in the ledger match.';
-        return table(
-          ['PAYOUT', 'TENANT', 'STATUS', 'QUICKBOOKS', 'UPDATED', 'REASON'],
-          list.map((s) => [
-            s.payout,
-            s.tenant,
-            paintStatus(ctx.out, s.status),
-            s.quickbooks ? `${s.quickbooks.type} ${s.quickbooks.id}` : '',
-            age(s.updatedAt),
-            clip(s.reason, 60),
-          ]),
-          { paint: ctx.out.bold },
-        );
-      });
+      const inDlq = await payoutsInDlq(services.dlq, shown);
+      const inTransit = {
+        seconds:
+          inDlq.size > 0 || shown.some((r) => r.status === 'FAILED') ? await services.inTransitSeconds() : 0,
+      };
+      ctx.out.result(
+        shown.map((r) => statusJson(withCurrentFix(r, inDlq, inTransit))),
+        (list) => {
+          if (list.length === 0) return 'No payouts in the ledger match.';
+          return table(
+            ['PAYOUT', 'TENANT', 'STATUS', 'QUICKBOOKS', 'UPDATED', 'REASON'],
+            list.map((s) => [
+              s.payout,
+              s.tenant,
+              paintStatus(ctx.out, s.status),
+              s.quickbooks ? `${s.quickbooks.type} ${s.quickbooks.id}` : '',
+              age(s.updatedAt),
+              clip(s.reason, 60),
+            ]),
+            { paint: ctx.out.bold },
+          );
+        },
+      );
       return 0;
     }),
   );
