@@ -131,7 +131,7 @@ export class QboSyncStack extends Stack {
       ...fnDefaults,
       entry: 'lambdas/catch-up.ts',
       description:
-        'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old',
+        'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old; audits drift',
       timeout: Duration.minutes(5),
     })
       .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
@@ -140,7 +140,11 @@ export class QboSyncStack extends Stack {
       .bindQueue('QUEUE_URL', payoutQueue.queue)
       // The QuickBooks keep-alive: refreshes tokens older than 30 days under the realm's lock (a tenants-table item).
       .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
-      .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite');
+      .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite')
+      // The namespace of the EntriesDrifted metric (the drift audit) the alarms watch.
+      .setSetting('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace(this.stackName));
+    // The drift audit notes its findings on the ledger rows: UpdateItem, nothing else.
+    tables.ledger.grant(catchUp.role, 'dynamodb:UpdateItem');
     new Rule(this, 'CatchUpSchedule', {
       description: `Runs the catch-up every day at ${String(config.catchUpHourUtc).padStart(2, '0')}:15 UTC`,
       schedule: Schedule.cron({ minute: '15', hour: String(config.catchUpHourUtc) }),
@@ -161,6 +165,7 @@ export class QboSyncStack extends Stack {
     if (config.qboApiBase !== undefined) {
       depositBuilder.setSetting('QBO_API_BASE', config.qboApiBase);
       qboCallback.setSetting('QBO_API_BASE', config.qboApiBase);
+      catchUp.setSetting('QBO_API_BASE', config.qboApiBase);
     }
 
     this.functions = { webhook, depositBuilder, catchUp, qboCallback };

@@ -29,6 +29,7 @@ import { loadQboSettings, loadSettings, loadStripeSettings, type Settings } from
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { SecretsTokenStore } from './adapters/aws/token-store.js';
 import { createLogger } from './adapters/logging.js';
+import { PowertoolsDriftMetrics } from './adapters/metrics.js';
 import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
 import { QboTokenManager } from './adapters/quickbooks/tokens.js';
 import type { StripePayoutSource } from './adapters/stripe/payout-source.js';
@@ -197,7 +198,15 @@ export async function buildRuntime(
       return webhookDepsOf({ tenants, queue, settings, log });
     },
     catchUpDeps() {
-      return { tenants, payouts, ledger, queue, log, connections: quickbooks.tokenManager };
+      return {
+        tenants,
+        payouts,
+        ledger,
+        queue,
+        log,
+        connections: quickbooks.tokenManager,
+        drift: { ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx) },
+      };
     },
     auditDeps() {
       return { tenants, ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx), log };
@@ -263,7 +272,8 @@ function tokenManagerFrom(
 /**
  * The catch-up's dependencies from the environment its Lambda is given: `TENANTS_TABLE`, `LEDGER_TABLE`,
  * `QUEUE_URL`, the Stripe settings and `STRIPE_API_BASE` (the catch-up itself); `QBO_TOKEN_SECRET_PREFIX`, the
- * QuickBooks app settings and `QBO_OAUTH_TOKEN_URL` (the keep-alive).
+ * QuickBooks app settings, `QBO_OAUTH_TOKEN_URL` (the keep-alive) and `QBO_API_BASE` (the drift audit, whose
+ * metric goes to `POWERTOOLS_METRICS_NAMESPACE`).
  */
 export async function buildCatchUpDeps(
   env: NodeJS.ProcessEnv = process.env,
@@ -276,12 +286,29 @@ export async function buildCatchUpDeps(
   const clients = opts.clients ?? awsClients();
   const log = opts.log ?? createLogger('qbo-sync-catch-up');
   const [stripe, qbo] = await Promise.all([loadStripeSettings({ env }), loadQboSettings({ env })]);
+  const ledger = new DynamoLedger({ doc: clients.doc, tableName: ledgerTable });
+  // One client factory (and its token manager: one refresh lock per realm) for the keep-alive and the drift audit.
+  const quickbooks = new QuickBooksClientFactory({
+    tokens: new SecretsTokenStore({
+      secrets: clients.secrets,
+      doc: clients.doc,
+      tenantsTable,
+      secretPrefix: tokenSecretPrefix,
+    }),
+    clientId: qbo.qboClientId,
+    clientSecret: qbo.qboClientSecret,
+    ...(env.QBO_API_BASE ? { apiBase: env.QBO_API_BASE } : {}),
+    ...(env.QBO_OAUTH_TOKEN_URL ? { tokenUrl: env.QBO_OAUTH_TOKEN_URL } : {}),
+    logger: log,
+  });
   return {
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
-    ledger: new DynamoLedger({ doc: clients.doc, tableName: ledgerTable }),
+    ledger,
     queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
     payouts: stripePayoutSource(stripe, env, opts.stripeMaxNetworkRetries),
-    connections: tokenManagerFrom(env, { clients, tenantsTable, tokenSecretPrefix, log }, qbo),
+    connections: quickbooks.tokenManager,
+    drift: { ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx) },
+    driftMetrics: new PowertoolsDriftMetrics(),
     log,
   };
 }

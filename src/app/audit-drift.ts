@@ -33,11 +33,22 @@ const CDC_REACH_MS = CDC_MAX_DAYS * DAY_MS - 15 * 60_000;
 const MAX_ROWS = 1_000_000;
 
 export interface AuditDeps {
-  tenants: Pick<TenantStore, 'get' | 'list'>;
+  tenants: Pick<TenantStore, 'list'>;
   ledger: Pick<Ledger, 'list' | 'update'>;
   quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
   log: AppLog;
   now?: () => Date;
+}
+
+/** The dependencies the daily catch-up adds to run the audit (its tenants and log are the catch-up's own). */
+export type DriftAuditParts = Pick<AuditDeps, 'ledger' | 'quickbooks'>;
+
+/** What the catch-up reports about drift: a metric the stack alarms on. */
+export interface DriftMetrics {
+  /** Entries found drifted by this run (0 when none: the alarm then recovers). */
+  drifted(count: number): void;
+  /** Writes what was recorded (once per invocation). */
+  publish(): void;
 }
 
 export interface AuditInput {
@@ -96,10 +107,9 @@ function sameFinding(a: DriftRecord | null | undefined, b: DriftRecord | null): 
 export async function auditDrift(deps: AuditDeps, input: AuditInput = {}): Promise<AuditResult> {
   const now = (deps.now ?? (() => new Date()))();
   const since = input.since ?? new Date(now.getTime() - CDC_REACH_MS);
-  const tenants =
-    input.tenantId !== undefined
-      ? [await deps.tenants.get(input.tenantId)].filter((t) => t !== undefined)
-      : await deps.tenants.list();
+  const tenants = (await deps.tenants.list()).filter(
+    (t) => input.tenantId === undefined || t.books.tenantId === input.tenantId,
+  );
   if (input.tenantId !== undefined && tenants.length === 0) {
     throw new Error(`tenant "${input.tenantId}" is not configured: import the sync config that defines it`);
   }
