@@ -79,7 +79,13 @@ export interface Harness {
 
 export async function startHarness(
   name: string,
-  opts: { maxReceiveCount?: number; companies?: string[]; env?: Record<string, string> } = {},
+  opts: {
+    maxReceiveCount?: number;
+    companies?: string[];
+    env?: Record<string, string>;
+    /** The QuickBooks client's own per-realm limit (default QuickBooks' 500 a minute, shared by the process). */
+    quickbooksPerMinute?: number;
+  } = {},
 ): Promise<Harness> {
   const prefix = `app-${name}-${randomBytes(3).toString('hex')}`;
   const clients = awsClients();
@@ -123,7 +129,12 @@ export async function startHarness(
   const runtime = await buildRuntime(env, {
     settings,
     log: silentLog,
-    quickbooks: { retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 } },
+    quickbooks: {
+      retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+      ...(opts.quickbooksPerMinute !== undefined
+        ? { limits: { maxInFlight: 10, perMinute: opts.quickbooksPerMinute } }
+        : {}),
+    },
     stripeMaxNetworkRetries: 0,
   });
   const tenants = new Map<string, TenantConfig>();
