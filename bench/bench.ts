@@ -16,7 +16,7 @@ import {
   stripeLowerBound,
 } from './bounds.js';
 import { type BuilderRun, runBuilder } from './builder.js';
-import { type CpuFloor, measureCpuFloor } from './floor.js';
+import { type CpuFloor, measureCpuFloor, postingBytes } from './floor.js';
 import type { StandInHost } from './host.js';
 import { type NaiveRun, runNaive } from './naive.js';
 import {
@@ -87,6 +87,7 @@ interface Measured {
   runs: BuilderRun[];
   naive: NaiveRun | null;
   floor: CpuFloor | null;
+  postingFloor: CpuFloor | null;
   first: PreparedRun;
 }
 
@@ -106,6 +107,7 @@ async function measureSize(
   const repeat = Math.max(1, options.repeat ?? 3);
   const wantFloor = options.floor ?? true;
   let floor: CpuFloor | null = null;
+  let postingFloor: CpuFloor | null = null;
   for (let i = 0; i < repeat; i++) {
     const workload =
       i === 0
@@ -117,13 +119,20 @@ async function measureSize(
         ? { profileDir: options.profileDir, label: String(transactions) }
         : {}),
     });
-    if (wantFloor && i === 0) floor = measureCpuFloor(await ctx.host.captured());
+    if (wantFloor && i === 0) {
+      const bytes = await ctx.host.captured();
+      floor = measureCpuFloor(bytes);
+      postingFloor = r.outcome.withoutCustomers ? measureCpuFloor(postingBytes(bytes)) : floor;
+    }
     runs.push(r);
     progress(
       `  builder run ${i + 1}/${repeat}: ${r.outcome.status} in ${fmt(r.wallMs)} ms, CPU ${fmt(r.cpuMs)} ms (posting ${fmt(r.posting.cpuMs)}, after ${fmt(r.followUp.cpuMs)}), peak RSS ${r.peakRssMb} MB`,
     );
   }
-  if (floor) progress(`  CPU floor (JSON.parse/stringify of the same bytes): ${floor.cpuMs} ms`);
+  if (floor)
+    progress(
+      `  CPU floor (JSON.parse/stringify of the same bytes): ${floor.cpuMs} ms (of the posting invocation: ${postingFloor?.cpuMs} ms)`,
+    );
   let naive: NaiveRun | null = null;
   if (options.naive ?? true) {
     const twin = await prepareRun(ctx, { transactions, seed, label: `${transactions}-naive` });
@@ -136,7 +145,7 @@ async function measureSize(
       `  naive: ${naive.outcome.status}${naive.complete ? '' : ' (cut short)'} in ${fmt(naive.wallMs)} ms, CPU ${fmt(naive.cpuMs)} ms, ${fmt(naive.calls.stripe.requests + naive.calls.dynamodb.requests + naive.calls.quickbooks.requests)} calls`,
     );
   }
-  return { shape: shapeOf(first), runs, naive, floor, first };
+  return { shape: shapeOf(first), runs, naive, floor, postingFloor, first };
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
@@ -194,6 +203,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const reports: SizeReport[] = measured.map((m, index) =>
       sizeReport(m.shape, medianRun(m.runs), m.naive, m.runs, {
         floor: m.floor,
+        postingFloor: m.postingFloor,
         timeToBooks: timeToBooks[index] ?? null,
       }),
     );

@@ -110,6 +110,12 @@ export interface QuickBooksLimits {
 
 export const QUICKBOOKS_LIMITS: QuickBooksLimits = { maxInFlight: 10, perMinute: 500, batchesPerMinute: 40 };
 
+/**
+ * The share of those limits the product gives work that can wait — customers created after their payout was
+ * posted (src/adapters/quickbooks/limiter.ts, `backgroundShare`): 80 % of the units, 6 of the 10 in flight.
+ */
+export const BACKGROUND_LIMITS: QuickBooksLimits = { maxInFlight: 6, perMinute: 400, batchesPerMinute: 40 };
+
 /** One QuickBooks request: its metered units (a batch counts its items) and whether it is a batch request. */
 export interface MeteredRequest {
   units: number;
@@ -226,12 +232,18 @@ export function postedFloorMs(
   return stripe + refresh + best;
 }
 
-/** The least time the customer work takes under QuickBooks' limits when it runs after the entry (metered). */
+/**
+ * The least time the customer work takes when it runs after the entry, within background work's share of
+ * QuickBooks' limits (`BACKGROUND_LIMITS`).
+ */
 export function customersAfterFloorMs(
   w: Pick<WorkShape, 'missingFromMap' | 'toCreate' | 'companyCustomers'>,
   pace: Pace,
+  limits: QuickBooksLimits = BACKGROUND_LIMITS,
 ): number {
   return Math.min(
-    ...lookupChoices(w).map((lookups) => meteredScheduleMs(customerPhases(w, lookups), pace.quickbooksMs)),
+    ...lookupChoices(w).map((lookups) =>
+      meteredScheduleMs(customerPhases(w, lookups), pace.quickbooksMs, limits),
+    ),
   );
 }

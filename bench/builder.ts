@@ -259,11 +259,15 @@ export async function runBuilder(
     const measured = await measure(() =>
       handler(event, lambdaContext('qbo-sync-bench-deposit-builder', INVOCATION_BUDGET_MS, ctx.region)),
     );
+    if (options.profileDir)
+      await stopProfile(options.profileDir, `${options.label ?? workload.payoutId}-posting`);
     const failures = measured.result.batchItemFailures;
     const row = await setupLedger(ctx).get(workload.payoutId);
     const outcome = outcomeOf(row);
+    if (options.profileDir) await startProfile();
     const followUp = await runFollowUps(ctx, handler);
-    if (options.profileDir) await stopProfile(options.profileDir, options.label ?? workload.payoutId);
+    if (options.profileDir)
+      await stopProfile(options.profileDir, `${options.label ?? workload.payoutId}-after`);
     const standIns1 = await ctx.host.cpuUsage();
     const stats = await ctx.host.stats();
     const calls = callsFrom(stats, clients.counts);

@@ -30,6 +30,19 @@ function onePass(stripe: readonly string[], bodies: readonly unknown[]): number 
   return (d.user + d.system) / 1000;
 }
 
+/**
+ * The floor of the posting invocation alone: every Stripe answer, and of the QuickBooks bodies only the entry's
+ * (customer batches come after POSTED when the entry references no customer).
+ */
+export function postingBytes(bytes: CapturedBytes): CapturedBytes {
+  const keep = bytes.quickbooksPaths.map((p) => !p.startsWith('/batch'));
+  return {
+    stripeAnswers: bytes.stripeAnswers,
+    quickbooksBodies: bytes.quickbooksBodies.filter((_, i) => keep[i]),
+    quickbooksPaths: bytes.quickbooksPaths.filter((_, i) => keep[i]),
+  };
+}
+
 export function measureCpuFloor(bytes: CapturedBytes, passes = 5): CpuFloor {
   const bodies = bytes.quickbooksBodies.map((b) => JSON.parse(b) as unknown);
   const times: number[] = [];

@@ -45,6 +45,8 @@ export interface PrepareRequest {
 export interface CapturedBytes {
   stripeAnswers: string[];
   quickbooksBodies: string[];
+  /** The path of each of `quickbooksBodies` (below `/v3/company/<realm>`), e.g. `/deposit`, `/batch`. */
+  quickbooksPaths: string[];
 }
 
 export type { Pace };
@@ -226,10 +228,14 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
         const stripeAnswers = stripeProxy.exchanges
           .filter((e) => e.status >= 200 && e.status < 300)
           .map((e) => e.responseBody);
-        const quickbooksBodies = qboProxy.exchanges
-          .filter((e) => e.requestBody !== '' && /^\/v3\/company\//.test(e.path))
-          .map((e) => e.requestBody);
-        return { stripeAnswers, quickbooksBodies };
+        const sent = qboProxy.exchanges.filter(
+          (e) => e.requestBody !== '' && /^\/v3\/company\//.test(e.path),
+        );
+        return {
+          stripeAnswers,
+          quickbooksBodies: sent.map((e) => e.requestBody),
+          quickbooksPaths: sent.map((e) => e.path.replace(/^\/v3\/company\/[^/]+/, '')),
+        };
       },
       async setPace(pace) {
         pacedQbo.setLatency(pace.quickbooksMs);

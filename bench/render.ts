@@ -69,7 +69,9 @@ export function renderTable(report: BenchReport): string {
           s.runs.map((r) => r.cpuMs),
         ),
         orDash(s.cpuVsNaive),
-        s.cpuVsFloor === null ? '–' : `${s.cpuVsFloor} (floor ${s.cpu.floor?.cpuMs} ms)`,
+        s.cpuVsFloor === null
+          ? '–'
+          : `${s.cpuVsFloor} (floor ${s.cpu.floor?.cpuMs} ms; posting ${fmt(s.cpu.postingMs)} ms ÷ ${s.cpu.postingFloor?.cpuMs} ms = ${s.cpu.postingVsFloor})`,
         `${s.peakRssMb} MB`,
         `${s.outcome.status}${s.outcome.withoutCustomers ? ' (category lines)' : ''}`,
       ]),

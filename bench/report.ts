@@ -106,6 +106,9 @@ export interface SizeReport {
     followUpInvocations: number;
     naiveMs: number | null;
     floor: CpuFloor | null;
+    /** The posting invocation alone: its CPU ÷ its floor (every Stripe answer, the entry's body). */
+    postingFloor: CpuFloor | null;
+    postingVsFloor: number | null;
   };
   quickbooksUnits: number;
   otherCalls: {
@@ -222,7 +225,11 @@ export function sizeReport(
   run: BuilderRun,
   naive: NaiveRun | null,
   runs: readonly BuilderRun[] = [run],
-  extra: { floor?: CpuFloor | null; timeToBooks?: TimeToBooksReport | null } = {},
+  extra: {
+    floor?: CpuFloor | null;
+    postingFloor?: CpuFloor | null;
+    timeToBooks?: TimeToBooksReport | null;
+  } = {},
 ): SizeReport {
   const c: RunCalls = run.calls;
   const dynamo = service(
@@ -279,6 +286,8 @@ export function sizeReport(
       followUpInvocations: run.followUp.invocations,
       naiveMs: naive?.cpuMs ?? null,
       floor,
+      postingFloor: extra.postingFloor ?? null,
+      postingVsFloor: cpuRatio(run.posting.cpuMs, extra.postingFloor?.cpuMs),
     },
     quickbooksUnits: c.quickbooks.units,
     otherCalls: {
@@ -368,7 +377,7 @@ export function checkTargets(sizes: readonly SizeReport[], webhook: WebhookResul
       checks.push({
         target: `cpuVsFloor ≤ ${TARGETS.cpuVsFloor} ${at}`,
         met: largest.cpuVsFloor <= TARGETS.cpuVsFloor,
-        detail: `builder ${fmt(largest.cpuMs)} ms ÷ floor ${largest.cpu.floor?.cpuMs ?? 0} ms (JSON.parse of ${fmt(largest.cpu.floor?.stripeBytes ?? 0)} bytes from Stripe, JSON.stringify of ${fmt(largest.cpu.floor?.quickbooksBytes ?? 0)} bytes to QuickBooks) = ${largest.cpuVsFloor}`,
+        detail: `builder ${fmt(largest.cpuMs)} ms ÷ floor ${largest.cpu.floor?.cpuMs ?? 0} ms (JSON.parse of ${fmt(largest.cpu.floor?.stripeBytes ?? 0)} bytes from Stripe, JSON.stringify of ${fmt(largest.cpu.floor?.quickbooksBytes ?? 0)} bytes to QuickBooks) = ${largest.cpuVsFloor}; the posting invocation alone: ${fmt(largest.cpu.postingMs)} ms ÷ ${largest.cpu.postingFloor?.cpuMs ?? 0} ms = ${largest.cpu.postingVsFloor}`,
       });
     }
     checks.push({

@@ -1,7 +1,7 @@
 /**
  * The daily catch-up (EventBridge schedule) → `catchUp`, then the QuickBooks keep-alive:
- * - every tenant's payouts paid in the last 7 days whose ledger row is missing or unsettled are queued as `sync`
- *   messages (src/app/catch-up.ts);
+ * - every tenant's payouts paid in the last 7 days whose ledger row is missing or unsettled, and those that failed or
+ *   were canceled while an entry of theirs may be live, are queued as `sync` messages (src/app/catch-up.ts);
  * - every QuickBooks company whose tokens were last refreshed over 30 days ago is refreshed, so its rolling
  *   ~100-day refresh token never expires for a quiet studio (src/app/keep-alive.ts);
  * - the drift audit: every tenant's posted entries deleted or edited in QuickBooks since posting, counted in the
@@ -31,8 +31,9 @@ export interface CatchUpHandlerOptions {
 
 /**
  * The handler over given dependencies, or a provider called once (cached; a rejection is not). When some tenant
- * or QuickBooks company failed, the invocation fails after every other one was processed, so the schedule's error
- * metric (the CatchUpFailed alarm) shows it, and the error names each one.
+ * or QuickBooks company failed, or some payout could not be read, the invocation fails after every other one was
+ * processed (and every readable payout queued), so the schedule's error metric (the CatchUpFailed alarm) shows it,
+ * and the error names each one.
  */
 export function makeCatchUpHandler(
   deps: CatchUpHandlerDeps | (() => Promise<CatchUpHandlerDeps>),
@@ -59,6 +60,7 @@ export function makeCatchUpHandler(
     }
     const problems = [
       ...result.failures.map((f) => `${f.tenantId}: ${f.reason}`),
+      ...result.unreadable.map((u) => `${u.payoutId} (${u.tenantId}): ${u.reason}`),
       ...(drift?.tenants ?? [])
         .filter((t) => t.error !== undefined)
         .map((t) => `${t.tenantId}: the drift audit failed: ${t.error}`),
@@ -68,7 +70,9 @@ export function makeCatchUpHandler(
     ];
     if (problems.length > 0) {
       throw new Error(
-        `catch-up failed for ${result.failures.length} of ${result.tenants} tenant(s) (${result.enqueued.length} payout(s) queued)` +
+        `catch-up failed for ${result.failures.length} of ${result.tenants} tenant(s)` +
+          `${result.unreadable.length > 0 ? `, could not read ${result.unreadable.length} payout(s)` : ''}` +
+          ` (${result.enqueued.length} payout(s) queued)` +
           `${keepAlive !== undefined ? `, keep-alive failed for ${keepAlive.failures.length} of ${keepAlive.realms} QuickBooks compan${keepAlive.realms === 1 ? 'y' : 'ies'}` : ''}: ${problems.join('; ')}`,
       );
     }

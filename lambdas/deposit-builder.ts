@@ -118,7 +118,9 @@ function prepare(deps: DepositBuilderDeps): Ready {
   ): Promise<SyncPayoutResult | CustomersAfterPostingResult> => {
     const sync = { ...deps.sync, isOutOfTime: () => isOutOfTime() };
     // Customers of a posted payout (their own message group): created and mapped, the ledger left alone.
-    if (message.eventType === 'customers') return createCustomersAfterPosting(sync, { message });
+    if (message.eventType === 'customers') {
+      return createCustomersAfterPosting(sync, { message, receiveCount, maxReceiveCount });
+    }
     const result = await syncPayout(sync, { message, receiveCount, maxReceiveCount });
     // Inside the idempotent function: a duplicate delivery answered from the store is not counted again.
     if (result.outcome === 'held') deps.metrics?.count('HELD');

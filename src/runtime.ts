@@ -53,7 +53,10 @@ export interface RuntimeOptions {
   settings?: Settings;
   /** QuickBooks retry/limit options passed to the client factory (tests shorten the backoff). */
   quickbooks?: Partial<
-    Pick<ConstructorParameters<typeof QuickBooksClientFactory>[0], 'retry' | 'limits' | 'timeoutMs'>
+    Pick<
+      ConstructorParameters<typeof QuickBooksClientFactory>[0],
+      'retry' | 'limits' | 'timeoutMs' | 'throttlePauseMs'
+    >
   >;
   /** Stripe client retries (stripe-node's own; default 2). */
   stripeMaxNetworkRetries?: number;

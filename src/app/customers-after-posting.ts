@@ -15,7 +15,7 @@ import { describeError, maskEmailsIn } from './log.js';
 import { internalEventId, unpackMembers } from './payout-message.js';
 import type { PayoutMessage } from './ports.js';
 import { resolveCustomers } from './resolve-customers.js';
-import type { SyncPayoutDeps } from './sync-run.js';
+import { DEFAULT_MAX_RECEIVE_COUNT, type SyncPayoutDeps } from './sync-run.js';
 
 export interface CustomersAfterPostingResult {
   payoutId: string;
@@ -29,7 +29,12 @@ export interface CustomersAfterPostingResult {
 
 export async function createCustomersAfterPosting(
   deps: SyncPayoutDeps,
-  input: { message: PayoutMessage },
+  input: {
+    message: PayoutMessage;
+    /** SQS `ApproximateReceiveCount` of this delivery, and the queue's `maxReceiveCount` (then the DLQ). */
+    receiveCount?: number;
+    maxReceiveCount?: number;
+  },
 ): Promise<CustomersAfterPostingResult> {
   const { message } = input;
   const work = message.customers;
@@ -38,7 +43,8 @@ export async function createCustomersAfterPosting(
   }
   const members = unpackMembers(work);
   const base = { payoutId: message.payoutId, tenantId: message.tenantId, members: members.length };
-  const books = deps.quickbooks(work.realmId, { tenantId: message.tenantId });
+  // Within background work's share of the realm's limits: a payout posted meanwhile still finds room.
+  const books = deps.quickbooks(work.realmId, { tenantId: message.tenantId, background: true });
   try {
     const resolved = await resolveCustomers(
       { books, customerMap: deps.customers },
@@ -64,10 +70,16 @@ export async function createCustomersAfterPosting(
     };
   } catch (error) {
     if (!(error instanceof OutOfTimeError)) {
-      deps.log.warn('customers after posting: attempt failed, will retry', {
-        payoutId: message.payoutId,
-        reason: maskEmailsIn(describeError(error)),
-      });
+      const reason = maskEmailsIn(describeError(error));
+      const last = (input.receiveCount ?? 0) >= (input.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT);
+      deps.log.warn(
+        `customers after posting: attempt failed${last ? ', going to the DLQ' : ', will retry'}`,
+        {
+          payoutId: message.payoutId,
+          reason,
+        },
+      );
+      if (last) await noteInLedger(deps, message, reason);
       throw error;
     }
     const newId = deps.newId ?? (() => globalThis.crypto.randomUUID());
@@ -81,5 +93,25 @@ export async function createCustomersAfterPosting(
       reason: describeError(error),
     });
     return { ...base, outcome: 'continued', created: 0, lookedUp: 0, fromMap: 0 };
+  }
+}
+
+/**
+ * The last delivery failed: the payout's row (POSTED, left so) says why and how to resume, which is what
+ * `dlq list` shows beside the message. Never hides the original error.
+ */
+async function noteInLedger(deps: SyncPayoutDeps, message: PayoutMessage, reason: string): Promise<void> {
+  try {
+    const row = await deps.ledger.get(message.payoutId);
+    if (row === undefined) return;
+    await deps.ledger.update(row.payoutId, row.version, {
+      reason: `the entry is posted, but creating its members' customers afterwards failed: ${reason}`,
+      hint: `retries exhausted: the customers message is in the dead-letter queue. Fix the cause, then \`npx qbo-sync dlq replay --payout ${message.payoutId}\``,
+    });
+  } catch (noteError) {
+    deps.log.error('could not note the failed customers in the ledger', {
+      payoutId: message.payoutId,
+      reason: describeError(noteError),
+    });
   }
 }

@@ -16,9 +16,21 @@ export interface PayoutSource {
   getPayout(stripeAccount: string, payoutId: string): Promise<Payout>;
   /** Every balance transaction of an automatic payout: auto-paginated (100 a page), `source` expanded. */
   listPayoutTransactions(stripeAccount: string, payoutId: string): Promise<BalanceTransaction[]>;
-  /** Paid payouts arriving at or after `arrivalSince` (unix seconds), newest first. */
-  listPaidPayouts(stripeAccount: string, arrivalSince: number): AsyncIterable<Payout>;
+  /**
+   * Payouts in a status (`paid`, `failed`, `canceled`) arriving at or after `arrivalSince` (unix seconds), newest
+   * first. A payout the product cannot read is yielded as `{ id, problem }`, so one bad object never stops a listing.
+   */
+  listPayouts(stripeAccount: string, filter: PayoutListFilter): AsyncIterable<ListedPayout>;
 }
+
+export interface PayoutListFilter {
+  status: 'paid' | 'failed' | 'canceled';
+  /** Unix seconds: payouts whose `arrival_date` is at or after it. */
+  arrivalSince: number;
+}
+
+/** One payout of a listing: read, or unreadable (its id, and what could not be read). */
+export type ListedPayout = { id: string; payout: Payout } | { id: string; problem: string };
 
 // ---------------------------------------------------------------- QuickBooks
 

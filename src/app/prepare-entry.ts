@@ -10,10 +10,17 @@
  * per email (`provisionalDirectory`); when that draft folds, it is the entry (category lines name no customer),
  * and the members come back as `deferred`, for the caller to create and map after posting.
  */
+import {
+  allTransactions,
+  MAX_RETURN_DEPTH,
+  type ReturnedPayouts,
+  returnedPayoutIds,
+} from '../domain/classify.js';
 import { buildEntry } from '../domain/deposit.js';
 import { collectMembers } from '../domain/members.js';
-import type { Payout } from '../domain/stripe.js';
+import type { BalanceTransaction, Payout } from '../domain/stripe.js';
 import type { BuildResult, CustomerDirectory, Member, TenantBooks } from '../domain/types.js';
+import { PermanentError } from './errors.js';
 import type { CustomerMap, PayoutSource, QuickBooksBooks } from './ports.js';
 import { type ResolveCustomersResult, resolveCustomers } from './resolve-customers.js';
 
@@ -51,15 +58,26 @@ export async function prepareEntry(
     payout.automatic && payout.amount !== 0
       ? await deps.payouts.listPayoutTransactions(tenant.stripeAccount, payout.id)
       : [];
-  const members = collectMembers(transactions);
+  const returned = await listReturnedPayouts(deps.payouts, tenant.stripeAccount, payout.id, transactions);
+  const members = collectMembers(allTransactions(transactions, returned));
   let customers: CustomerDirectory = new Map();
   let resolved: ResolveCustomersResult | undefined;
   if (members.length > 0 && tenant.lineDetail === 'category') {
-    return { build: buildEntry({ payout, transactions, tenant, customers }), customers, deferred: members };
+    return {
+      build: buildEntry({ payout, transactions, tenant, customers, returned }),
+      customers,
+      deferred: members,
+    };
   }
   if (members.length > 0) {
     // The fold decision, from the emails alone (one provisional customer each).
-    const draft = buildEntry({ payout, transactions, tenant, customers: provisionalDirectory(members) });
+    const draft = buildEntry({
+      payout,
+      transactions,
+      tenant,
+      customers: provisionalDirectory(members),
+      returned,
+    });
     if (draft.outcome === 'POST' && draft.folded) return { build: draft, customers, deferred: members };
   }
   if (members.length > 0) {
@@ -76,10 +94,43 @@ export async function prepareEntry(
     customers = resolved.directory;
   }
   return {
-    build: buildEntry({ payout, transactions, tenant, customers }),
+    build: buildEntry({ payout, transactions, tenant, customers, returned }),
     customers,
     ...(resolved !== undefined ? { resolved } : {}),
   };
+}
+
+/**
+ * The transactions of every failed payout whose funds come back in `transactions` (`payout_reversal`), listed by
+ * `payout=<po_…>` (CONTRACT §3), and of failed payouts returned inside those, up to `MAX_RETURN_DEPTH` levels. A
+ * payout Stripe refuses to list (a manual one, one it no longer knows, one it cannot read) is left out: the domain
+ * then books its funds as an adjustment naming it. A transient failure propagates, so the message is retried.
+ */
+export async function listReturnedPayouts(
+  payouts: Pick<PayoutSource, 'listPayoutTransactions'>,
+  stripeAccount: string,
+  payoutId: string,
+  transactions: readonly BalanceTransaction[],
+): Promise<ReturnedPayouts> {
+  const out = new Map<string, BalanceTransaction[]>();
+  const tried = new Set<string>([payoutId]);
+  let level = returnedPayoutIds(transactions);
+  for (let depth = 0; depth < MAX_RETURN_DEPTH && level.length > 0; depth++) {
+    const next: BalanceTransaction[] = [];
+    for (const id of level) {
+      if (tried.has(id)) continue;
+      tried.add(id);
+      try {
+        const listed = await payouts.listPayoutTransactions(stripeAccount, id);
+        out.set(id, listed);
+        next.push(...listed);
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+      }
+    }
+    level = returnedPayoutIds(next);
+  }
+  return out;
 }
 
 /**

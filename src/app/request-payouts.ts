@@ -7,6 +7,7 @@
  * id, which the FIFO queue (5-minute deduplication) and the worker's idempotency layer (keyed on the id) collapse
  * into one. Once the worker has acted, the row's version has moved on and a new request is a new message.
  */
+import type { Payout } from '../domain/stripe.js';
 import type { LedgerStatus } from '../domain/types.js';
 import { PermanentError } from './errors.js';
 import { internalEventId } from './payout-message.js';
@@ -132,7 +133,7 @@ export async function requestResync(deps: RequestDeps, input: { payoutId: string
 }
 
 export interface BackfillDeps extends RequestDeps {
-  payouts: Pick<PayoutSource, 'listPaidPayouts'>;
+  payouts: Pick<PayoutSource, 'listPayouts'>;
 }
 
 export interface BackfillResult {
@@ -164,8 +165,18 @@ export async function backfillPayouts(
   const tenant = await configuredTenant(deps.tenants, input.tenantId);
   const { stripeAccount, tenantId } = tenant.books;
   const sinceSeconds = Math.floor(input.since.getTime() / 1000);
-  const listed = [];
-  for await (const payout of deps.payouts.listPaidPayouts(stripeAccount, sinceSeconds)) listed.push(payout);
+  const listed: Array<Pick<Payout, 'id' | 'automatic' | 'arrival_date'>> = [];
+  for await (const item of deps.payouts.listPayouts(stripeAccount, {
+    status: 'paid',
+    arrivalSince: sinceSeconds,
+  })) {
+    // One the product cannot read is queued all the same (last): the worker holds it, naming what it could not read.
+    listed.push(
+      'problem' in item
+        ? { id: item.id, automatic: true, arrival_date: Number.MAX_SAFE_INTEGER }
+        : item.payout,
+    );
+  }
   // Oldest first, so the books fill in date order.
   listed.sort((a, b) => a.arrival_date - b.arrival_date || a.id.localeCompare(b.id));
   input.onListed?.(listed.length);

@@ -19,8 +19,8 @@ import type { CustomerMap, QboCustomer, QuickBooksBooks } from './ports.js';
 
 /** QuickBooks' create batch limit. */
 export const CREATE_BATCH_SIZE = 30;
-/** Create batches in flight at once (QuickBooks' limiter in the adapter bounds the requests further). */
-const CREATE_CONCURRENCY = 3;
+/** Create batches in flight at once: QuickBooks allows 10 requests in flight (the adapter's limiter enforces it and the units a minute). */
+const CREATE_CONCURRENCY = 10;
 /** DynamoDB BatchWriteItem's limit: mappings are written in batches this size. */
 const MAPPING_WRITE_BATCH = 25;
 

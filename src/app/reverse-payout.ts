@@ -9,7 +9,8 @@
  * - a reversing entry is posted under an `intent` recorded first, so a retry replays the same request id and
  *   QuickBooks answers with the original JournalEntry instead of creating a second one.
  */
-import { buildReversalEntry, reversalNotePrefix } from '../domain/deposit.js';
+import { reversalNotePrefix } from '../domain/entry-common.js';
+import { buildReversalEntry } from '../domain/reversal-entry.js';
 import { isRefusedWrite, TransientError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks } from './ports.js';

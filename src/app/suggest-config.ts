@@ -22,7 +22,7 @@ import { configuredTenant } from './tenant-config.js';
 
 export interface SuggestConfigDeps {
   tenants: Pick<TenantStore, 'get'> & Partial<Pick<TenantStore, 'list'>>;
-  payouts: Pick<PayoutSource, 'listPaidPayouts' | 'listPayoutTransactions'>;
+  payouts: Pick<PayoutSource, 'listPayouts' | 'listPayoutTransactions'>;
   books(realmId: string, tenantId: string): QuickBooksBooks;
   now?: () => Date;
 }
@@ -91,7 +91,10 @@ export async function suggestConfig(
   const since = Math.floor(now.getTime() / 1000) - input.days * 86_400;
 
   const payouts = [];
-  for await (const p of deps.payouts.listPaidPayouts(stripeAccount, since)) if (p.automatic) payouts.push(p);
+  // A payout the product cannot read has no categories to suggest from: the suggestion reads the others.
+  for await (const p of deps.payouts.listPayouts(stripeAccount, { status: 'paid', arrivalSince: since })) {
+    if ('payout' in p && p.payout.automatic) payouts.push(p.payout);
+  }
   input.onProgress?.(0, payouts.length);
 
   const found = new Map<string, FoundCategory>();

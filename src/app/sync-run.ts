@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { type ClosedPeriodDecision, closedPeriodDecision } from '../domain/closed-period.js';
-import { payoutNotePrefix, utcDate } from '../domain/deposit.js';
+import { payoutNotePrefix, utcDate } from '../domain/entry-common.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
 import type { BuildResult, LedgerStatus, Member, QboEntry, TenantBooks } from '../domain/types.js';
@@ -45,7 +45,7 @@ export interface SyncPayoutDeps {
    * The QuickBooks company of a realm (authenticated, rate-limited, retried by the adapter), e.g.
    * `(realmId, ctx) => factory.forRealm(realmId, ctx)`; `tenantId` makes error hints name the right tenant.
    */
-  quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
+  quickbooks: (realmId: string, ctx: { tenantId: string; background?: boolean }) => QuickBooksBooks;
   customers: CustomerMap;
   /** For `continue` messages when the work does not fit in one invocation. */
   queue: PayoutQueue;

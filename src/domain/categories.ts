@@ -39,6 +39,26 @@ export function resolveRevenueTarget(
   category: string,
   subcategory?: string,
 ): RevenueMapping | undefined {
+  // A payout asks about the same few categories thousands of times: the answer is kept per mappings list.
+  let known = resolved.get(mappings);
+  if (known === undefined) {
+    known = new Map();
+    resolved.set(mappings, known);
+  }
+  const key = subcategory === undefined ? category : `${category}\u0000${subcategory}`;
+  if (known.has(key)) return known.get(key);
+  const found = findRevenueTarget(mappings, category, subcategory);
+  if (known.size < 10_000) known.set(key, found);
+  return found;
+}
+
+const resolved = new WeakMap<readonly RevenueMapping[], Map<string, RevenueMapping | undefined>>();
+
+function findRevenueTarget(
+  mappings: readonly RevenueMapping[],
+  category: string,
+  subcategory?: string,
+): RevenueMapping | undefined {
   const c = nameKey(category);
   const s = subcategory === undefined ? undefined : nameKey(subcategory);
   if (s !== undefined && s !== '') {

@@ -1,9 +1,14 @@
 /**
- * Classification: every balance transaction of a payout → the items it books (CONTRACT §3).
+ * Classification: every balance transaction of a payout → the items it books (CONTRACT §3), read by
+ * `reporting_category`, else by `type` (see reporting.ts).
  *
  * Each non-payout transaction contributes exactly its `net`: its gross `amount` to the account of its kind,
  * minus each `fee_details` entry to the processing or platform fee account, and any part of `fee` the
  * details do not explain to processing fees. The payout's own transaction is excluded. Nothing is dropped.
+ *
+ * A failed payout's funds coming back (`payout_reversal`) are itemised with the failed payout's own balance
+ * transactions, when the caller listed them (`returned`) and they add up to the amount returned; otherwise the
+ * amount is an adjustment naming the failed payout.
  */
 import {
   allocateAmount,
@@ -17,41 +22,24 @@ import {
 } from './categories.js';
 import { indexCharges, memberOfCharge, originalCharge } from './members.js';
 import { formatMinor } from './money.js';
+import { type BookingKind, categoryOf, grossKindOf, kindOfFeeDetail, returnedPayoutOf } from './reporting.js';
 import {
   type BalanceTransaction,
   type Charge,
-  isDispute,
   type Payout,
   payoutBalanceTransactionId,
   sourceId,
 } from './stripe.js';
 import type { Member, Minor, Ref, TenantBooks } from './types.js';
 
-export const BOOKING_KINDS = [
-  'revenue',
-  'refund',
-  'dispute',
-  'adjustment',
-  'processingFee',
-  'platformFee',
-] as const;
-export type BookingKind = (typeof BOOKING_KINDS)[number];
+export type { BookingKind } from './reporting.js';
+export { BOOKING_KINDS } from './reporting.js';
 
-/** Transaction types booked as revenue. */
-export const REVENUE_TYPES: ReadonlySet<string> = new Set(['charge', 'payment']);
-/** Transaction types that reverse (or re-instate) a sale. */
-export const REFUND_TYPES: ReadonlySet<string> = new Set([
-  'refund',
-  'payment_refund',
-  'payment_failure_refund',
-  'refund_failure',
-]);
-/** Transaction types that are Stripe fees as a whole. */
-export const PROCESSING_FEE_TYPES: ReadonlySet<string> = new Set(['stripe_fee', 'stripe_fx_fee', 'tax_fee']);
-/** Transaction types that are platform (application) fees as a whole. */
-export const PLATFORM_FEE_TYPES: ReadonlySet<string> = new Set(['application_fee_refund']);
-/** `fee_details` types booked to the platform fee account; every other type (known or not) is a processing fee. */
-export const PLATFORM_FEE_DETAIL_TYPES: ReadonlySet<string> = new Set(['application_fee']);
+/** How deep failed payouts returned inside failed payouts are itemised before the rest is an adjustment. */
+export const MAX_RETURN_DEPTH = 3;
+
+/** The balance transactions of failed payouts, by payout id, as listed by `payout=<po_…>`. */
+export type ReturnedPayouts = ReadonlyMap<string, readonly BalanceTransaction[]>;
 
 /** One amount a transaction books, before accounts are resolved. */
 export interface ClassifiedItem {
@@ -60,12 +48,18 @@ export interface ClassifiedItem {
   amount: Minor;
   transactionId: string;
   transactionType: string;
+  /** `reporting_category`, else `type`. */
+  transactionCategory: string;
   /** The Stripe id a description shows: the charge, refund or dispute id; else the balance transaction id. */
   reference: string;
   /** For revenue, refund and dispute items: the sale's category. */
   category?: CategoryKey;
   /** For revenue, refund and dispute items: the sale's member (undefined: a walk-in, or the sale is unknown). */
   member?: Member;
+  /** The failed payout whose funds this item returns (an item of its transactions, or the whole amount). */
+  returnedFrom?: string;
+  /** For an item of a failed payout's transaction: the `payout_reversal` transaction of this payout it itemises. */
+  viaTransactionId?: string;
 }
 
 export interface ClassifiedTransaction {
@@ -75,6 +69,19 @@ export interface ClassifiedTransaction {
   items: ClassifiedItem[];
   /** Data problems that stop the payout from being booked (e.g. a bad `revenue_split`). */
   problems: string[];
+  /** Failed payouts whose funds this transaction returns. */
+  returned: ReturnedFunds[];
+}
+
+/** A failed payout's funds returned in this payout: itemised (its transactions booked here), or not. */
+export interface ReturnedFunds {
+  payoutId: string;
+  /** The `payout_reversal` transaction of the payout being booked. */
+  transactionId: string;
+  /** How many of the failed payout's transactions were booked here; 0 when it could not be itemised. */
+  transactions: number;
+  /** Why it was booked as an adjustment instead (undefined when itemised). */
+  notItemised?: string;
 }
 
 /** True for the payout's own balance transaction (`type: payout`, or the id on `payout.balance_transaction`). */
@@ -82,40 +89,41 @@ export function isPayoutOwnTransaction(bt: BalanceTransaction, payout: Payout): 
   return bt.type === 'payout' || bt.id === payoutBalanceTransactionId(payout);
 }
 
-function isDisputeAdjustment(bt: BalanceTransaction): boolean {
-  if (bt.type !== 'adjustment') return false;
-  if (isDispute(bt.source)) return true;
-  return typeof bt.source === 'string' && (bt.source.startsWith('du_') || bt.source.startsWith('dp_'));
-}
-
-/** The kind of a transaction's main (gross) amount. */
+/** The kind of a transaction's main (gross) amount (a `payout_reversal` not itemised is an adjustment). */
 export function kindOfTransaction(bt: BalanceTransaction): BookingKind {
-  if (REVENUE_TYPES.has(bt.type)) return 'revenue';
-  if (REFUND_TYPES.has(bt.type)) return 'refund';
-  if (isDisputeAdjustment(bt)) return 'dispute';
-  if (PROCESSING_FEE_TYPES.has(bt.type)) return 'processingFee';
-  if (PLATFORM_FEE_TYPES.has(bt.type)) return 'platformFee';
-  return 'adjustment';
+  const kind = grossKindOf(bt);
+  return kind === 'payoutReversal' ? 'adjustment' : kind;
 }
 
-/** The kind a `fee_details` entry books to. */
-export function kindOfFeeDetail(type: string): 'processingFee' | 'platformFee' {
-  return PLATFORM_FEE_DETAIL_TYPES.has(type) ? 'platformFee' : 'processingFee';
+interface ClassifyContext {
+  charges: ReadonlyMap<string, Charge>;
+  returned: ReturnedPayouts;
+  /** Failed payouts already being itemised on this path (a failed payout inside itself is not followed). */
+  path: readonly string[];
 }
 
 /**
- * Classifies one balance transaction. `charges` resolves charges given only by id (see `indexCharges`).
+ * Classifies one balance transaction. `charges` resolves charges given only by id (see `indexCharges`);
+ * `returned` holds the listed transactions of failed payouts whose funds come back here.
  */
 export function classifyTransaction(
   bt: BalanceTransaction,
   payout: Payout,
   charges: ReadonlyMap<string, Charge>,
+  returned: ReturnedPayouts = new Map(),
 ): ClassifiedTransaction {
-  if (isPayoutOwnTransaction(bt, payout)) return { transaction: bt, excluded: true, items: [], problems: [] };
+  if (isPayoutOwnTransaction(bt, payout)) {
+    return { transaction: bt, excluded: true, items: [], problems: [], returned: [] };
+  }
+  return classifyOne(bt, { charges, returned, path: [payout.id] });
+}
+
+function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTransaction {
   const problems: string[] = [];
   const items: ClassifiedItem[] = [];
-  const base = { transactionId: bt.id, transactionType: bt.type };
-  const kind = kindOfTransaction(bt);
+  const returned: ReturnedFunds[] = [];
+  const base = { transactionId: bt.id, transactionType: bt.type, transactionCategory: categoryOf(bt) };
+  const gross = grossKindOf(bt);
 
   if (bt.net !== bt.amount - bt.fee) {
     problems.push(
@@ -124,10 +132,10 @@ export function classifyTransaction(
   }
 
   // The gross amount.
-  if (kind === 'revenue' || kind === 'refund' || kind === 'dispute') {
-    const charge = originalCharge(bt.source, charges);
+  if (gross === 'revenue' || gross === 'refund' || gross === 'dispute') {
+    const charge = originalCharge(bt.source, ctx.charges);
     const reference =
-      kind === 'revenue' ? (charge?.id ?? sourceId(bt.source) ?? bt.id) : (sourceId(bt.source) ?? bt.id);
+      gross === 'revenue' ? (charge?.id ?? sourceId(bt.source) ?? bt.id) : (sourceId(bt.source) ?? bt.id);
     let allocations: RevenueAllocation[] = [{ category: NO_CATEGORY, amount: 1 }];
     if (charge !== undefined) {
       const result = chargeAllocations(charge);
@@ -142,15 +150,38 @@ export function classifyTransaction(
           : { category: part.category, subcategory: part.subcategory };
       items.push({
         ...base,
-        kind,
+        kind: gross,
         amount: part.amount,
         reference,
         category,
         ...(member === undefined ? {} : { member }),
       });
     }
+  } else if (gross === 'payoutReversal') {
+    const failed = returnedPayoutOf(bt);
+    const itemised = failed === undefined ? undefined : itemiseReturned(bt, failed, ctx);
+    if (itemised !== undefined && itemised.notItemised === undefined) {
+      items.push(...itemised.items);
+      problems.push(...itemised.problems);
+      returned.push(...itemised.returned);
+    } else if (bt.amount !== 0) {
+      const payoutId = failed ?? sourceId(bt.source) ?? 'unknown';
+      items.push({
+        ...base,
+        kind: 'adjustment',
+        amount: bt.amount,
+        reference: payoutId,
+        returnedFrom: payoutId,
+      });
+      returned.push({
+        payoutId,
+        transactionId: bt.id,
+        transactions: 0,
+        notItemised: itemised?.notItemised ?? 'its source names no payout',
+      });
+    }
   } else if (bt.amount !== 0) {
-    items.push({ ...base, kind, amount: bt.amount, reference: bt.id });
+    items.push({ ...base, kind: gross, amount: bt.amount, reference: bt.id });
   }
 
   // The fees.
@@ -170,7 +201,69 @@ export function classifyTransaction(
   if (unexplained !== 0)
     items.push({ ...base, kind: 'processingFee', amount: -unexplained, reference: bt.id });
 
-  return { transaction: bt, excluded: false, items, problems };
+  return { transaction: bt, excluded: false, items, problems, returned };
+}
+
+interface Itemised {
+  items: ClassifiedItem[];
+  problems: string[];
+  returned: ReturnedFunds[];
+  /** Set when the failed payout's transactions cannot stand for the amount returned. */
+  notItemised?: string;
+}
+
+/**
+ * The items of a failed payout's own transactions, standing for the gross amount of `bt` (its funds coming back):
+ * only when they were listed, are all in `bt`'s currency, and their nets add up to the amount returned.
+ */
+function itemiseReturned(bt: BalanceTransaction, failed: string, ctx: ClassifyContext): Itemised {
+  const none = (notItemised: string): Itemised => ({ items: [], problems: [], returned: [], notItemised });
+  if (ctx.path.includes(failed)) return none(`payout ${failed} is already being itemised`);
+  if (ctx.path.length > MAX_RETURN_DEPTH)
+    return none(`failed payouts nested deeper than ${MAX_RETURN_DEPTH}`);
+  const listed = ctx.returned.get(failed);
+  if (listed === undefined) return none(`the transactions of payout ${failed} could not be listed`);
+  const ownId =
+    typeof bt.source === 'object' && bt.source !== null
+      ? idOfUnknown(bt.source.balance_transaction)
+      : undefined;
+  const seen = new Set<string>();
+  const inner: BalanceTransaction[] = [];
+  for (const t of listed) {
+    if (seen.has(t.id) || t.type === 'payout' || t.id === ownId) continue;
+    seen.add(t.id);
+    inner.push(t);
+  }
+  const foreign = inner.find((t) => t.currency !== bt.currency);
+  if (foreign !== undefined) {
+    return none(`transaction ${foreign.id} of payout ${failed} is in ${foreign.currency.toUpperCase()}`);
+  }
+  const total = inner.reduce((a, t) => a + t.net, 0);
+  if (total !== bt.amount) {
+    return none(
+      `the transactions of payout ${failed} add up to ${formatMinor(total, bt.currency)}, not the ${formatMinor(bt.amount, bt.currency)} returned`,
+    );
+  }
+  const out: Itemised = { items: [], problems: [], returned: [] };
+  const nested: ClassifyContext = { ...ctx, path: [...ctx.path, failed] };
+  for (const t of inner) {
+    const c = classifyOne(t, nested);
+    out.problems.push(...c.problems);
+    out.returned.push(...c.returned);
+    for (const item of c.items) {
+      out.items.push({ ...item, returnedFrom: item.returnedFrom ?? failed, viaTransactionId: bt.id });
+    }
+  }
+  out.returned.unshift({ payoutId: failed, transactionId: bt.id, transactions: inner.length });
+  return out;
+}
+
+function idOfUnknown(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string') {
+    return (value as { id: string }).id;
+  }
+  return undefined;
 }
 
 /** An item with its QuickBooks account (and class) resolved. */
@@ -192,18 +285,32 @@ export interface Classification {
   excluded: string[];
   /** Data problems (bad `revenue_split`, inconsistent fees); any one holds the payout. */
   problems: string[];
+  /** Failed payouts whose funds this payout returns, itemised or as adjustments, sorted by payout id. */
+  returned: ReturnedFunds[];
+}
+
+/** Every transaction a classification may read: the payout's, and those of the failed payouts it returns. */
+export function allTransactions(
+  transactions: readonly BalanceTransaction[],
+  returned: ReturnedPayouts,
+): BalanceTransaction[] {
+  const out = [...transactions];
+  for (const list of returned.values()) out.push(...list);
+  return out;
 }
 
 /**
  * Classifies every transaction of the payout and resolves its accounts against the tenant's books.
- * Transactions listed twice (same id) are booked once.
+ * Transactions listed twice (same id) are booked once. `returned`: the transactions of failed payouts whose
+ * funds come back in this payout, by payout id (see `returnedPayoutIds`).
  */
 export function classifyPayout(
   payout: Payout,
   transactions: readonly BalanceTransaction[],
   tenant: TenantBooks,
+  returned: ReturnedPayouts = new Map(),
 ): Classification {
-  const charges = indexCharges(transactions);
+  const charges = indexCharges(allTransactions(transactions, returned));
   const seen = new Set<string>();
   const out: Classification = {
     items: [],
@@ -212,18 +319,20 @@ export function classifyPayout(
     transactions: [],
     excluded: [],
     problems: [],
+    returned: [],
   };
   const unmapped = new Set<string>();
   for (const bt of transactions) {
     if (seen.has(bt.id)) continue;
     seen.add(bt.id);
-    const classified = classifyTransaction(bt, payout, charges);
+    const classified = classifyTransaction(bt, payout, charges, returned);
     if (classified.excluded) {
       out.excluded.push(bt.id);
       continue;
     }
     out.transactions.push(bt);
     out.problems.push(...classified.problems);
+    out.returned.push(...classified.returned);
     for (const raw of classified.items) {
       const item = canonicalCategory(raw, tenant);
       const target = accountFor(item, tenant);
@@ -240,7 +349,21 @@ export function classifyPayout(
     }
   }
   out.unmapped = distinctLabels(unmapped);
+  out.returned.sort((a, b) => (a.payoutId < b.payoutId ? -1 : a.payoutId > b.payoutId ? 1 : 0));
   return out;
+}
+
+/**
+ * The failed payouts whose funds come back in these transactions (`payout_reversal`, source `po_…`), distinct
+ * and sorted: the caller lists each one's transactions (`payout=<po_…>`) for `classifyPayout`'s `returned`.
+ */
+export function returnedPayoutIds(transactions: readonly BalanceTransaction[]): string[] {
+  const ids = new Set<string>();
+  for (const bt of transactions) {
+    const id = returnedPayoutOf(bt);
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids].sort();
 }
 
 /**
@@ -301,10 +424,14 @@ export function accountFor(
   }
 }
 
-/** Σ of every item of one transaction (booked or not): equals the transaction's `net` by construction. */
+/**
+ * Σ of every item of one transaction (booked or not): equals the transaction's `net` by construction. The items
+ * of a failed payout's transactions count toward the `payout_reversal` transaction they itemise.
+ */
 export function contributionOf(classification: Classification, transactionId: string): Minor {
   let total = 0;
-  for (const item of classification.items) if (item.transactionId === transactionId) total += item.amount;
-  for (const item of classification.unbooked) if (item.transactionId === transactionId) total += item.amount;
+  for (const item of [...classification.items, ...classification.unbooked]) {
+    if ((item.viaTransactionId ?? item.transactionId) === transactionId) total += item.amount;
+  }
   return total;
 }

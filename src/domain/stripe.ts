@@ -2,9 +2,18 @@
  * Zod schemas for the Stripe objects the pipeline reads: payouts, balance transactions (with their
  * expanded `source`), charges, refunds, disputes and the webhook event envelope.
  *
- * Every object schema is loose: fields Stripe adds later pass through untouched. Enumerations Stripe
- * may extend (balance transaction `type`, fee detail `type`, payout `status`) are plain strings, and an
- * expanded `source` of an object type we do not know is accepted as `OtherSource`.
+ * Read as Stripe documents them (CONTRACT §3), checked against the `stripe` package 23.1.0's generated types
+ * (node_modules/stripe/cjs/resources/{Payouts,Refunds,Charges,Disputes,BalanceTransactions}.d.ts, generated
+ * from Stripe's OpenAPI spec, stripe/openapi `openapi/spec3.json`):
+ * - every field the API reference marks nullable may be `null`: `Payout.metadata: Metadata | null`,
+ *   `Refund.metadata: Metadata | null`, `Refund.charge`, `Refund.status`, `Payout.description`, `failure_*`,
+ *   `BalanceTransaction.source`, `description`, `exchange_rate`, `FeeDetail.description`, `application`;
+ * - every expandable field (`source`, a refund's or dispute's `charge`, `payout.balance_transaction`) may
+ *   arrive as an id string or as the object;
+ * - every object schema is loose: fields Stripe adds later pass through untouched; enumerations Stripe marks
+ *   `| OtherString` (balance transaction `type` and `reporting_category`, fee detail `type`, payout `status`
+ *   and `reconciliation_status`) are plain strings, and an expanded `source` of an object type we do not know
+ *   is accepted as `OtherSource`.
  */
 import { z } from 'zod';
 
@@ -31,8 +40,15 @@ const idWith = (what: string, prefixes: readonly string[]) =>
     error: `${what} must start with ${prefixes.map((p) => `"${p}"`).join(' or ')}`,
   });
 
-/** Stripe metadata: string keys and string values; absent means `{}`. */
-export const MetadataSchema = z.record(z.string(), z.string()).default({});
+/**
+ * Stripe metadata: string keys and string values. Absent or `null` (payouts, refunds and fee refunds declare
+ * `metadata: Metadata | null` in stripe 23.1.0's types) both mean `{}`.
+ */
+export const MetadataSchema = z
+  .record(z.string(), z.string())
+  .nullable()
+  .optional()
+  .transform((m): Record<string, string> => m ?? {});
 
 const nullableText = z.string().nullable().optional();
 
@@ -96,8 +112,8 @@ export const DisputeSchema = z
     amount: minor('dispute amount').optional(),
     currency: currency.optional(),
     charge: ChargeRefSchema.nullable().optional(),
-    status: z.string().optional(),
-    reason: z.string().optional(),
+    status: z.string().nullable().optional(),
+    reason: z.string().nullable().optional(),
   })
   .loose();
 export type Dispute = z.infer<typeof DisputeSchema>;
@@ -146,6 +162,29 @@ export const BalanceTransactionSourceSchema = z
   .transform((value, ctx): ExpandedSource | string | null => {
     if (value === null || value === undefined) return null;
     if (typeof value === 'string') return value;
+    // The common kinds straight to their own schema (one walk of the object instead of two).
+    const kind = typeof value === 'object' ? (value as { object?: unknown }).object : undefined;
+    const direct =
+      kind === 'charge'
+        ? ChargeSchema
+        : kind === 'refund'
+          ? RefundSchema
+          : kind === 'dispute'
+            ? DisputeSchema
+            : undefined;
+    if (direct !== undefined) {
+      const own = direct.safeParse(value);
+      if (own.success) return own.data;
+      const id = (value as { id?: unknown }).id;
+      for (const issue of own.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          path: issue.path,
+          message: `${String(kind)} ${String(id)}: ${issue.message}`,
+        });
+      }
+      return z.NEVER;
+    }
     const parsed = ExpandedSourceSchema.safeParse(value);
     if (parsed.success) return parsed.data;
     reportIssues(ctx, parsed.error.issues, '');
@@ -174,14 +213,22 @@ export const BalanceTransactionSchema = z
     currency,
     net: minor('balance transaction net'),
     fee: minor('balance transaction fee'),
-    fee_details: z.array(FeeDetailSchema).default([]),
+    fee_details: z
+      .array(FeeDetailSchema)
+      .nullable()
+      .optional()
+      .transform((d) => d ?? []),
     /** Any string: Stripe adds types over time. */
     type: z.string(),
-    reporting_category: z.string().optional(),
+    /**
+     * How Stripe says to classify the transaction for accounting (`charge`, `refund`, `refund_failure`, `fee`,
+     * `payout_reversal`, …; any string). Absent on old API versions: the product falls back to `type`.
+     */
+    reporting_category: z.string().nullable().optional(),
     exchange_rate: z.number().nullable().optional(),
     created: unixSeconds('balance transaction created'),
     description: z.string().nullable().optional(),
-    status: z.string().optional(),
+    status: z.string().nullable().optional(),
     source: BalanceTransactionSourceSchema.default(null),
   })
   .loose();
@@ -205,11 +252,12 @@ export const PayoutSchema = z
       .default(null),
     /** `paid`, `pending`, `in_transit`, `canceled`, `failed` (a string, in case Stripe adds one). */
     status: z.string(),
-    reconciliation_status: z.enum(['completed', 'in_progress', 'not_applicable']).optional(),
+    /** `completed`, `in_progress`, `not_applicable`, or a later value (`Payout.ReconciliationStatus | OtherString`). */
+    reconciliation_status: z.string().optional(),
     livemode: z.boolean(),
     metadata: MetadataSchema,
-    method: z.string().optional(),
-    type: z.string().optional(),
+    method: z.string().nullable().optional(),
+    type: z.string().nullable().optional(),
     failure_code: z.string().nullable().optional(),
     failure_message: z.string().nullable().optional(),
     description: z.string().nullable().optional(),

@@ -3,7 +3,7 @@
  * sent as a signed `payout.paid` webhook through local mode's own HTTP endpoint. The posted deposit is then read
  * back from QuickBooks and printed.
  */
-import { type GeneratedPayout, generatePayout } from '../../standins/stripe/index.js';
+import { type GeneratedPayout, generateFailedPayout, generatePayout } from '../../standins/stripe/index.js';
 import type { LedgerRecord, QuickBooksBooks } from '../app/ports.js';
 import { type TenantConfig, TenantConfigSchema } from '../domain/config.js';
 import { formatMinor } from '../domain/money.js';
@@ -41,19 +41,36 @@ export function demoTenantConfig(realmId: string = DEMO_REALM_ID): TenantConfig 
   });
 }
 
+/** The sample payout that failed, and the one its funds came back in (with every rarer reporting category). */
+export const SAMPLE_FAILED_PAYOUT_ID = 'po_1SampleFailedPayout001';
+export const SAMPLE_RETURNING_PAYOUT_ID = `${SAMPLE_FAILED_PAYOUT_ID}R`;
+
 /**
  * More payouts the embedded Stripe stand-in holds besides the demo payout, for trying things by hand
- * (`npx qbo-sync payouts sync <po> --local`, or a signed webhook). Deterministic: the same every start.
+ * (`npx qbo-sync payouts sync <po> --local`, or a signed webhook). Deterministic: the same every start. Besides
+ * three ordinary ones: a payout that failed (`SAMPLE_FAILED_PAYOUT_ID`) and the later one its funds come back in
+ * (`SAMPLE_RETURNING_PAYOUT_ID`), which also holds refund failures, partial-capture reversals, charge failures and fee
+ * refunds, with half of the nullable fields `null` (payout and refund metadata among them).
  */
 export function samplePayouts(): GeneratedPayout[] {
-  return [1, 2, 3].map((n) =>
+  const jane = { email: 'jane@example.com', name: 'Jane Doe' };
+  const ordinary = [1, 2, 3].map((n) =>
     generatePayout({
       seed: 4200 + n,
       id: `po_1SampleLocalPayout00${n}`,
       transactions: 8 + 4 * n,
-      members: { existing: [{ email: 'jane@example.com', name: 'Jane Doe' }], newCount: 2 + n },
+      members: { existing: [jane], newCount: 2 + n },
     }),
   );
+  const { failed, returning } = generateFailedPayout({
+    seed: 4300,
+    id: SAMPLE_FAILED_PAYOUT_ID,
+    transactions: 24,
+    members: { existing: [jane], newCount: 4 },
+    mix: { refunds: 0.1, refundFailures: 0.1, partialCaptures: 0.1, chargeFailures: 0.1, feeRefunds: 0.1 },
+    nulls: 0.5,
+  });
+  return [...ordinary, failed, returning];
 }
 
 /** Statuses after which the worker is done with a payout (for now). */

@@ -8,6 +8,7 @@ export { demoCompanySeed } from './seed.js';
 export { startQuickBooksStandIn } from './server.js';
 export type {
   CompanySeed,
+  FaultEnvelope,
   InjectedFault,
   QuickBooksStandIn,
   QuickBooksStandInOptions,

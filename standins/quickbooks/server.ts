@@ -104,7 +104,7 @@ export async function startQuickBooksStandIn(
     now,
   );
   const faults: Array<InjectedFault & { remaining: number }> = [];
-  const defaultEnvelope: FaultEnvelope = opts.faultEnvelope ?? 'real';
+  let defaultEnvelope: FaultEnvelope = opts.faultEnvelope ?? 'real';
   const requestIdMemoryMs = opts.requestIdMemoryMs ?? Number.POSITIVE_INFINITY;
   const log: RequestLogEntry[] = [];
   let latencyMs = 0;
@@ -214,7 +214,7 @@ export async function startQuickBooksStandIn(
     const isBatch = /^\/batch\/?$/i.test(req.subPath) && req.method === 'POST';
     const cost = isBatch ? batchCost(req.body) : 1;
     if (isBatch) entry.batchItems = cost;
-    if (!limiter.admit(realmId, cost)) {
+    if (!limiter.admit(realmId, cost, isBatch)) {
       return { status: 429, body: throttleXml(now()), contentType: 'application/xml' };
     }
     try {
@@ -445,6 +445,9 @@ export async function startQuickBooksStandIn(
       const rows = [...companyOf(realmId).store(type).values()];
       rows.sort((a, b) => Number(a.Id) - Number(b.Id));
       return rows.map((r) => structuredClone(r));
+    },
+    setFaultEnvelope(envelope: FaultEnvelope): void {
+      defaultEnvelope = envelope;
     },
     forgetRequestIds(realmId?: string): void {
       for (const [id, company] of companies)

@@ -45,8 +45,11 @@ export interface QuickBooksStandInOptions {
   accessTokenTtlSeconds?: number;
   /** `lenient` (default): the previous refresh token stays valid 24 h after a refresh; `strict`: invalid at once. */
   rotation?: 'lenient' | 'strict';
-  /** Per realm. Default `{ maxInFlight: 10, perMinute: 500 }`; `false` turns throttling off. */
-  limits?: { maxInFlight: number; perMinute: number } | false;
+  /**
+   * Per realm. Default `{ maxInFlight: 10, perMinute: 500, batchesPerMinute: 40 }` (each batch item counts toward
+   * `perMinute`; batch requests also toward `batchesPerMinute`); `false` turns throttling off.
+   */
+  limits?: { maxInFlight: number; perMinute: number; batchesPerMinute?: number } | false;
   /** `refused`: a query filtering on PrimaryEmailAddr gets fault 4001 (default `supported`). */
   emailQuery?: 'supported' | 'refused';
   /** Default `[demoCompanySeed()]`. */
@@ -153,6 +156,8 @@ export interface QuickBooksStandIn {
   /** Live (not deleted) entities of the realm, as stored (QuickBooks JSON); copies. */
   entities(realmId: string, type: StandInEntityType): Record<string, unknown>[];
   injectFault(fault: InjectedFault): void;
+  /** Changes the `faultEnvelope` of every later fault answer. */
+  setFaultEnvelope(envelope: FaultEnvelope): void;
   /** Forgets the requestids of a realm (all realms when omitted), as QuickBooks eventually does. */
   forgetRequestIds(realmId?: string): void;
   setLatency(ms: number): void;

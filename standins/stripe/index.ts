@@ -13,20 +13,21 @@
  * payout refused for manual payouts, unknown parameters and unknown routes rejected, and every error in
  * Stripe's shape `{error:{type, code?, message, param?}}` with Stripe's status code.
  *
- * Tests drive it through `addPayout`, `updatePayout`, `injectFault`, `setLatency` and read `requests`.
+ * Tests drive it through `addPayout`, `updatePayout`, `injectFault`, `setLatency` and read `requests`. This file is
+ * the server (authentication, faults, latency, recording); the data and routes are in store.ts, parameter checks in
+ * params.ts, errors in errors.ts, webhook helpers in events.ts, generated payouts in generate*.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
-import type { BalanceTransaction, Payout, StripeEvent } from '../../src/domain/stripe.js';
-import { parseStripeQuery, type Query, QueryParseError, type QueryValue } from './query.js';
+import type { BalanceTransaction, Payout } from '../../src/domain/stripe.js';
+import { invalid, StripeHttpError } from './errors.js';
+import { STANDIN_API_VERSION } from './events.js';
+import { parseStripeQuery, type Query, QueryParseError } from './query.js';
+import { ACCOUNT_ID, API_VERSION_SHAPE, createStore, PLATFORM } from './store.js';
 
-export type { GeneratedPayout, GeneratePayoutOptions } from './generate.js';
-export { demoPayout, generatePayout } from './generate.js';
-
-/** The API version stripe-node 23.1.0 pins (sent as `Stripe-Version`); events made here carry it. */
-export const STANDIN_API_VERSION: string = Stripe.API_VERSION;
+export { makePayoutEvent, STANDIN_API_VERSION, signWebhook } from './events.js';
+export type { FailedPayoutPair, GeneratedPayout, GeneratePayoutOptions } from './generate.js';
+export { demoPayout, generateFailedPayout, generatePayout } from './generate.js';
 
 export interface StripeStandInOptions {
   /** The secret key requests must present as `Authorization: Bearer <key>`. Default `sk_test_local`. */
@@ -80,184 +81,6 @@ export interface StripeStandIn {
   close(): Promise<void>;
 }
 
-// ------------------------------------------------------------------------------------------------- errors
-
-interface StripeErrorBody {
-  type: string;
-  code?: string;
-  message: string;
-  param?: string;
-}
-
-class StripeHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: StripeErrorBody,
-  ) {
-    super(body.message);
-  }
-}
-
-const invalid = (message: string, param?: string, code?: string, status = 400): StripeHttpError =>
-  new StripeHttpError(status, {
-    type: 'invalid_request_error',
-    message,
-    ...(code ? { code } : {}),
-    ...(param ? { param } : {}),
-  });
-
-const noSuch = (what: string, id: string, param: string, status: number): StripeHttpError =>
-  invalid(`No such ${what}: '${id}'`, param, 'resource_missing', status);
-
-// ------------------------------------------------------------------------------------------------- storage
-
-type JsonObject = Record<string, unknown>;
-
-interface StoredPayout {
-  payout: Payout;
-  /** Newest first (by `created`, ties keep the given order). */
-  transactions: BalanceTransaction[];
-  /** Transaction id → index in `transactions`, for cursors. */
-  positions: Map<string, number>;
-  /** Insertion sequence, so payouts created in the same second still list newest first. */
-  seq: number;
-}
-
-interface AccountData {
-  payouts: Map<string, StoredPayout>;
-  /** Every expanded object seen (charges, refunds, disputes, …) by id, to expand sources stored as ids. */
-  objects: Map<string, JsonObject>;
-  /** Every balance transaction by id (for `expand[]=balance_transaction` on payouts). */
-  transactions: Map<string, BalanceTransaction>;
-}
-
-const PLATFORM = 'platform';
-const ACCOUNT_ID = /^acct_[A-Za-z0-9]+$/;
-const API_VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function idOf(v: unknown): unknown {
-  return isObject(v) && typeof v.id === 'string' ? v.id : v;
-}
-
-function sortNewestFirst<T extends { created: number }>(items: readonly T[]): T[] {
-  return items
-    .map((item, index) => ({ item, index }))
-    .sort((a, b) => b.item.created - a.item.created || a.index - b.index)
-    .map(({ item }) => item);
-}
-
-// ------------------------------------------------------------------------------------------------- params
-
-const KNOWN_PAYOUT_STATUSES = ['paid', 'pending', 'in_transit', 'canceled', 'failed'];
-
-function checkParams(query: Query, allowed: readonly string[]): void {
-  for (const key of Object.keys(query)) {
-    if (!allowed.includes(key)) throw invalid(`Received unknown parameter: ${key}`, key, 'parameter_unknown');
-  }
-}
-
-function intParam(value: QueryValue, param: string): number {
-  if (typeof value !== 'string' || !/^-?\d+$/.test(value)) {
-    throw invalid(`Invalid integer: ${typeof value === 'string' ? value : JSON.stringify(value)}`, param);
-  }
-  return Number(value);
-}
-
-function stringParam(value: QueryValue | undefined, param: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalid(`Invalid string: ${JSON.stringify(value)}`, param);
-  return value;
-}
-
-function limitParam(value: QueryValue | undefined): number {
-  if (value === undefined) return 10;
-  const n = intParam(value, 'limit');
-  if (n < 1)
-    throw invalid('This value must be greater than or equal to 1.', 'limit', 'parameter_invalid_integer');
-  if (n > 100) {
-    throw invalid(
-      `This value must be less than or equal to 100 (it currently is '${n}').`,
-      'limit',
-      'parameter_invalid_integer',
-    );
-  }
-  return n;
-}
-
-/** `created=…` or `created[gt|gte|lt|lte]=…` → a predicate. */
-function rangeParam(value: QueryValue | undefined, param: string): (n: number) => boolean {
-  if (value === undefined) return () => true;
-  if (typeof value === 'string') {
-    const exact = intParam(value, param);
-    return (n) => n === exact;
-  }
-  if (Array.isArray(value)) throw invalid(`Invalid hash: ${param} must be an integer or a range`, param);
-  const tests: Array<(n: number) => boolean> = [];
-  for (const [op, raw] of Object.entries(value)) {
-    const name = `${param}[${op}]`;
-    const bound = intParam(raw, name);
-    if (op === 'gt') tests.push((n) => n > bound);
-    else if (op === 'gte') tests.push((n) => n >= bound);
-    else if (op === 'lt') tests.push((n) => n < bound);
-    else if (op === 'lte') tests.push((n) => n <= bound);
-    else throw invalid(`Received unknown parameter: ${name}`, name, 'parameter_unknown');
-  }
-  return (n) => tests.every((t) => t(n));
-}
-
-function expandParam(value: QueryValue | undefined, allowed: readonly string[]): Set<string> {
-  if (value === undefined) return new Set();
-  if (!Array.isArray(value)) throw invalid('Invalid array', 'expand');
-  const out = new Set<string>();
-  for (const item of value) {
-    if (typeof item !== 'string') throw invalid('Invalid array', 'expand');
-    if (!allowed.includes(item)) {
-      throw invalid(
-        `This property cannot be expanded (${item}). The Stripe stand-in expands only: ${allowed.join(', ')}.`,
-        'expand',
-      );
-    }
-    // A nested expansion implies its parents, as on Stripe.
-    const parts = item.split('.');
-    for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('.'));
-  }
-  return out;
-}
-
-function paginate<T extends { id: string }>(
-  items: readonly T[],
-  query: Query,
-  objectName: string,
-  positions?: ReadonlyMap<string, number>,
-): { data: T[]; has_more: boolean } {
-  const limit = limitParam(query.limit);
-  const startingAfter = stringParam(query.starting_after, 'starting_after');
-  const endingBefore = stringParam(query.ending_before, 'ending_before');
-  if (startingAfter !== undefined && endingBefore !== undefined) {
-    throw invalid(
-      'You may only specify one of these parameters: ending_before, starting_after.',
-      'ending_before',
-    );
-  }
-  const find = (id: string, param: string): number => {
-    const at = positions ? positions.get(id) : items.findIndex((x) => x.id === id);
-    if (at === undefined || at < 0 || items[at]?.id !== id) throw noSuch(objectName, id, param, 400);
-    return at;
-  };
-  if (startingAfter !== undefined) {
-    const from = find(startingAfter, 'starting_after') + 1;
-    return { data: items.slice(from, from + limit), has_more: from + limit < items.length };
-  }
-  if (endingBefore !== undefined) {
-    const to = find(endingBefore, 'ending_before');
-    const from = Math.max(0, to - limit);
-    return { data: items.slice(from, to), has_more: from > 0 };
-  }
-  return { data: items.slice(0, limit), has_more: limit < items.length };
-}
-
 // ------------------------------------------------------------------------------------------------- server
 
 export async function startStripeStandIn(
@@ -265,214 +88,11 @@ export async function startStripeStandIn(
   listen: { port?: number; host?: string } = {},
 ): Promise<StripeStandIn> {
   const secretKey = opts.secretKey ?? 'sk_test_local';
-  const accounts = new Map<string, AccountData>();
+  const store = createStore();
   const faults: Array<Required<Pick<StripeFault, 'status' | 'count'>> & StripeFault> = [];
   const requests: RecordedRequest[] = [];
   let latencyMs = 0;
-  let seq = 0;
   let requestCounter = 0;
-
-  const accountData = (account: string): AccountData => {
-    let data = accounts.get(account);
-    if (!data) {
-      data = { payouts: new Map(), objects: new Map(), transactions: new Map() };
-      accounts.set(account, data);
-    }
-    return data;
-  };
-
-  const checkAccountName = (account: string): void => {
-    if (account !== PLATFORM && !ACCOUNT_ID.test(account)) {
-      throw new Error(`Stripe stand-in: account must be "platform" or an "acct_…" id, got "${account}"`);
-    }
-  };
-
-  const indexObject = (data: AccountData, value: unknown): void => {
-    if (!isObject(value) || typeof value.id !== 'string') return;
-    data.objects.set(value.id, value);
-    if (isObject(value.charge)) indexObject(data, value.charge);
-  };
-
-  const addPayout: StripeStandIn['addPayout'] = ({ account = PLATFORM, payout, transactions }) => {
-    checkAccountName(account);
-    if (typeof payout?.id !== 'string')
-      throw new Error('Stripe stand-in: addPayout needs a payout with an id');
-    const data = accountData(account);
-    const previous = data.payouts.get(payout.id);
-    for (const t of previous?.transactions ?? []) data.transactions.delete(t.id);
-    const copies = structuredClone(transactions);
-    const seen = new Set<string>();
-    for (const t of copies) {
-      if (typeof t?.id !== 'string')
-        throw new Error(`Stripe stand-in: a transaction of ${payout.id} has no id`);
-      if (seen.has(t.id))
-        throw new Error(`Stripe stand-in: transaction ${t.id} appears twice in ${payout.id}`);
-      seen.add(t.id);
-      data.transactions.set(t.id, t);
-      indexObject(data, t.source);
-    }
-    const sorted = sortNewestFirst(copies);
-    data.payouts.set(payout.id, {
-      payout: structuredClone(payout),
-      transactions: sorted,
-      positions: new Map(sorted.map((t, i) => [t.id, i])),
-      seq: seq++,
-    });
-  };
-
-  const updatePayout: StripeStandIn['updatePayout'] = (account, payoutId, patch) => {
-    const stored = accounts.get(account)?.payouts.get(payoutId);
-    if (!stored) throw new Error(`Stripe stand-in: no payout ${payoutId} for account ${account}`);
-    stored.payout = { ...stored.payout, ...structuredClone(patch) };
-  };
-
-  // ----------------------------------------------------------------------------------------- rendering
-
-  const renderPayout = (data: AccountData, payout: Payout, expand: ReadonlySet<string>): JsonObject => {
-    const out: JsonObject = { ...payout };
-    if (expand.has('balance_transaction')) {
-      const id = idOf(payout.balance_transaction);
-      out.balance_transaction = (typeof id === 'string' && data.transactions.get(id)) || id || null;
-    } else {
-      out.balance_transaction = idOf(payout.balance_transaction) ?? null;
-    }
-    return out;
-  };
-
-  const renderTransaction = (
-    data: AccountData,
-    t: BalanceTransaction,
-    expand: ReadonlySet<string>,
-  ): JsonObject => {
-    const out: JsonObject = { ...t };
-    if (!expand.has('data.source')) {
-      out.source = idOf(t.source) ?? null;
-      return out;
-    }
-    const raw: unknown = typeof t.source === 'string' ? (data.objects.get(t.source) ?? t.source) : t.source;
-    if (isObject(raw) && 'charge' in raw) {
-      const charge = raw.charge;
-      const rendered = expand.has('data.source.charge')
-        ? typeof charge === 'string'
-          ? (data.objects.get(charge) ?? charge)
-          : charge
-        : idOf(charge);
-      out.source = { ...raw, charge: rendered ?? null };
-    } else {
-      out.source = raw ?? null;
-    }
-    return out;
-  };
-
-  // ----------------------------------------------------------------------------------------- routes
-
-  const getPayout = (data: AccountData, id: string, query: Query): JsonObject => {
-    checkParams(query, ['expand']);
-    const expand = expandParam(query.expand, ['balance_transaction']);
-    const stored = data.payouts.get(id);
-    if (!stored) throw noSuch('payout', id, 'id', 404);
-    return renderPayout(data, stored.payout, expand);
-  };
-
-  const listPayouts = (data: AccountData, query: Query): JsonObject => {
-    checkParams(query, [
-      'status',
-      'arrival_date',
-      'created',
-      'limit',
-      'starting_after',
-      'ending_before',
-      'expand',
-    ]);
-    const expand = expandParam(query.expand, ['data.balance_transaction']);
-    const status = stringParam(query.status, 'status');
-    if (status !== undefined && !KNOWN_PAYOUT_STATUSES.includes(status)) {
-      throw invalid(`Invalid status: must be one of ${KNOWN_PAYOUT_STATUSES.join(', ')}`, 'status');
-    }
-    const arrival = rangeParam(query.arrival_date, 'arrival_date');
-    const created = rangeParam(query.created, 'created');
-    const all = [...data.payouts.values()]
-      .sort((a, b) => b.payout.created - a.payout.created || b.seq - a.seq)
-      .map((s) => s.payout)
-      .filter(
-        (p) => (status === undefined || p.status === status) && arrival(p.arrival_date) && created(p.created),
-      );
-    const page = paginate(all, query, 'payout');
-    const inner = new Set([...expand].map((e) => e.replace(/^data\./, '')));
-    return {
-      object: 'list',
-      data: page.data.map((p) => renderPayout(data, p, inner)),
-      has_more: page.has_more,
-      url: '/v1/payouts',
-    };
-  };
-
-  const listTransactions = (data: AccountData, query: Query): JsonObject => {
-    checkParams(query, [
-      'payout',
-      'type',
-      'currency',
-      'source',
-      'limit',
-      'starting_after',
-      'ending_before',
-      'expand',
-    ]);
-    const expand = expandParam(query.expand, ['data.source', 'data.source.charge']);
-    const payoutId = stringParam(query.payout, 'payout');
-    const type = stringParam(query.type, 'type');
-    const currency = stringParam(query.currency, 'currency')?.toLowerCase();
-    const source = stringParam(query.source, 'source');
-    let items: BalanceTransaction[];
-    let positions: ReadonlyMap<string, number> | undefined;
-    if (payoutId !== undefined) {
-      const stored = data.payouts.get(payoutId);
-      if (!stored) throw noSuch('payout', payoutId, 'payout', 400);
-      if (stored.payout.automatic !== true) {
-        throw invalid(
-          'Balance transaction history can only be filtered on automatic transfers, not manual.',
-          'payout',
-        );
-      }
-      items = stored.transactions;
-      positions = stored.positions;
-    } else {
-      items = sortNewestFirst([...data.transactions.values()]);
-    }
-    if (type !== undefined || currency !== undefined || source !== undefined) {
-      items = items.filter(
-        (t) =>
-          (type === undefined || t.type === type) &&
-          (currency === undefined || t.currency === currency) &&
-          (source === undefined || idOf(t.source) === source),
-      );
-      positions = undefined;
-    }
-    const page = paginate(items, query, 'balance transaction', positions);
-    return {
-      object: 'list',
-      data: page.data.map((t) => renderTransaction(data, t, expand)),
-      has_more: page.has_more,
-      url: '/v1/balance_transactions',
-    };
-  };
-
-  const route = (method: string, path: string, query: Query, account: string): JsonObject => {
-    const data = accounts.get(account) ?? { payouts: new Map(), objects: new Map(), transactions: new Map() };
-    if (method === 'GET') {
-      if (path === '/v1/payouts') return listPayouts(data, query);
-      if (path === '/v1/balance_transactions') return listTransactions(data, query);
-      const m = /^\/v1\/payouts\/([^/]+)$/.exec(path);
-      if (m?.[1]) return getPayout(data, decodeURIComponent(m[1]), query);
-    }
-    throw invalid(
-      `Unrecognized request URL (${method}: ${path}). The Stripe stand-in serves GET /v1/payouts, ` +
-        'GET /v1/payouts/:id and GET /v1/balance_transactions.',
-      undefined,
-      undefined,
-      404,
-    );
-  };
 
   const authenticate = (req: IncomingMessage): void => {
     const header = req.headers.authorization;
@@ -584,7 +204,7 @@ export async function startStripeStandIn(
       if (typeof version === 'string' && !API_VERSION_SHAPE.test(version)) {
         throw invalid(`Invalid Stripe API version: ${version}`, undefined, 'api_version_invalid');
       }
-      send(200, route(method, path, query, account ?? PLATFORM));
+      send(200, store.route(method, path, query, account ?? PLATFORM));
     } catch (e) {
       if (e instanceof StripeHttpError) {
         send(e.status, { error: e.body });
@@ -616,8 +236,8 @@ export async function startStripeStandIn(
   return {
     url: `http://${urlHost}:${port}`,
     secretKey,
-    addPayout,
-    updatePayout,
+    addPayout: store.addPayout,
+    updatePayout: store.updatePayout,
     injectFault: (f) => {
       faults.push({ ...f, count: f.count ?? 1 });
     },
@@ -635,40 +255,5 @@ export async function startStripeStandIn(
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
-  };
-}
-
-// ------------------------------------------------------------------------------------------------- webhooks
-
-/** The `Stripe-Signature` header Stripe would send for `payload` (timestamp in unix seconds, default now). */
-export function signWebhook(payload: string, secret: string, timestamp?: number): string {
-  return Stripe.webhooks.generateTestHeaderString({
-    payload,
-    secret,
-    ...(timestamp !== undefined ? { timestamp } : {}),
-  });
-}
-
-/**
- * A Stripe event envelope around `payout`, as Stripe would deliver it for `type` (e.g. `payout.paid`).
- * `account` (an `acct_…`, not `platform`) makes it a connected-account event. The id is random unless given.
- */
-export function makePayoutEvent(
-  type: string,
-  payout: Payout,
-  opts: { account?: string; livemode?: boolean; id?: string; created?: number } = {},
-): StripeEvent {
-  const account = opts.account && opts.account !== PLATFORM ? opts.account : undefined;
-  return {
-    id: opts.id ?? `evt_${randomBytes(12).toString('hex')}`,
-    object: 'event',
-    ...(account ? { account } : {}),
-    api_version: STANDIN_API_VERSION,
-    created: opts.created ?? Math.floor(Date.now() / 1000),
-    data: { object: structuredClone(payout) },
-    livemode: opts.livemode ?? payout.livemode,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
   };
 }

@@ -62,6 +62,7 @@ function factory(
     tokenUrl: standIn.tokenUrl,
     retry: FAST_RETRY,
     limits: { maxInFlight: 10, perMinute: 500 },
+    throttlePauseMs: 20,
     ...extra,
   });
 }

@@ -37,6 +37,7 @@ beforeAll(async () => {
     apiBase: qbo.url,
     tokenUrl: qbo.tokenUrl,
     retry: { ...FAST_RETRY, maxAttempts: 1 },
+    throttlePauseMs: 20,
     limits: { maxInFlight: 10, perMinute: 500 },
   });
 });

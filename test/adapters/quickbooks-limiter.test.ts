@@ -1,5 +1,10 @@
 import { QboTransientError } from '../../src/adapters/quickbooks/faults.js';
-import { type LimiterClock, RateLimiter } from '../../src/adapters/quickbooks/limiter.js';
+import {
+  backgroundShare,
+  type LimiterClock,
+  RateLimiter,
+  SharedAdmission,
+} from '../../src/adapters/quickbooks/limiter.js';
 
 /** A manual clock: time only moves when the test says so. */
 class FakeClock implements LimiterClock {
@@ -150,5 +155,111 @@ describe('RateLimiter', () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ perMinute: 20, clock });
     await expect(limiter.run(30, async () => 'ran')).resolves.toBe('ran');
+  });
+});
+
+describe('RateLimiter: Intuit batch and throttle limits', () => {
+  it('starts at most 40 batch requests a minute, besides the units; single calls pass meanwhile', async () => {
+    // Prepare: units are plentiful, so only the batch limit can hold a batch back
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 10_000, clock });
+    const started: number[] = [];
+    const batch = () =>
+      limiter.acquire(2, { batch: true }).then((release) => {
+        started.push(clock.now());
+        release();
+      });
+
+    // Act
+    const batches = Array.from({ length: 45 }, batch);
+    await flush();
+    const inFirstMinute = started.length;
+    const single = await limiter.acquire(1).then((release) => {
+      release();
+      return clock.now();
+    });
+    await clock.advanceTo(60_000);
+    await Promise.all(batches);
+
+    // Assess
+    expect(inFirstMinute).toBe(40);
+    expect(single).toBe(0);
+    expect(started.slice(40)).toEqual([60_000, 60_000, 60_000, 60_000, 60_000]);
+  });
+
+  it('after pause(t) nothing starts before t, then everything waiting starts in order', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    const order: string[] = [];
+    limiter.pause(60_000);
+
+    // Act
+    const a = limiter.acquire(1).then((r) => {
+      order.push(`a@${clock.now()}`);
+      r();
+    });
+    const b = limiter.acquire(30, { batch: true }).then((r) => {
+      order.push(`b@${clock.now()}`);
+      r();
+    });
+    await clock.advanceTo(59_999);
+    const beforeEnd = [...order];
+    await clock.advanceTo(60_000);
+    await Promise.all([a, b]);
+
+    // Assess
+    expect(beforeEnd).toEqual([]);
+    expect(order).toEqual(['a@60000', 'b@60000']);
+    expect(limiter.pausedUntilMs()).toBe(0);
+  });
+
+  it('a waiter whose deadline falls inside the pause gives up with a TransientError at its deadline', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    limiter.pause(60_000);
+    const waiting = limiter.acquire(1, { giveUpAt: 10_000 }).then(
+      () => 'started',
+      (e: unknown) => e,
+    );
+    await clock.advanceTo(10_000);
+    expect(await waiting).toBeInstanceOf(QboTransientError);
+  });
+});
+
+describe('background work’s share', () => {
+  it('keeps a fifth of the units and 4 of the 10 slots free for a payout posted meanwhile', async () => {
+    // Prepare: the realm's limiter (500 a minute, 10 in flight) and background work's share of it.
+    const clock = new FakeClock();
+    const realm = new RateLimiter({ perMinute: 500, maxInFlight: 10, clock });
+    const share = new RateLimiter({ ...backgroundShare({ perMinute: 500, maxInFlight: 10 }), clock });
+    const background = new SharedAdmission(share, realm);
+    expect([share.perWindow, share.maxInFlight]).toEqual([400, 6]);
+
+    // Act: background batches of 30 units, as many as will start; then a payout's single request.
+    const inFlight: (() => void)[] = [];
+    let startedCount = 0;
+    for (let i = 0; i < 20; i++)
+      void background.acquire(30).then((release) => {
+        startedCount++;
+        inFlight.push(release);
+      });
+    await flush();
+    const entry = await Promise.race([realm.acquire(1), clock.advanceTo(0).then(() => undefined)]);
+
+    // Assess: 6 background requests in flight (of 10), the payout's request started at once.
+    expect(startedCount).toBe(6);
+    expect(entry).toBeInstanceOf(Function);
+    // As they finish, the background work goes on up to 400 units within the minute (13 batches), no further.
+    for (let round = 0; round < 6; round++) {
+      for (const release of inFlight.splice(0)) release();
+      await flush();
+    }
+    expect(startedCount).toBe(13);
+    expect(share.stats().unitsInWindow).toBe(390);
+    expect(realm.stats().unitsInWindow).toBe(391);
+    // A minute later the next ones start.
+    await clock.advanceTo(60_001);
+    expect(startedCount).toBeGreaterThan(13);
   });
 });

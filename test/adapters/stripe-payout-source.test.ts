@@ -242,7 +242,7 @@ describe('errors', () => {
   });
 });
 
-describe('StripePayoutSource.listPaidPayouts', () => {
+describe('StripePayoutSource.listPayouts', () => {
   it('yields paid payouts arriving since a date, newest first, across pages', async () => {
     // Prepare: 130 payouts on a fresh account, one a day; every 10th failed.
     const acct = 'acct_1ManyPayouts';
@@ -261,7 +261,9 @@ describe('StripePayoutSource.listPaidPayouts', () => {
 
     // Act
     const days: number[] = [];
-    for await (const p of source.listPaidPayouts(acct, since)) days.push((p.arrival_date - t0) / 86_400);
+    for await (const p of source.listPayouts(acct, { status: 'paid', arrivalSince: since })) {
+      if ('payout' in p) days.push((p.payout.arrival_date - t0) / 86_400);
+    }
 
     // Assess: days 5..129 without 9, 19, …, 129 → 125 − 13 = 112.
     expect(days).toHaveLength(112);
@@ -274,11 +276,49 @@ describe('StripePayoutSource.listPaidPayouts', () => {
     expect(calls.every((r) => r.account === acct)).toBe(true);
   });
 
+  it('yields a payout it cannot read as { id, problem } and goes on; lists failed ones with metadata null', async () => {
+    // Prepare: three payouts; the second has a currency Stripe never sends, the third failed with metadata null
+    const acct = 'acct_1UnreadableListing';
+    const t0 = Date.UTC(2026, 3, 1) / 1000;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const g = generatePayout({
+        seed: 2000 + i,
+        transactions: 2,
+        arrivalDate: t0 + i * 86_400,
+        account: acct,
+      });
+      const raw = g.payout as unknown as Record<string, unknown>;
+      if (i === 1) raw.currency = 'dollars';
+      if (i === 2) {
+        raw.status = 'failed';
+        raw.metadata = null;
+      }
+      stripe.addPayout({ account: acct, ...g });
+      ids.push(g.payout.id);
+    }
+
+    // Act
+    const paid = [];
+    for await (const p of source.listPayouts(acct, { status: 'paid', arrivalSince: t0 })) paid.push(p);
+    const failed = [];
+    for await (const p of source.listPayouts(acct, { status: 'failed', arrivalSince: t0 })) failed.push(p);
+
+    // Assess: newest first; the unreadable one named with its field, the one after it still read
+    expect(paid.map((p) => p.id)).toEqual([ids[1], ids[0]]);
+    expect(paid[0]).toEqual({
+      id: ids[1],
+      problem: expect.stringMatching(/payout .* cannot be read: currency: /),
+    });
+    expect(paid[1]).toMatchObject({ id: ids[0], payout: { id: ids[0] } });
+    expect(failed).toMatchObject([{ id: ids[2], payout: { status: 'failed', metadata: {} } }]);
+  });
+
   it('turns a failure into the application’s error', async () => {
     stripe.injectFault({ status: 503, path: '/v1/payouts' });
 
     const iterate = async () => {
-      for await (const _ of source.listPaidPayouts('platform', 0)) {
+      for await (const _ of source.listPayouts('platform', { status: 'paid', arrivalSince: 0 })) {
         // drain
       }
     };

@@ -5,6 +5,7 @@
  */
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../../lambdas/deposit-builder.js';
+import { createCustomersAfterPosting } from '../../src/app/customers-after-posting.js';
 import {
   messageGroupOf,
   packMembers,
@@ -142,5 +143,101 @@ describe('lineDetail: category', () => {
     );
     const mapped = await h.runtime.customers.getMany(REALM, emails.filter(Boolean));
     expect(mapped.size).toBeGreaterThanOrEqual(row?.customersAfterPosting ?? 1);
+  }, 60_000);
+});
+
+describe('customers after posting, across invocations', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness('after-posting');
+    await h.addTenant(tenantConfig());
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('continues in a new customers message when the invocation runs out of time, creating each customer once', async () => {
+    // Prepare: 100 new members (4 create batches); time runs out once the first batch has started.
+    const members = Array.from({ length: 100 }, (_, i) => ({
+      email: `later.${i}@example.org`,
+      name: `Later Member ${i}`,
+    }));
+    const [part] = packMembers(members);
+    const message = {
+      ...h.message('po_AfterPosting1', 'customers'),
+      customers: { realmId: REALM, count: members.length, packed: part?.packed ?? '' },
+    };
+    let checks = 0;
+    const deps = { ...h.runtime.syncDeps(), isOutOfTime: () => checks++ > 0 };
+
+    // Act
+    const first = await createCustomersAfterPosting(deps, { message });
+    const queued = await h.takeQueue();
+
+    // Assess: stopped early, and the same members are queued again in a fresh customers message.
+    expect(first.outcome).toBe('continued');
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ eventType: 'customers', payoutId: 'po_AfterPosting1' });
+    expect(queued[0]?.eventId).not.toBe(message.eventId);
+    const createdSoFar = h.qbo
+      .entities(REALM, 'Customer')
+      .filter((c) => String(c.DisplayName).startsWith('Later Member')).length;
+    expect(createdSoFar).toBeGreaterThan(0);
+    expect(createdSoFar).toBeLessThan(members.length);
+
+    // Act: the next invocation, with time enough.
+    const next = queued[0];
+    if (next === undefined) throw new Error('no continuation');
+    const second = await createCustomersAfterPosting(
+      { ...h.runtime.syncDeps(), isOutOfTime: () => false },
+      { message: next },
+    );
+
+    // Assess: every member has exactly one customer, and every one is mapped.
+    expect(second.outcome).toBe('customers-created');
+    const later = h.qbo
+      .entities(REALM, 'Customer')
+      .filter((c) => String(c.DisplayName).startsWith('Later Member'));
+    expect(later).toHaveLength(members.length);
+    const mapped = await h.runtime.customers.getMany(
+      REALM,
+      members.map((m) => m.email),
+    );
+    expect(mapped.size).toBe(members.length);
+  }, 60_000);
+
+  it('notes on the posted row, at the last delivery, why the customers failed and how to resume', async () => {
+    // Prepare: a posted payout's row, and QuickBooks refusing the customer lookup.
+    const payoutId = 'po_AfterPostingFails1';
+    const row = await h.runtime.ledger.ensure(payoutId, 'downtown-yoga', 'evt_posted');
+    await h.runtime.ledger.update(payoutId, row.version, {
+      status: 'POSTED',
+      quickbooks: { type: 'Deposit', id: '9' },
+    });
+    const [part] = packMembers([{ email: 'never.created@example.org', name: 'Never Created' }]);
+    const message = {
+      ...h.message(payoutId, 'customers'),
+      customers: { realmId: REALM, count: 1, packed: part?.packed ?? '' },
+    };
+    const deps = { ...h.runtime.syncDeps(), isOutOfTime: () => false };
+
+    // Act: a delivery before the last, then the last one.
+    h.qbo.injectFault({ status: 400, path: /query|batch/, count: 10 });
+    await expect(
+      createCustomersAfterPosting(deps, { message, receiveCount: 1, maxReceiveCount: 5 }),
+    ).rejects.toThrow();
+    const before = await h.runtime.ledger.get(payoutId);
+    await expect(
+      createCustomersAfterPosting(deps, { message, receiveCount: 5, maxReceiveCount: 5 }),
+    ).rejects.toThrow();
+
+    // Assess: untouched before the last delivery; then still POSTED, with the reason and the replay command.
+    expect(before?.reason).toBeNull();
+    const after = await h.runtime.ledger.get(payoutId);
+    expect(after?.status).toBe('POSTED');
+    expect(after?.reason).toMatch(/creating its members' customers afterwards failed/);
+    expect(after?.hint).toContain(`npx qbo-sync dlq replay --payout ${payoutId}`);
   }, 60_000);
 });

@@ -1,5 +1,7 @@
-import { buildEntry, buildReversalEntry, utcDate } from '../../src/domain/deposit.js';
+import { buildEntry } from '../../src/domain/deposit.js';
+import { utcDate } from '../../src/domain/entry-common.js';
 import { fromQboAmount } from '../../src/domain/money.js';
+import { buildReversalEntry } from '../../src/domain/reversal-entry.js';
 import type { BalanceTransaction, Payout } from '../../src/domain/stripe.js';
 import type { BuildResult, CustomerDirectory, QboEntry, TenantBooks } from '../../src/domain/types.js';
 import {

@@ -77,6 +77,8 @@ export interface TxnOptions {
   currency?: string;
   feeDetails?: { amount: number; type: string; currency?: string }[];
   source?: unknown;
+  /** Stripe's `reporting_category`; omitted = absent (an old API version: the product reads `type`). */
+  reportingCategory?: string;
 }
 
 export function txn(o: TxnOptions): BalanceTransaction {
@@ -92,6 +94,7 @@ export function txn(o: TxnOptions): BalanceTransaction {
     fee,
     fee_details: feeDetails,
     type: o.type,
+    ...(o.reportingCategory === undefined ? {} : { reporting_category: o.reportingCategory }),
     created: ARRIVAL - 2 * 86400,
     source: o.source ?? null,
   });

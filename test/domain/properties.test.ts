@@ -4,8 +4,10 @@
  */
 import fc from 'fast-check';
 import { classifyPayout, contributionOf } from '../../src/domain/classify.js';
-import { buildEntry, buildReversalEntry, MAX_DESCRIPTION_LENGTH } from '../../src/domain/deposit.js';
+import { buildEntry } from '../../src/domain/deposit.js';
+import { MAX_DESCRIPTION_LENGTH } from '../../src/domain/deposit-lines.js';
 import { fromQboAmount } from '../../src/domain/money.js';
+import { buildReversalEntry } from '../../src/domain/reversal-entry.js';
 import type { BalanceTransaction, Charge } from '../../src/domain/stripe.js';
 import type {
   BuildResult,

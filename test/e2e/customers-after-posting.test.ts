@@ -28,6 +28,7 @@ import {
   duplicateCustomers,
   type Harness,
   liveEntries,
+  OTHER_REALM,
   REALM,
   startHarness,
   tenantConfig,
@@ -99,32 +100,43 @@ describe('post first, customers after (through local mode)', () => {
   let seed = 41_000;
 
   /** A payout of `transactions` with one new member per charge, on the Stripe stand-in; its id and emails. */
-  const payouts = new Map<string, ReturnType<typeof generatePayout>['payout']>();
-  function addFoldingPayout(transactions: number): { payoutId: string; emails: string[] } {
+  /** The crash test's studio: a company of its own, so QuickBooks' units a minute are not shared with the others. */
+  const CRASH_ACCOUNT = 'acct_1CrashStudioAcct01';
+  const payouts = new Map<string, { payout: ReturnType<typeof generatePayout>['payout']; account: string }>();
+  function addFoldingPayout(
+    transactions: number,
+    account = 'platform',
+  ): { payoutId: string; emails: string[]; realm: string } {
     seed += 1;
     const generated = generatePayout({
       seed,
       id: `po_PostFirst${seed}`,
       transactions,
+      account,
       members: { existing: [], newCount: transactions },
     });
-    h.addPayout(generated.payout, generated.transactions);
-    payouts.set(generated.payout.id, generated.payout);
+    h.addPayout(generated.payout, generated.transactions, account);
+    payouts.set(generated.payout.id, { payout: generated.payout, account });
     const emails = new Set<string>();
     for (const t of generated.transactions) {
       const source = t.source as { object?: string; metadata?: Record<string, string> } | null;
       const email = source?.object === 'charge' ? source.metadata?.member_email : undefined;
       if (email) emails.add(email.trim().toLowerCase());
     }
-    return { payoutId: generated.payout.id, emails: [...emails] };
+    return {
+      payoutId: generated.payout.id,
+      emails: [...emails],
+      realm: account === CRASH_ACCOUNT ? OTHER_REALM : REALM,
+    };
   }
 
   async function send(payoutId: string): Promise<void> {
-    const payout = payouts.get(payoutId);
-    if (!payout) throw new Error(`no payout ${payoutId}`);
+    const found = payouts.get(payoutId);
+    if (!found) throw new Error(`no payout ${payoutId}`);
+    const { payout, account } = found;
     const status = await postWebhook(
       `${server.url}/webhooks/stripe`,
-      JSON.stringify(makePayoutEvent('payout.paid', payout)),
+      JSON.stringify(makePayoutEvent('payout.paid', payout, account === 'platform' ? {} : { account })),
     );
     expect(status).toBe(200);
   }
@@ -135,15 +147,15 @@ describe('post first, customers after (through local mode)', () => {
       const row = await ledgerRow(payoutId);
       return row?.status === 'POSTED' ? row : undefined;
     }, 30_000);
-  const companyEmails = () =>
+  const companyEmails = (realm = REALM) =>
     new Set(
       h.qbo
-        .entities(REALM, 'Customer')
+        .entities(realm, 'Customer')
         .map((c) =>
           String((c.PrimaryEmailAddr as { Address?: string } | undefined)?.Address ?? '').toLowerCase(),
         ),
     );
-  async function mappedEmails(): Promise<Set<string>> {
+  async function mappedEmails(realm = REALM): Promise<Set<string>> {
     const out = new Set<string>();
     let start: Record<string, unknown> | undefined;
     do {
@@ -151,7 +163,7 @@ describe('post first, customers after (through local mode)', () => {
         new QueryCommand({
           TableName: h.runtime.resources.customersTable,
           KeyConditionExpression: 'realmId = :r',
-          ExpressionAttributeValues: { ':r': REALM },
+          ExpressionAttributeValues: { ':r': realm },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -162,8 +174,15 @@ describe('post first, customers after (through local mode)', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness('post-first');
+    h = await startHarness('post-first', { companies: [REALM, OTHER_REALM] });
     await h.addTenant(tenantConfig({ quickbooks: { maxDepositLines: 16 } }));
+    await h.addTenant(
+      tenantConfig({
+        id: 'crash-studio',
+        stripeAccount: CRASH_ACCOUNT,
+        quickbooks: { realmId: OTHER_REALM, maxDepositLines: 16 },
+      }),
+    );
     const webhook = makeWebhookHandler(h.runtime.webhookDeps());
     server = await startLocalHttpServer({
       port: 0,
@@ -238,7 +257,7 @@ describe('post first, customers after (through local mode)', () => {
   }, 90_000);
 
   it('loses nothing when the worker crashes in the middle of the creations', async () => {
-    // Prepare: the "process" dies right after its second customer create batch went through.
+    // Prepare: the "process" dies right after its second customer create batch went through (of 10; at most 6 in flight).
     let creates = 0;
     const sw = new CrashSwitch((call) => call.name === 'books.createCustomers' && ++creates === 2);
     const deps = depositBuilderDepsFromRuntime(h.runtime, { throwOnFullBatchFailure: false });
@@ -247,26 +266,28 @@ describe('post first, customers after (through local mode)', () => {
       depositBuilderDepsFromRuntime(h.runtime, { throwOnFullBatchFailure: false }),
     );
     current = async (event, context) => (sw.crashed ? fresh(event, context) : crashing(event, context));
-    const payout = addFoldingPayout(130);
+    const payout = addFoldingPayout(320, CRASH_ACCOUNT);
 
     // Act
     await send(payout.payoutId);
     await posted(payout.payoutId);
     await waitFor(() => (sw.crashed ? true : undefined), 30_000);
-    const createdBeforeCrash = payout.emails.filter((e) => companyEmails().has(e)).length;
+    const createdBeforeCrash = payout.emails.filter((e) => companyEmails(OTHER_REALM).has(e)).length;
 
     // Assess: the crash came in the middle (some created, not all), and the redelivered work finished the rest:
     // each member has exactly one customer, and every one is mapped.
     expect(createdBeforeCrash).toBeGreaterThan(0);
     expect(createdBeforeCrash).toBeLessThan(payout.emails.length);
     await waitFor(async () => {
-      const mapped = await mappedEmails();
+      const mapped = await mappedEmails(OTHER_REALM);
       return payout.emails.every((e) => mapped.has(e)) ? true : undefined;
     }, 45_000);
-    const inCompany = companyEmails();
+    const inCompany = companyEmails(OTHER_REALM);
     expect(payout.emails.filter((e) => !inCompany.has(e))).toEqual([]);
-    expect([...duplicateCustomers(h.qbo, REALM).keys()].filter((e) => payout.emails.includes(e))).toEqual([]);
-    expect(liveEntries(h.qbo, REALM, payout.payoutId)).toHaveLength(1);
+    expect(
+      [...duplicateCustomers(h.qbo, OTHER_REALM).keys()].filter((e) => payout.emails.includes(e)),
+    ).toEqual([]);
+    expect(liveEntries(h.qbo, OTHER_REALM, payout.payoutId)).toHaveLength(1);
   }, 90_000);
   it('queues the customers again when the worker crashed between POSTED and queueing them', async () => {
     // Prepare: the "process" dies right after the ledger said POSTED, before the customers were queued.

@@ -12,7 +12,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoLedger } from '../../src/adapters/aws/ledger.js';
 import type { LedgerRecord } from '../../src/app/ports.js';
-import { DEMO_REALM_ID, samplePayouts } from '../../src/local/demo.js';
+import {
+  DEMO_REALM_ID,
+  SAMPLE_FAILED_PAYOUT_ID,
+  SAMPLE_RETURNING_PAYOUT_ID,
+  samplePayouts,
+} from '../../src/local/demo.js';
 import { type LocalTarget, readLocalTarget } from '../../src/local/target.js';
 import { demoPayout, makePayoutEvent, signWebhook } from '../../standins/stripe/index.js';
 
@@ -368,6 +373,71 @@ describe('qbo-sync local (the real process)', () => {
       expect(run.stderr()).toMatch(
         /tenant uptown-pilates was not imported: no QuickBooks connection is stored for company 5550001\. Connect it with `npx qbo-sync connect --tenant uptown-pilates --local`/,
       );
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it(
+    'issue 12: a payout with metadata null, every rarer reporting category and a failed payout’s funds posts, each in its account',
+    async () => {
+      // Prepare
+      const dir = path.join(work, 'reporting');
+      const returning = samplePayouts().find((p) => p.payout.id === SAMPLE_RETURNING_PAYOUT_ID);
+      if (!returning) throw new Error('no returning sample payout');
+      const categories = new Set(returning.transactions.map((t) => t.reporting_category));
+      for (const c of [
+        'refund_failure',
+        'partial_capture_reversal',
+        'charge_failure',
+        'fee',
+        'payout_reversal',
+      ]) {
+        expect(categories).toContain(c);
+      }
+      const run = runLocal(work, ['--fresh', '--data-dir', dir, '--port', '0']);
+      try {
+        await run.waitFor(/Stop with Ctrl-C/);
+        const target = readLocalTarget(work, dir);
+        const { ledger, close } = ledgerOf(target);
+        try {
+          // Act: Stripe sends payout.paid for the payout the failed one's funds came back in
+          const payload = JSON.stringify(makePayoutEvent('payout.paid', returning.payout));
+          const answer = await fetch(`${target.url}/webhooks/stripe`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'stripe-signature': signWebhook(payload, target.webhookSecret),
+            },
+            body: payload,
+          });
+
+          // Assess: posted, the failed payout itemised, nothing left in adjustments
+          expect(answer.status).toBe(200);
+          const row = await waitForStatus(ledger, SAMPLE_RETURNING_PAYOUT_ID, 30_000);
+          expect({ status: row.status, reason: row.reason }).toEqual({ status: 'POSTED', reason: null });
+          const { accessToken } = await storedRefreshToken(target);
+          const read = await fetch(
+            `${target.endpoints.quickbooks}/v3/company/${DEMO_REALM_ID}/deposit/${row.quickbooks?.id}`,
+            { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
+          );
+          const deposit = ((await read.json()) as { Deposit: Record<string, unknown> }).Deposit;
+          const lines = deposit.Line as Array<{ Amount: number; Description: string }>;
+          const cents = lines.reduce((a, l) => a + Math.round(l.Amount * 100), 0);
+          expect(cents).toBe(returning.payout.amount);
+          expect(String(deposit.PrivateNote)).toMatch(
+            new RegExp(`returns failed payout ${SAMPLE_FAILED_PAYOUT_ID} \\(\\d+ transactions itemised\\)`),
+          );
+          const described = lines.map((l) => [l.Description, l.Amount] as const);
+          expect(described.filter(([d]) => d.startsWith('Stripe adjustments'))).toEqual([]);
+          expect(described.some(([d, a]) => d.startsWith('Refunds reversed') && a > 0)).toBe(true);
+          expect(described.some(([d, a]) => d.startsWith('Stripe processing fees') && a > 0)).toBe(true);
+        } finally {
+          close();
+        }
+      } finally {
+        run.child.kill('SIGINT');
+      }
+      expect(await run.exit).toBe(0);
     },
     SPAWN_TIMEOUT_MS,
   );

@@ -75,8 +75,15 @@ async function redeliver(message: PayoutMessage, from = 2) {
   throw last;
 }
 
+/**
+ * Every error form QuickBooks uses (docs/quickbooks.md, "Error forms"): the sweeps take them in turn, one per
+ * crash point, so each fault met on the way (a closed period, a duplicate name…) comes in each form.
+ */
+const ENVELOPES = ['real', 'lowercase', 'nulls', 'xml'] as const;
+
 /** Runs `message` once on a worker that dies right after port call `k` (0: never). */
 async function crashAfter(message: PayoutMessage, k: number) {
+  h.qbo.setFaultEnvelope(ENVELOPES[k % ENVELOPES.length] ?? 'real');
   const sw = new CrashSwitch((call) => call.index === k);
   const outcome = await syncPayout(crashingSyncDeps(h.runtime.syncDeps(), sw), {
     message,

@@ -22,7 +22,14 @@ import type { SyncPayoutDeps } from '../../src/app/sync-payout.js';
 import type { TenantConfig } from '../../src/domain/config.js';
 import { buildRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import type { QuickBooksStandIn } from '../../standins/quickbooks/index.js';
-import { addTenantTo, type Harness, STRIPE_KEY, WEBHOOK_SECRET, webhookEvent } from '../app/harness.js';
+import {
+  addTenantTo,
+  HARNESS_QBO_OPTIONS,
+  type Harness,
+  STRIPE_KEY,
+  WEBHOOK_SECRET,
+  webhookEvent,
+} from '../app/harness.js';
 
 export {
   drainQueue,
@@ -189,7 +196,7 @@ export interface WorkerOptions {
 
 /**
  * A second worker "process" on the harness's tables, queue and token store: its own adapters, token cache and
- * QuickBooks client (the process-wide limiter is shared, as it would be inside one Node process).
+ * QuickBooks client and limiter (HARNESS_QBO_OPTIONS unless `quickbooks` says otherwise).
  */
 export async function startWorker(h: Harness, opts: WorkerOptions = {}): Promise<Runtime> {
   const qbo = opts.qbo ?? h.qbo;
@@ -212,7 +219,7 @@ export async function startWorker(h: Harness, opts: WorkerOptions = {}): Promise
     settings,
     ...(opts.realLogger ? {} : { log: opts.log ?? silentLog }),
     ...(opts.serviceName !== undefined ? { serviceName: opts.serviceName } : {}),
-    quickbooks: { retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 }, ...opts.quickbooks },
+    quickbooks: { ...HARNESS_QBO_OPTIONS, ...opts.quickbooks },
     stripeMaxNetworkRetries: 0,
   });
 }

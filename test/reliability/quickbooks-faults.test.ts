@@ -198,7 +198,11 @@ describe('limits, rotation and revocation on companies of their own', () => {
 
   beforeAll(async () => {
     limited = await startQuickBooksStandIn(
-      { companies: [demoCompanySeed(LIMITED_REALM)], limits: { maxInFlight: 10, perMinute: 500 } },
+      // In flight and per minute as Intuit states them; batch requests unmetered here (they have their own tests).
+      {
+        companies: [demoCompanySeed(LIMITED_REALM)],
+        limits: { maxInFlight: 10, perMinute: 500, batchesPerMinute: 1_000_000 },
+      },
       { host: '127.0.0.1', port: 0 },
     );
     strict = await startQuickBooksStandIn(
@@ -379,4 +383,53 @@ describe('limits, rotation and revocation on companies of their own', () => {
       expect(postedProblems(strict, STRICT_REALM, payout.id, row)).toEqual([]);
     });
   });
+});
+
+describe('the same faults in every error envelope QuickBooks uses (lower-case, null fields, XML)', () => {
+  const ENVELOPES = ['lowercase', 'nulls', 'xml', 'capital'] as const;
+
+  it.each(ENVELOPES)(
+    '%s: 5xx and a 401 retried into one deposit; a closed period HELD "books closed", then posted once',
+    async (envelope) => {
+      // Prepare
+      h.qbo.setFaultEnvelope(envelope);
+      try {
+        const { payout } = newPayout({ regulars: true });
+        const closed = newPayout({ regulars: true }).payout;
+        const since = Date.now();
+        h.qbo.injectFault({ status: 500, path: '/deposit' });
+        h.qbo.injectFault({ status: 401, path: '/deposit' });
+        h.qbo.injectFault({ status: 503, path: '/deposit' });
+
+        // Act
+        const { result } = await deliverUntilDone(h.runtime, h.message(payout.id));
+        h.qbo.setCompany(REALM, { closedBefore: '2099-01-01' });
+        const held = await syncPayout(h.runtime.syncDeps(), {
+          message: h.message(closed.id),
+          receiveCount: 1,
+        });
+        const heldRow = await h.runtime.ledger.get(closed.id);
+        h.qbo.setCompany(REALM, { closedBefore: '1970-01-01' });
+        const synced = await syncPayout(h.runtime.syncDeps(), { message: h.message(closed.id, 'sync') });
+
+        // Assess
+        expect(result.outcome).toBe('posted');
+        expect(
+          requestsTo(h.qbo, since, /\/deposit$/)
+            .map((r) => r.status)
+            .slice(0, 3),
+        ).toEqual([500, 401, 503]);
+        expect(postedProblems(h.qbo, REALM, payout.id, await h.runtime.ledger.get(payout.id))).toEqual([]);
+        expect(held).toMatchObject({ outcome: 'held', status: 'HELD' });
+        expect(heldRow?.reason).toMatch(/6210/);
+        expect(heldRow?.hint).toMatch(/period is closed/);
+        expect(heldRow?.intent).toBeNull(); // a definite refusal: nothing was made under that request id
+        expect(synced.status).toBe('POSTED');
+        expect(postedProblems(h.qbo, REALM, closed.id, await h.runtime.ledger.get(closed.id))).toEqual([]);
+      } finally {
+        h.qbo.setFaultEnvelope('real');
+        h.qbo.setCompany(REALM, { closedBefore: '1970-01-01' });
+      }
+    },
+  );
 });

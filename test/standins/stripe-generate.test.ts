@@ -8,7 +8,12 @@ import {
   isRefund,
   PayoutSchema,
 } from '../../src/domain/stripe.js';
-import { DEMO_PAYOUT_ID, demoPayout, generatePayout } from '../../standins/stripe/generate.js';
+import {
+  DEMO_PAYOUT_ID,
+  demoPayout,
+  generateFailedPayout,
+  generatePayout,
+} from '../../standins/stripe/generate.js';
 
 const nonPayout = (txns: BalanceTransaction[]) => txns.filter((t) => t.type !== 'payout');
 const sumNet = (txns: BalanceTransaction[]) => nonPayout(txns).reduce((s, t) => s + t.net, 0);
@@ -228,5 +233,124 @@ describe('demoPayout', () => {
 
   it('is the same every time', () => {
     expect(JSON.stringify(demoPayout())).toBe(JSON.stringify(demoPayout()));
+  });
+});
+
+describe('the rarer reporting categories, nullable fields and failed payouts', () => {
+  const mix = {
+    refunds: 0.1,
+    refundFailures: 0.05,
+    partialCaptures: 0.05,
+    chargeFailures: 0.05,
+    feeRefunds: 0.05,
+  };
+
+  it('gives each category its Stripe type and source, reversing only what came earlier; the nets still add up', () => {
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 30; seed++) {
+      const g = generatePayout({ seed, transactions: 10 + seed * 7, mix });
+      const payout = PayoutSchema.parse(g.payout);
+      const txns = g.transactions.map((t) => BalanceTransactionSchema.parse(t));
+      expect(sumNet(txns)).toBe(payout.amount);
+      expect(payout.amount).toBeGreaterThan(0);
+      const createdOf = new Map<string, number>();
+      for (const t of txns) {
+        const id = typeof t.source === 'object' && t.source !== null ? t.source.id : undefined;
+        if (id !== undefined && !createdOf.has(id)) createdOf.set(id, t.created);
+      }
+      const problems: string[] = [];
+      for (const t of txns) {
+        const category = t.reporting_category ?? '';
+        seen.add(category);
+        if (t.net !== t.amount - t.fee) problems.push(`${t.id}: net ≠ amount − fee`);
+        const source = t.source as Record<string, unknown> | null;
+        if (category === 'refund_failure') {
+          const earlier = txns.find(
+            (x) =>
+              x.reporting_category === 'refund' &&
+              x.created < t.created &&
+              isRefund(x.source) &&
+              x.source.id === source?.id,
+          );
+          if (t.type !== 'adjustment' || !isRefund(t.source) || source?.status !== 'failed')
+            problems.push(`${t.id}: shape`);
+          if (!earlier || -earlier.amount !== t.amount)
+            problems.push(`${t.id}: fails no earlier refund of its amount`);
+        } else if (category === 'partial_capture_reversal') {
+          if (!isCharge(t.source) || t.amount >= 0 || -t.amount >= t.source.amount)
+            problems.push(`${t.id}: shape`);
+        } else if (category === 'charge_failure') {
+          const charge = isRefund(t.source) ? t.source.charge : undefined;
+          if (
+            t.type !== 'payment_failure_refund' ||
+            !String(source?.id).startsWith('pyr_') ||
+            !isCharge(charge)
+          )
+            problems.push(`${t.id}: shape`);
+          else if (-t.amount !== charge.amount) problems.push(`${t.id}: not the whole charge`);
+        } else if (category === 'fee') {
+          if (
+            t.type !== 'adjustment' ||
+            source?.object !== 'fee_refund' ||
+            !String(source?.id).startsWith('fr_') ||
+            t.amount <= 0
+          )
+            problems.push(`${t.id}: shape`);
+        }
+      }
+      expect(problems).toEqual([]);
+    }
+    for (const c of [
+      'charge',
+      'refund',
+      'refund_failure',
+      'partial_capture_reversal',
+      'charge_failure',
+      'fee',
+      'payout',
+    ])
+      expect(seen).toContain(c);
+  });
+
+  it('sends a share of nullable fields as null (payout and refund metadata among them), amounts unchanged', () => {
+    const none = generatePayout({ seed: 5, transactions: 300, nulls: 0, mix });
+    const all = generatePayout({ seed: 5, transactions: 300, nulls: 1, mix });
+    expect(all.transactions.map((t) => [t.id, t.net])).toEqual(none.transactions.map((t) => [t.id, t.net]));
+    expect(none.payout.metadata).toEqual({});
+    expect(all.payout.metadata).toBeNull();
+    const refundMetadata = (g: typeof all) =>
+      g.transactions.flatMap((t) =>
+        isRefund(t.source) ? [(t.source as unknown as Record<string, unknown>).metadata] : [],
+      );
+    expect(refundMetadata(all).length).toBeGreaterThan(0);
+    expect(refundMetadata(all).every((m) => m === null)).toBe(true);
+    expect(refundMetadata(none).every((m) => m !== null)).toBe(true);
+    // The default: some payouts with metadata null, most with {}.
+    const metas = Array.from(
+      { length: 40 },
+      (_, seed) => generatePayout({ seed, transactions: 5 }).payout.metadata,
+    );
+    expect(metas.filter((m) => m === null).length).toBeGreaterThan(2);
+    expect(metas.filter((m) => m !== null).length).toBeGreaterThan(20);
+  });
+
+  it('generateFailedPayout: the failed payout, and the later one whose payout_failure returns exactly its amount', () => {
+    const { failed, returning } = generateFailedPayout({ seed: 77, transactions: 30, mix });
+    expect(failed.payout).toMatchObject({ status: 'failed', failure_code: 'account_closed' });
+    const back = returning.transactions.filter((t) => t.reporting_category === 'payout_reversal');
+    expect(back).toHaveLength(1);
+    expect(back[0]).toMatchObject({
+      id: (failed.payout as unknown as Record<string, unknown>).failure_balance_transaction,
+      type: 'payout_failure',
+      amount: failed.payout.amount,
+      net: failed.payout.amount,
+    });
+    expect(back[0]?.source).toMatchObject({ id: failed.payout.id });
+    expect(sumNet(returning.transactions)).toBe(returning.payout.amount);
+    expect(sumNet(failed.transactions)).toBe(failed.payout.amount);
+    expect(returning.transactions[0]).toMatchObject({ type: 'payout', amount: -returning.payout.amount });
+    expect(returning.payout.arrival_date).toBeGreaterThan(failed.payout.arrival_date);
+    const created = returning.transactions.map((t) => t.created);
+    expect(created).toEqual([...created].sort((a, b) => b - a));
   });
 });

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { BalanceTransactionSchema, PayoutSchema, StripeEventSchema } from '../../src/domain/stripe.js';
 import {
+  generateFailedPayout,
   generatePayout,
   makePayoutEvent,
   type StripeStandIn,
@@ -540,5 +541,34 @@ describe('webhook helpers', () => {
     expect(platformEvent.livemode).toBe(true);
     expect(platformEvent.id).toMatch(/^evt_/);
     expect(platformEvent.id).not.toBe(makePayoutEvent('payout.paid', big.payout).id);
+  });
+});
+
+describe('a failed payout, and its funds in a later payout', () => {
+  it('lists it by status failed and its own transactions by payout; the payout_failure names it, expanded or not', async () => {
+    // Prepare
+    const { failed, returning } = generateFailedPayout({ seed: 14, transactions: 6, account: OTHER });
+    stripe.addPayout({ account: OTHER, ...failed });
+    stripe.addPayout({ account: OTHER, ...returning });
+
+    // Act
+    const failedList = await get('/v1/payouts?status=failed', { account: OTHER });
+    const own = await get(`/v1/balance_transactions?payout=${failed.payout.id}&limit=100`, {
+      account: OTHER,
+    });
+    const later = `/v1/balance_transactions?payout=${returning.payout.id}&limit=100`;
+    const ids = await get(later, { account: OTHER });
+    const expanded = await get(`${later}&expand[]=data.source`, { account: OTHER });
+
+    // Assess
+    expect(list(failedList.body).data.map((p) => [p.id, p.status])).toEqual([[failed.payout.id, 'failed']]);
+    expect(list(own.body).data).toHaveLength(6);
+    const back = (body: unknown) => list(body).data.find((t) => t.type === 'payout_failure');
+    expect(back(ids.body)).toMatchObject({ reporting_category: 'payout_reversal', source: failed.payout.id });
+    expect(back(expanded.body)?.source).toMatchObject({
+      id: failed.payout.id,
+      object: 'payout',
+      status: 'failed',
+    });
   });
 });

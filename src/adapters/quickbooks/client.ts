@@ -21,7 +21,13 @@ import { bookCloseDate, changedEntries, readEntries } from './changes.js';
 import { QboCallCounters } from './counters.js';
 import { QboCustomers } from './customers.js';
 import { QboValidationFault } from './faults.js';
-import { LimiterRegistry, processLimiters, type RateLimiter } from './limiter.js';
+import {
+  backgroundShare,
+  LimiterRegistry,
+  processLimiters,
+  type RateLimiter,
+  SharedAdmission,
+} from './limiter.js';
 import {
   EntitySchema,
   PreferencesSchema,
@@ -59,8 +65,13 @@ export interface QuickBooksClientOptions {
     /** Default 20 s. */
     maxDelayMs?: number;
   };
-  /** Per-realm limits; omitted: the process-wide limiter (10 in flight, 500 units a minute). */
-  limits?: { maxInFlight?: number; perMinute?: number; windowMs?: number };
+  /**
+   * Per-realm limits; omitted: the process-wide limiter (10 in flight, 500 units a minute, 40 batch requests a
+   * minute).
+   */
+  limits?: { maxInFlight?: number; perMinute?: number; batchesPerMinute?: number; windowMs?: number };
+  /** After a 429 / 3001, the realm's requests wait this long (Intuit asks for 60 s; default 60 000). */
+  throttlePauseMs?: number;
   /** Epoch ms by which calls must give up (a Lambda's remaining time); a `TransientError` is thrown before it. */
   deadline?: () => number;
   /** Margin kept before the deadline (default 1 s). */
@@ -72,11 +83,16 @@ export interface QuickBooksClientOptions {
   logger?: QboLogger;
 }
 
+/** Background work's share of the process-wide limiters. */
+const backgroundLimiters = new LimiterRegistry(backgroundShare());
+
 export class QuickBooksClientFactory {
   readonly apiBase: string;
   readonly tokenManager: QboTokenManager;
   readonly calls: QboCallCounters;
   private readonly limiters: LimiterRegistry;
+  /** Background work's share of each realm's limits (see `backgroundShare`). */
+  private readonly backgroundLimiters: LimiterRegistry;
   private readonly http: AxiosInstance;
   private readonly clients = new Map<string, QuickBooksRealmClient>();
 
@@ -93,6 +109,9 @@ export class QuickBooksClientFactory {
       });
     this.calls = new QboCallCounters((realmId) => this.tokenManager.refreshes(realmId));
     this.limiters = opts.limits ? new LimiterRegistry(opts.limits) : processLimiters;
+    this.backgroundLimiters = opts.limits
+      ? new LimiterRegistry(backgroundShare(opts.limits))
+      : backgroundLimiters;
     this.http = axios.create({
       validateStatus: () => true,
       responseType: 'text',
@@ -106,9 +125,12 @@ export class QuickBooksClientFactory {
     return this.limiters.forRealm(realmId);
   }
 
-  /** The books of one company. `tenantId` only makes error hints name the right `connect --tenant` command. */
-  forRealm(realmId: string, ctx: { tenantId?: string } = {}): QuickBooksRealmClient {
-    const key = `${realmId}\u0000${ctx.tenantId ?? ''}`;
+  /**
+   * The books of one company. `tenantId` only makes error hints name the right `connect --tenant` command;
+   * `background` keeps the client within background work's share of the realm's limits (`backgroundShare`).
+   */
+  forRealm(realmId: string, ctx: { tenantId?: string; background?: boolean } = {}): QuickBooksRealmClient {
+    const key = `${realmId}\u0000${ctx.tenantId ?? ''}\u0000${ctx.background ? 'background' : ''}`;
     let client = this.clients.get(key);
     if (!client) {
       client = new QuickBooksRealmClient({
@@ -117,7 +139,9 @@ export class QuickBooksClientFactory {
         apiBase: this.apiBase,
         http: this.http,
         tokens: this.tokenManager,
-        limiter: this.limiters.forRealm(realmId),
+        limiter: ctx.background
+          ? new SharedAdmission(this.backgroundLimiters.forRealm(realmId), this.limiters.forRealm(realmId))
+          : this.limiters.forRealm(realmId),
         calls: this.calls.mutable(realmId),
         options: this.opts,
       });

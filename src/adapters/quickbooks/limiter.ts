@@ -1,9 +1,12 @@
 /**
- * Per-realm request limiter: QuickBooks allows 10 requests in flight and 500 requests a minute per company and
- * app (each batch item counts as one). Callers wait for a slot instead of failing; waiters are served first come,
- * first served, so a 30-item batch is never starved by single calls.
+ * Per-realm request limiter, with Intuit's limits per company and app (docs/quickbooks.md, "Limits"): 10 requests
+ * in flight, 500 requests a minute (each batch item counts as one) and, besides, 40 batch requests a minute
+ * (developer.intuit.com, "limits and throttles"). After QuickBooks throttles (429 / 3001), `pause` stops every
+ * start for the realm until the given time (Intuit asks for 60 s). Callers wait for a slot instead of failing;
+ * waiters are served first come, first served, so a 30-item batch is never starved by single calls.
  *
- * The window is rolling: a start at time t consumes its units until t + windowMs.
+ * The windows are rolling: a start at time t consumes its units (and, for a batch, its batch slot) until
+ * t + windowMs.
  */
 import { QboTransientError } from './faults.js';
 
@@ -27,6 +30,8 @@ export interface LimiterOptions {
   maxInFlight?: number;
   /** Request units per rolling window (QuickBooks: 500 a minute). */
   perMinute?: number;
+  /** Batch requests per rolling window (QuickBooks: 40 a minute), besides their items' units. */
+  batchesPerMinute?: number;
   /** Window length, 60 000 ms unless a test shortens it. */
   windowMs?: number;
   clock?: LimiterClock;
@@ -52,6 +57,7 @@ export interface LimiterStats {
 
 interface Waiter {
   units: number;
+  batch: boolean;
   giveUpAt: number | undefined;
   resolve: (release: () => void) => void;
   reject: (e: Error) => void;
@@ -61,12 +67,17 @@ interface Waiter {
 export class RateLimiter {
   readonly maxInFlight: number;
   readonly perWindow: number;
+  readonly batchesPerWindow: number;
   readonly windowMs: number;
   private readonly clock: LimiterClock;
   private inFlight = 0;
   /** Starts within the window, oldest first. */
   private readonly window: Array<{ at: number; units: number }> = [];
   private windowUnits = 0;
+  /** Start times of batch requests within the window, oldest first. */
+  private readonly batchWindow: number[] = [];
+  /** No request starts before this clock time (after a 429). */
+  private pausedUntil = 0;
   private readonly queue: Waiter[] = [];
   private wake: { at: number; cancel: () => void } | undefined;
   private counters = { peakInFlight: 0, peakUnitsInWindow: 0, started: 0, units: 0, waited: 0 };
@@ -74,6 +85,7 @@ export class RateLimiter {
   constructor(opts: LimiterOptions = {}) {
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 10);
     this.perWindow = Math.max(1, opts.perMinute ?? 500);
+    this.batchesPerWindow = Math.max(1, opts.batchesPerMinute ?? 40);
     this.windowMs = Math.max(1, opts.windowMs ?? 60_000);
     this.clock = opts.clock ?? systemClock;
   }
@@ -92,13 +104,32 @@ export class RateLimiter {
    * Waits for a slot; resolves with the function that frees it. With `giveUpAt` (clock ms), rejects with a
    * `QboTransientError` when no slot can be had by then.
    */
-  acquire(units: number, opts: { giveUpAt?: number } = {}): Promise<() => void> {
+  acquire(units: number, opts: { giveUpAt?: number; batch?: boolean } = {}): Promise<() => void> {
     // A request larger than the whole window could never start: it is charged the whole window instead.
     const cost = Math.min(Math.max(1, Math.ceil(units)), this.perWindow);
     return new Promise<() => void>((resolve, reject) => {
-      this.queue.push({ units: cost, giveUpAt: opts.giveUpAt, resolve, reject, waited: false });
+      this.queue.push({
+        units: cost,
+        batch: opts.batch === true,
+        giveUpAt: opts.giveUpAt,
+        resolve,
+        reject,
+        waited: false,
+      });
       this.pump();
     });
+  }
+
+  /** No request of the realm starts before `until` (clock ms): QuickBooks throttled it. */
+  pause(until: number): void {
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    this.pump();
+  }
+
+  /** Clock time before which nothing starts (0 when not paused). */
+  pausedUntilMs(): number {
+    return this.pausedUntil > this.clock.now() ? this.pausedUntil : 0;
   }
 
   stats(): LimiterStats {
@@ -119,33 +150,53 @@ export class RateLimiter {
     while (this.window.length > 0 && (this.window[0]?.at ?? 0) + this.windowMs <= now) {
       this.windowUnits -= this.window.shift()?.units ?? 0;
     }
+    while (this.batchWindow.length > 0 && (this.batchWindow[0] ?? 0) + this.windowMs <= now) {
+      this.batchWindow.shift();
+    }
   }
 
   private pump(): void {
     const now = this.clock.now();
     this.prune(now);
     this.expire(now);
+    if (this.queue.length > 0 && now < this.pausedUntil) {
+      this.markWaiting();
+      this.scheduleWakeAt(now, this.pausedUntil);
+      return;
+    }
+    const batchesFull = () => this.batchWindow.length >= this.batchesPerWindow;
     while (this.queue.length > 0) {
-      const head = this.queue[0] as Waiter;
+      // Batches held back by the batch limit do not hold back single requests behind them (another limit).
+      const index = batchesFull() ? this.queue.findIndex((w) => !w.batch) : 0;
+      if (index < 0) {
+        this.markWaiting();
+        this.scheduleWakeAt(now, (this.batchWindow[0] ?? now) + this.windowMs);
+        return;
+      }
+      const next = this.queue[index] as Waiter;
       if (this.inFlight >= this.maxInFlight) {
-        // A release will pump again; only a deadline needs a timer.
+        // A release will pump again; only a deadline (or the batch window) needs a timer.
         this.markWaiting();
-        this.scheduleWake(now, undefined);
+        this.scheduleWakeAt(
+          now,
+          batchesFull() ? (this.batchWindow[0] ?? now) + this.windowMs : Number.POSITIVE_INFINITY,
+        );
         return;
       }
-      if (this.windowUnits + head.units > this.perWindow) {
+      if (this.windowUnits + next.units > this.perWindow) {
         this.markWaiting();
-        this.scheduleWake(now, head.units);
+        this.scheduleWake(now, next.units);
         return;
       }
-      this.queue.shift();
-      this.start(now, head);
+      this.queue.splice(index, 1);
+      this.start(now, next);
     }
   }
 
   private start(now: number, waiter: Waiter): void {
     this.inFlight += 1;
     this.window.push({ at: now, units: waiter.units });
+    if (waiter.batch) this.batchWindow.push(now);
     this.windowUnits += waiter.units;
     const c = this.counters;
     c.started += 1;
@@ -201,6 +252,12 @@ export class RateLimiter {
         at = entry.at + this.windowMs;
       }
     }
+    this.scheduleWakeAt(now, at);
+  }
+
+  /** Schedules a pump at `at`, or at the earliest waiter's deadline when that comes first. */
+  private scheduleWakeAt(now: number, wakeAt: number): void {
+    let at = wakeAt;
     for (const w of this.queue) if (w.giveUpAt !== undefined) at = Math.min(at, w.giveUpAt);
     if (!Number.isFinite(at)) return;
     if (this.wake && this.wake.at <= at) return;
@@ -237,3 +294,50 @@ export class LimiterRegistry {
 
 /** Shared by every QuickBooks client of this process that does not ask for its own limits. */
 export const processLimiters = new LimiterRegistry();
+
+/** What a request needs from a limiter. */
+export interface Admission {
+  acquire(units: number, opts?: { giveUpAt?: number; batch?: boolean }): Promise<() => void>;
+  /** QuickBooks throttled the realm: nothing starts before `until` (clock ms). */
+  pause(until: number): void;
+}
+
+/**
+ * Background work's share of a realm's limits: at most 80 % of the units a minute and 6 of the 10 requests in
+ * flight, so work that can wait (customers created after their payout was posted) never takes the whole budget,
+ * and a payout posted meanwhile — from this process or another one — still finds room.
+ */
+export function backgroundShare(limits: LimiterOptions = {}): LimiterOptions {
+  return {
+    ...limits,
+    perMinute: Math.max(1, Math.floor((limits.perMinute ?? 500) * 0.8)),
+    maxInFlight: Math.max(1, Math.floor((limits.maxInFlight ?? 10) * 0.6)),
+  };
+}
+
+/** Admission by `share` first, then by the realm's own limiter; the release frees both. */
+export class SharedAdmission implements Admission {
+  constructor(
+    private readonly share: RateLimiter,
+    private readonly realm: RateLimiter,
+  ) {}
+
+  pause(until: number): void {
+    this.realm.pause(until);
+    this.share.pause(until);
+  }
+
+  async acquire(units: number, opts: { giveUpAt?: number; batch?: boolean } = {}): Promise<() => void> {
+    const releaseShare = await this.share.acquire(units, opts);
+    try {
+      const releaseRealm = await this.realm.acquire(units, opts);
+      return () => {
+        releaseRealm();
+        releaseShare();
+      };
+    } catch (error) {
+      releaseShare();
+      throw error;
+    }
+  }
+}

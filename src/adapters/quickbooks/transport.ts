@@ -15,7 +15,7 @@ import {
   QboTransientError,
   QboValidationFault,
 } from './faults.js';
-import type { RateLimiter } from './limiter.js';
+import type { Admission } from './limiter.js';
 import {
   BatchEnvelopeSchema,
   type BatchItemResponse,
@@ -35,6 +35,8 @@ export interface TransportOptions {
   deadline?: () => number;
   deadlineReserveMs?: number;
   timeoutMs?: number;
+  /** After a 429 / 3001, no request of the realm starts for this long (Intuit asks for 60 s; default 60 000). */
+  throttlePauseMs?: number;
   logger?: QboLogger;
 }
 
@@ -63,7 +65,7 @@ export interface RealmClientDeps {
   apiBase: string;
   http: AxiosInstance;
   tokens: QboTokenManager;
-  limiter: RateLimiter;
+  limiter: Admission;
   calls: QboRealmCalls;
   options: TransportOptions;
 }
@@ -87,6 +89,7 @@ export class QboTransport {
   private readonly maxDelayMs: number;
   private readonly reserveMs: number;
   private readonly timeoutMs: number;
+  private readonly throttlePauseMs: number;
 
   constructor(deps: RealmClientDeps) {
     this.deps = deps;
@@ -99,6 +102,7 @@ export class QboTransport {
     this.maxDelayMs = Math.max(this.baseDelayMs, retry.maxDelayMs ?? 20_000);
     this.reserveMs = deps.options.deadlineReserveMs ?? 1000;
     this.timeoutMs = deps.options.timeoutMs ?? 30_000;
+    this.throttlePauseMs = Math.max(0, deps.options.throttlePauseMs ?? 60_000);
   }
 
   async query(q: string, operation: string): Promise<QueryResponse> {
@@ -152,7 +156,10 @@ export class QboTransport {
         throw lastError ?? new QboTransientError(`no time left for ${req.operation} before the deadline`);
       }
       const token = await tokens.accessToken(this.realmId, { tenantId: this.tenantId });
-      const release = await limiter.acquire(units, giveUpAt !== undefined ? { giveUpAt } : {});
+      const release = await limiter.acquire(units, {
+        ...(giveUpAt !== undefined ? { giveUpAt } : {}),
+        batch: req.batchItems !== undefined,
+      });
       let response: AxiosResponse<unknown> | undefined;
       let networkError: unknown;
       try {
@@ -233,13 +240,27 @@ export class QboTransport {
           throw problem;
         }
         failure = problem;
-        if (failure.code === '3001') calls.throttled += 1;
+        if (failure.code === '3001') {
+          calls.throttled += 1;
+          // Intuit: after a 429, wait 60 s before the next request of this company — every request, not this one.
+          const until = Date.now() + this.throttlePauseMs;
+          limiter.pause(until);
+          failure = new QboTransientError(failure.message, {
+            ...(failure.status !== undefined ? { status: failure.status } : {}),
+            code: '3001',
+            ...(failure.intuitTid !== undefined ? { intuitTid: failure.intuitTid } : {}),
+            retryAfterMs: Math.max(failure.retryAfterMs ?? 0, this.throttlePauseMs),
+          });
+        }
       }
 
       lastError = failure;
       if (attempt >= this.maxAttempts) break;
       const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-      const delay = Math.max(Math.random() * ceiling, Math.min(failure.retryAfterMs ?? 0, this.maxDelayMs));
+      const delay =
+        failure.code === '3001'
+          ? Math.max(Math.random() * ceiling, failure.retryAfterMs ?? 0)
+          : Math.max(Math.random() * ceiling, Math.min(failure.retryAfterMs ?? 0, this.maxDelayMs));
       const limit = this.deadlineAt();
       if (limit !== undefined && Date.now() + delay >= limit) break;
       this.deps.options.logger?.debug('QuickBooks request failed; retrying', {

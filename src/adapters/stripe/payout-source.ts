@@ -4,7 +4,7 @@
  */
 import Stripe from 'stripe';
 import { PermanentError, TransientError } from '../../app/errors.js';
-import type { PayoutSource } from '../../app/ports.js';
+import type { ListedPayout, PayoutListFilter, PayoutSource } from '../../app/ports.js';
 import {
   type BalanceTransaction,
   BalanceTransactionSchema,
@@ -82,17 +82,18 @@ export class StripePayoutSource implements PayoutSource {
     }
   }
 
-  async *listPaidPayouts(stripeAccount: string, arrivalSince: number): AsyncIterable<Payout> {
+  async *listPayouts(stripeAccount: string, filter: PayoutListFilter): AsyncIterable<ListedPayout> {
     const options = requestOptions(stripeAccount);
+    const { status, arrivalSince } = filter;
     if (!Number.isInteger(arrivalSince)) {
       throw new PermanentError(
         `arrivalSince must be unix seconds, got ${arrivalSince}`,
         'pass a whole number of seconds since 1970 (e.g. Math.floor(date.getTime() / 1000))',
       );
     }
-    const doing = `listing the paid payouts of ${stripeAccount} arriving since ${new Date(arrivalSince * 1000).toISOString()}`;
+    const doing = `listing the ${status} payouts of ${stripeAccount} arriving since ${new Date(arrivalSince * 1000).toISOString()}`;
     const pages = this.stripe.payouts.list(
-      { status: 'paid', arrival_date: { gte: arrivalSince }, limit: 100 },
+      { status, arrival_date: { gte: arrivalSince }, limit: 100 },
       options,
     );
     const iterator = pages[Symbol.asyncIterator]();
@@ -104,7 +105,17 @@ export class StripePayoutSource implements PayoutSource {
         throw translateStripeError(error, doing, stripeAccount);
       }
       if (next.done) return;
-      yield parseStripeObject(PayoutSchema, next.value, 'payout');
+      // One payout the product cannot read is reported with its id; the listing goes on (CONTRACT §3, §7).
+      const raw: unknown = next.value;
+      const id = typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : '(no id)';
+      let listed: ListedPayout;
+      try {
+        listed = { id, payout: parseStripeObject(PayoutSchema, raw, 'payout') };
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        listed = { id, problem: error.message };
+      }
+      yield listed;
     }
   }
 }
