@@ -89,6 +89,19 @@ export const StageContextSchema = z.object({
         'qboApiBase must be an origin without a path or trailing slash, e.g. https://sandbox-quickbooks.api.intuit.com',
     })
     .optional(),
+  /**
+   * Prefix of the support console's Cognito hosted sign-in domain, `<prefix>.auth.<region>.amazoncognito.com`;
+   * unique within the region. Default `qbo-sync-<stage>-<account id>`.
+   */
+  consoleDomainPrefix: z
+    .string({ error: 'consoleDomainPrefix must be a text value' })
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
+      error: 'consoleDomainPrefix must be 1-63 characters: a-z, 0-9 and "-", not starting or ending with "-"',
+    })
+    .refine((prefix) => !/aws|amazon|cognito/.test(prefix), {
+      error: 'consoleDomainPrefix must not contain "aws", "amazon" or "cognito" (Cognito refuses them)',
+    })
+    .optional(),
   /** Writes esbuild's metafile beside each bundle (for `scripts/bundle-sizes.ts` and the tests only). */
   bundleMetafile: flag('bundleMetafile').default(false),
 });

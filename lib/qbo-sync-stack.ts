@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
@@ -6,6 +6,7 @@ import type { StageConfig } from './config.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { NodeFunction } from './constructs/node-function.js';
 import { PayoutQueue } from './constructs/payout-queue.js';
+import { SupportConsole } from './constructs/support-console.js';
 import { metricsNamespace, SyncAlarms } from './constructs/sync-alarms.js';
 import { SyncApi } from './constructs/sync-api.js';
 import { SyncSecrets } from './constructs/sync-secrets.js';
@@ -28,6 +29,8 @@ export const OUTPUT_KEYS = [
   'StripeSecretArn',
   'QboAppSecretArn',
   'QboTokenSecretPrefix',
+  'ConsoleUrl',
+  'ConsoleUserPoolId',
 ] as const;
 export type OutputKey = (typeof OUTPUT_KEYS)[number];
 
@@ -59,6 +62,7 @@ export class QboSyncStack extends Stack {
   readonly alarms: AlarmTopic;
   /** Every alarm, each notifying `alarms.topic`. */
   readonly alarmSet: SyncAlarms;
+  readonly supportConsole: SupportConsole;
 
   constructor(scope: Construct, id: string, props: QboSyncStackProps) {
     super(scope, id, props);
@@ -179,6 +183,22 @@ export class QboSyncStack extends Stack {
       cloudWatchRole: config.apiCloudWatchRole,
     });
 
+    // The support console: one more function behind the same API, with its Cognito user pool (issue 17).
+    this.supportConsole = new SupportConsole(this, 'SupportConsole', {
+      api: this.api.api,
+      // SyncApi's stage, as a literal: its Stage resource depends on the console's methods, which depend on the
+      // function whose environment names this URL (test/cdk/console.test.ts checks they agree).
+      stageName: 'v1',
+      tables,
+      secrets,
+      payoutQueue,
+      domainPrefix: config.consoleDomainPrefix ?? `qbo-sync-${config.stage}-${Aws.ACCOUNT_ID}`,
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+      metafile: config.bundleMetafile,
+      ...(config.qboApiBase !== undefined ? { qboApiBase: config.qboApiBase } : {}),
+    });
+
     this.alarmSet = new SyncAlarms(this, 'Alarm', {
       topic: this.alarms.topic,
       queue: payoutQueue.queue,
@@ -212,6 +232,15 @@ export class QboSyncStack extends Stack {
       QboTokenSecretPrefix: {
         value: secrets.tokens.prefix,
         description: 'Per-realm token secrets: <prefix><realmId>',
+      },
+      ConsoleUrl: {
+        value: `${this.supportConsole.url}/`,
+        description:
+          'The support console (sign in with a user of ConsoleUserPoolId in the support or viewer group)',
+      },
+      ConsoleUserPoolId: {
+        value: this.supportConsole.userPool.userPoolId,
+        description: "The support console's Cognito user pool: add people and put them in support or viewer",
       },
     };
     for (const key of OUTPUT_KEYS) new CfnOutput(this, key, outputs[key]);

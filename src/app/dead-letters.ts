@@ -8,7 +8,8 @@
  * status are left alone (a POSTED row must never look unposted).
  */
 import { PermanentError } from './errors.js';
-import type { Ledger, LedgerRecord, PayoutMessage } from './ports.js';
+import type { ActionRecorder, Ledger, LedgerRecord, PayoutMessage } from './ports.js';
+import { type Actor, recordAction } from './record-action.js';
 import { messageLedgerKey } from './record-failure.js';
 
 /** One message of the dead-letter queue. */
@@ -37,6 +38,8 @@ export interface DeadLetterQueue {
 export interface DeadLetterDeps {
   dlq: DeadLetterQueue;
   ledger: Pick<Ledger, 'get' | 'update'>;
+  /** Where the person's request is recorded (the ledger); with `actor` in the input. */
+  actions?: ActionRecorder;
   /**
    * How long after a row turns FAILED its message may still be on its way to the DLQ: the queue moves it there on
    * the delivery after the last one, once its visibility timeout has passed (default 0).
@@ -100,6 +103,8 @@ export interface ReplayInput {
   payoutId?: string;
   /** Only say what would be replayed. */
   dryRun?: boolean;
+  /** Who asked: recorded on each replayed payout's ledger row. */
+  actor?: Actor;
   now?: () => Date;
 }
 
@@ -137,8 +142,10 @@ export async function replayDeadLetters(deps: DeadLetterDeps, input: ReplayInput
   if (input.payoutId !== undefined && movedIds.length === 0) throw await notInDlq(deps, input.payoutId);
   // Only a FAILED row becomes RECEIVED, and only the version read here: a worker that already picked the message
   // up (POSTING, POSTED…) is never overwritten, and one that changes the row meanwhile wins.
-  const now = (input.now ?? (() => new Date()))().toISOString();
+  const clock = input.now ?? (() => new Date());
+  const now = clock().toISOString();
   for (const id of movedIds) {
+    await recordAction(deps.actions, input.actor, id, 'replay', clock);
     const row = await deps.ledger.get(id);
     if (row === undefined || row.status !== 'FAILED') continue;
     await deps.ledger.update(id, row.version, {

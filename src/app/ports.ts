@@ -120,6 +120,17 @@ export interface CustomerMap {
   putMany(realmId: string, entries: readonly { email: string; customerId: string }[]): Promise<void>;
 }
 
+/** A person's request recorded on the payout's ledger row: who asked for what, when, from where. */
+export interface LedgerAction {
+  action: 'sync' | 'resync' | 'replay' | 'preview';
+  /** The person: the console's signed-in user (email), or the operating-system user running the CLI. */
+  by: string;
+  /** Where it was asked: the CLI, or the support console. */
+  via: 'cli' | 'console';
+  /** ISO time. */
+  at: string;
+}
+
 export interface WriteIntent {
   requestId: string;
   entryType: 'Deposit' | 'JournalEntry';
@@ -157,6 +168,8 @@ export interface LedgerRecord {
   accepted?: AcceptedDrift | null;
   /** closedPeriod nextOpenDate: the payout's own date, when its entry was posted on the first open day. */
   originalDate?: string | null;
+  /** The latest requests people made for this payout, oldest first (at most `MAX_LEDGER_ACTIONS`). */
+  actions?: LedgerAction[];
   createdAt: string;
   updatedAt: string;
 }
@@ -177,6 +190,15 @@ export interface Ledger {
   /** Newest first (by updatedAt), optionally filtered. */
   list(filter: { status?: LedgerStatus; tenantId?: string; limit?: number }): Promise<LedgerRecord[]>;
 }
+
+/** Records people's requests on ledger rows without touching their status or version (the worker owns those). */
+export interface ActionRecorder {
+  /** Appends `action` to the row's `actions` (keeping the latest `MAX_LEDGER_ACTIONS`); no-op for an unknown row. */
+  noteAction(payoutId: string, action: LedgerAction): Promise<void>;
+}
+
+/** How many actions a ledger row keeps. */
+export const MAX_LEDGER_ACTIONS = 20;
 
 // ---------------------------------------------------------------- queue
 

@@ -2,14 +2,16 @@
  * `qbo-sync payouts preview <po> --tenant T`: a dry run of the deposit builder. The payout and its balance
  * transactions are read from Stripe, customers are resolved without creating or storing anything (a customer that
  * would be created carries `value: null` and the DisplayName it would get), and the entry is built exactly as the
- * worker would build it. Nothing is written to QuickBooks, the mapping table or the ledger.
+ * worker would build it. Nothing is written to QuickBooks or the mapping table; the ledger row, when there is one,
+ * only records who previewed it (with `actor`).
  */
 import { closedPeriodDecision, movedNote, moveEntry } from '../domain/closed-period.js';
 import { utcDate } from '../domain/deposit.js';
 import type { Payout } from '../domain/stripe.js';
 import type { LineDetailMode, QboEntry } from '../domain/types.js';
-import type { CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
+import type { ActionRecorder, CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
 import { prepareEntry } from './prepare-entry.js';
+import { type Actor, recordAction } from './record-action.js';
 import { configuredTenant } from './tenant-config.js';
 
 export interface PreviewPayoutDeps {
@@ -17,6 +19,8 @@ export interface PreviewPayoutDeps {
   payouts: Pick<PayoutSource, 'getPayout' | 'listPayoutTransactions'>;
   customers: Pick<CustomerMap, 'getMany'>;
   quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
+  /** Where the person's request is recorded (the ledger); with `actor` in the input. */
+  actions?: ActionRecorder;
 }
 
 export interface PreviewPayoutResult {
@@ -63,9 +67,12 @@ export async function previewPayout(
     tenantId: string;
     /** Look the DisplayNames of already mapped customers up in QuickBooks (read-only), for a person to read. */
     customerNames?: boolean;
+    /** Who asked: recorded on the payout's ledger row when it has one. */
+    actor?: Actor;
   },
 ): Promise<PreviewPayoutResult> {
   const tenant = (await configuredTenant(deps.tenants, input.tenantId)).books;
+  await recordAction(deps.actions, input.actor, input.payoutId, 'preview');
   const payout = await deps.payouts.getPayout(tenant.stripeAccount, input.payoutId);
   // As the worker, but without writing anything.
   const { build, customers } = await prepareEntry(

@@ -11,7 +11,16 @@ import type { Payout } from '../domain/stripe.js';
 import type { LedgerStatus } from '../domain/types.js';
 import { PermanentError } from './errors.js';
 import { internalEventId } from './payout-message.js';
-import type { Ledger, LedgerRecord, PayoutMessage, PayoutQueue, PayoutSource, TenantStore } from './ports.js';
+import type {
+  ActionRecorder,
+  Ledger,
+  LedgerRecord,
+  PayoutMessage,
+  PayoutQueue,
+  PayoutSource,
+  TenantStore,
+} from './ports.js';
+import { type Actor, recordAction } from './record-action.js';
 import { configuredTenant } from './tenant-config.js';
 
 /** Rows in these statuses are done with: `backfill` skips them (a person re-runs one with `payouts sync`). */
@@ -28,6 +37,8 @@ export interface RequestDeps {
   tenants: Pick<TenantStore, 'get'>;
   ledger: Pick<Ledger, 'get' | 'ensure'>;
   queue: PayoutQueue;
+  /** Where the person's request is recorded (the ledger); with `actor` in the input. */
+  actions?: ActionRecorder;
   now?: () => Date;
 }
 
@@ -84,7 +95,7 @@ function resultOf(msg: PayoutMessage, row: LedgerRecord): RequestResult {
  */
 export async function requestSync(
   deps: RequestDeps,
-  input: { payoutId: string; tenantId?: string },
+  input: { payoutId: string; tenantId?: string; actor?: Actor },
 ): Promise<RequestResult> {
   checkPayoutId(input.payoutId);
   const known = await deps.ledger.get(input.payoutId);
@@ -102,8 +113,10 @@ export async function requestSync(
   }
   const tenant = await configuredTenant(deps.tenants, tenantId);
   const row = known ?? (await deps.ledger.ensure(input.payoutId, tenantId));
-  const msg = message('sync', row, tenant.books.stripeAccount, (deps.now ?? (() => new Date()))());
+  const now = deps.now ?? (() => new Date());
+  const msg = message('sync', row, tenant.books.stripeAccount, now());
   await deps.queue.enqueue(msg);
+  await recordAction(deps.actions, input.actor, row.payoutId, 'sync', now);
   return resultOf(msg, row);
 }
 
@@ -111,7 +124,10 @@ export async function requestSync(
  * `payouts resync <po>`: after a mapping fix, the worker removes the posted object (delete, or a reversing
  * JournalEntry) and posts the corrected one; still at most one live object.
  */
-export async function requestResync(deps: RequestDeps, input: { payoutId: string }): Promise<RequestResult> {
+export async function requestResync(
+  deps: RequestDeps,
+  input: { payoutId: string; actor?: Actor },
+): Promise<RequestResult> {
   checkPayoutId(input.payoutId);
   const row = await deps.ledger.get(input.payoutId);
   if (row === undefined) {
@@ -127,8 +143,10 @@ export async function requestResync(deps: RequestDeps, input: { payoutId: string
     );
   }
   const tenant = await configuredTenant(deps.tenants, row.tenantId);
-  const msg = message('resync', row, tenant.books.stripeAccount, (deps.now ?? (() => new Date()))());
+  const now = deps.now ?? (() => new Date());
+  const msg = message('resync', row, tenant.books.stripeAccount, now());
   await deps.queue.enqueue(msg);
+  await recordAction(deps.actions, input.actor, row.payoutId, 'resync', now);
   return resultOf(msg, row);
 }
 

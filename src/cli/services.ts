@@ -3,13 +3,14 @@
  * (`buildRuntime`, the same adapters the Lambdas use: DynamoDB stores, the SQS queue, Secrets Manager tokens, the
  * Stripe payout source, the QuickBooks client, the pending-connection store), plus the DLQ tools.
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { resetAwsClients } from '../adapters/aws/clients.js';
-import { type DlqMessage, moveDlqMessages, receiveDlq } from '../adapters/aws/queue.js';
+import { dlqTransitSeconds, sqsDeadLetterQueue } from '../adapters/aws/queue.js';
 import { resetSettingsCache } from '../adapters/aws/settings.js';
-import type { DeadLetter, DeadLetterQueue } from '../app/dead-letters.js';
+import { osUserName } from '../adapters/os-user.js';
+import type { DeadLetterQueue } from '../app/dead-letters.js';
 import { type AppLog, silentLog } from '../app/log.js';
 import type { QuickBooksBooks } from '../app/ports.js';
+import type { Actor } from '../app/record-action.js';
 import type { PendingConnectionStore } from '../app/start-connection.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
 import type { ResolvedTarget } from './target.js';
@@ -27,6 +28,8 @@ export interface Services {
   /** Pending `connect` states (written here, completed by the callback). */
   readonly states: PendingConnectionStore;
   readonly dlq: DeadLetterQueue;
+  /** The person running the CLI, recorded on the ledger rows of the payouts they sync, resync, replay or preview. */
+  readonly actor: Actor;
   /** How long a FAILED payout's message may still be on its way from the queue to the DLQ (seconds). */
   inTransitSeconds(): Promise<number>;
   /** One company's books, for a tenant. */
@@ -34,15 +37,9 @@ export interface Services {
   close(): void;
 }
 
-function toDeadLetter(m: DlqMessage): DeadLetter {
-  return {
-    messageId: m.messageId,
-    receiveCount: m.receiveCount,
-    ...(m.sentAt !== undefined ? { sentAt: m.sentAt } : {}),
-    ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
-    ...(m.message !== undefined ? { message: m.message } : {}),
-    ...(m.problem !== undefined ? { problem: m.problem } : {}),
-  };
+/** The operating-system user running the CLI. */
+export function cliActor(): Actor {
+  return { by: osUserName(), via: 'cli' };
 }
 
 /** The adapters' log lines go to stderr with QBO_SYNC_DEBUG=1 (stdout is the command's output); else nowhere. */
@@ -67,12 +64,13 @@ export async function openServices(target: ResolvedTarget): Promise<Services> {
   });
   const { clients, resources } = runtime;
   // The emulator answers an empty receive at once; real SQS samples servers, so a short wait finds every message.
-  const walk = {
+  const dlq = sqsDeadLetterQueue({
     sqs: clients.sqs,
     dlqUrl: resources.dlqUrl,
+    queueUrl: resources.queueUrl,
     waitSeconds: target.kind === 'local' ? 0 : 1,
     visibilitySeconds: 30,
-  };
+  });
   return {
     target,
     runtime,
@@ -84,29 +82,10 @@ export async function openServices(target: ResolvedTarget): Promise<Services> {
     payouts: runtime.payouts,
     quickbooks: runtime.quickbooks,
     states: runtime.connectStates,
-    dlq: {
-      list: async () => (await receiveDlq(walk)).map(toDeadLetter),
-      moveBack: async (match) => {
-        const { moved, remaining } = await moveDlqMessages({
-          ...walk,
-          queueUrl: resources.queueUrl,
-          match: (m) => match(toDeadLetter(m)),
-        });
-        return { moved: moved.map(toDeadLetter), remaining: remaining.map(toDeadLetter) };
-      },
-    },
-    inTransitSeconds: async () => {
-      // Local mode's poller returns a failing message after at most ~24 s (src/local/poller.ts); SQS after the
-      // queue's visibility timeout. Either way it reaches the DLQ on the delivery after that; a minute of margin.
-      if (target.kind === 'local') return 60;
-      const { Attributes } = await clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: resources.queueUrl,
-          AttributeNames: ['VisibilityTimeout'],
-        }),
-      );
-      return (Number(Attributes?.VisibilityTimeout) || 0) + 60;
-    },
+    dlq,
+    actor: cliActor(),
+    inTransitSeconds: () =>
+      dlqTransitSeconds({ sqs: clients.sqs, queueUrl: resources.queueUrl, local: target.kind === 'local' }),
     books: (realmId, tenantId) => runtime.quickbooks.forRealm(realmId, { tenantId }),
     close: () => resetAwsClients(),
   };

@@ -46,16 +46,30 @@ export function memberOfCharge(charge: Charge): Member | undefined {
   return name === undefined ? { email } : { email, name };
 }
 
-/** Every expanded charge reachable from the transactions (directly, or through a refund or dispute), by id. */
+/**
+ * Every expanded charge reachable from the transactions (directly, or through a refund or dispute), by its id, and
+ * by the id of each expanded refund or dispute of it: a transaction whose source arrives as a bare `re_…` / `du_…`
+ * id (an expandable field may, CONTRACT §3), e.g. a refund failure, still finds the sale its refund reversed.
+ */
 export function indexCharges(transactions: readonly BalanceTransaction[]): Map<string, Charge> {
   const index = new Map<string, Charge>();
-  const add = (c: Charge) => {
-    if (!index.has(c.id)) index.set(c.id, c);
+  const add = (id: string, c: Charge) => {
+    if (!index.has(id)) index.set(id, c);
   };
+  const byId = new Map<string, string>(); // refund or dispute id → charge id, for charges given only by id
   for (const bt of transactions) {
     const s = bt.source;
-    if (isCharge(s)) add(s);
-    else if ((isRefund(s) || isDispute(s)) && isCharge(s.charge)) add(s.charge);
+    if (isCharge(s)) add(s.id, s);
+    else if (isRefund(s) || isDispute(s)) {
+      if (isCharge(s.charge)) {
+        add(s.charge.id, s.charge);
+        add(s.id, s.charge);
+      } else if (typeof s.charge === 'string') byId.set(s.id, s.charge);
+    }
+  }
+  for (const [reversal, chargeId] of byId) {
+    const charge = index.get(chargeId);
+    if (charge !== undefined) add(reversal, charge);
   }
   return index;
 }

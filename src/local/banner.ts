@@ -15,6 +15,7 @@ export function banner(
   const rel = path.relative(cwd, target.dataDir) || '.';
   const e = target.embedded;
   const rows: Array<[string, string]> = [
+    ['Support console', `${target.url}/ (open it in your browser; loopback only, no sign-in)`],
     ['Webhook endpoint', `${target.url}/webhooks/stripe`],
     ['Health', `${target.url}/healthz`],
     ['Webhook secret', target.webhookSecret],
@@ -71,6 +72,7 @@ export function servingHelp(target: LocalTarget, samplePayoutIds: readonly strin
     ]);
   }
   rows.push(['See the ledger', `npx qbo-sync payouts list ${local}`]);
+  rows.push(['Or in the browser', `${target.url}/ (the support console)`]);
   rows.push(['Forward Stripe events', `stripe listen --forward-to localhost:${port}/webhooks/stripe`]);
   rows.push([
     '',

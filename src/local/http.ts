@@ -14,8 +14,14 @@ export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface Route {
-  method: 'GET' | 'POST';
+  /** `ANY`: every method, as an API Gateway `ANY` method. */
+  method: 'GET' | 'POST' | 'ANY';
   path: string;
+  /**
+   * Also every path below `path` that no other route serves, as API Gateway's `{proxy+}` resource (the support
+   * console at `/`).
+   */
+  catchAll?: boolean;
   /** A Lambda handler behind API Gateway (proxy integration). */
   handler?: ProxyHandler;
   /** Or a plain answer computed here (health checks). */
@@ -180,7 +186,10 @@ export async function startLocalHttpServer(options: LocalHttpOptions): Promise<L
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
-    const candidates = options.routes.filter((r) => r.path === pathname);
+    const exact = options.routes.filter((r) => r.path === pathname && !r.catchAll);
+    const below = (r: Route) =>
+      r.catchAll === true && (r.path === '/' || pathname === r.path || pathname.startsWith(`${r.path}/`));
+    const candidates = exact.length > 0 ? exact : options.routes.filter(below);
     if (candidates.length === 0) {
       req.resume();
       sendJson(res, 404, {
@@ -188,7 +197,7 @@ export async function startLocalHttpServer(options: LocalHttpOptions): Promise<L
       });
       return;
     }
-    const route = candidates.find((r) => r.method === req.method);
+    const route = candidates.find((r) => r.method === req.method || r.method === 'ANY');
     if (!route) {
       req.resume();
       res.setHeader('allow', candidates.map((r) => r.method).join(', '));
@@ -208,7 +217,7 @@ export async function startLocalHttpServer(options: LocalHttpOptions): Promise<L
       return;
     }
     if (!route.handler) throw new Error(`route ${route.method} ${route.path} has no handler`);
-    const event = toApiGatewayEvent(req, body, route.path);
+    const event = toApiGatewayEvent(req, body, route.catchAll ? '/{proxy+}' : route.path);
     const context = lambdaContext(route.functionName ?? 'qbo-sync-local', 29_000, REGION());
     let result: APIGatewayProxyResult;
     try {

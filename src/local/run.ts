@@ -21,7 +21,10 @@ import { demoPayout } from '../../standins/stripe/index.js';
 import { awsClients, resetAwsClients } from '../adapters/aws/clients.js';
 import { provisionLocalResources } from '../adapters/aws/provision.js';
 import { resourcesToEnv } from '../adapters/aws/resources.js';
+import { osUserName } from '../adapters/os-user.js';
 import { type AppLog, describeError } from '../app/log.js';
+import type { ConsoleServices } from '../console/services.js';
+import { consoleServicesFrom } from '../console/services.js';
 import { formatMinor } from '../domain/money.js';
 import { buildRuntime } from '../runtime.js';
 import { banner, servingHelp } from './banner.js';
@@ -124,7 +127,20 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
 
   try {
     // 1. The HTTP endpoint first, so /healthz answers (503) while the rest starts.
-    http = await startEndpoint({ port, isReady: () => ready, log });
+    // The support console answers (503) from the start too; its adapters are set once built (step 4).
+    let consoleServices: ConsoleServices | undefined;
+    http = await startEndpoint({
+      port,
+      isReady: () => ready,
+      log,
+      console: {
+        user: osUserName(),
+        services: async () => {
+          if (consoleServices === undefined) throw new Error('local mode is still starting');
+          return consoleServices;
+        },
+      },
+    });
     const url = http.url;
 
     // 2. The embedded parts, in parallel.
@@ -152,6 +168,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
     // 4. The adapters local mode itself uses (imports, the demo, recovery): the same composition root as the Lambdas.
     const runtime = await buildRuntime(process.env, { serviceName: 'qbo-sync-local' });
     const { tenants, ledger, tokens, queue, quickbooks } = runtime;
+    // The emulator answers an empty receive at once: no long poll needed to see every DLQ message.
+    consoleServices = consoleServicesFrom(runtime, { dlqWaitSeconds: 0, local: true });
     const books = (realmId: string, tenantId: string) => quickbooks.forRealm(realmId, { tenantId });
 
     // 5. Tenants: the config's, or the demo tenant.

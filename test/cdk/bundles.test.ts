@@ -43,12 +43,13 @@ function report(id: string): BundleReport {
   return found;
 }
 
-it('bundles all four functions with the local esbuild, each with a source map and a metafile', () => {
+it('bundles all five functions with the local esbuild, each with a source map and a metafile', () => {
   expect(reports.map((r) => r.id)).toEqual([
     'Webhook/Function',
     'DepositBuilder/Function',
     'CatchUp/Function',
     'QboCallback/Function',
+    'SupportConsole/Function/Function',
   ]);
   for (const r of reports) {
     expect(r.bundleBytes).toBeGreaterThan(0);

@@ -42,6 +42,7 @@ beforeAll(() => {
     depositBuilder: logicalIdOf(stack, functions.depositBuilder.function),
     catchUp: logicalIdOf(stack, functions.catchUp.function),
     qboCallback: logicalIdOf(stack, functions.qboCallback.function),
+    console: logicalIdOf(stack, stack.supportConsole.fn.function),
     webhookRole: logicalIdOf(stack, functions.webhook.role),
     depositBuilderRole: logicalIdOf(stack, functions.depositBuilder.role),
     catchUpRole: logicalIdOf(stack, functions.catchUp.role),
@@ -143,7 +144,8 @@ describe('functions', () => {
   const FUNCTIONS = ['webhook', 'depositBuilder', 'catchUp', 'qboCallback'];
 
   it('are Node 22 on ARM64, ESM bundles with source maps and Powertools settings', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    // Plus the support console's (test/cdk/console.test.ts).
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     for (const key of FUNCTIONS) {
       const fn = props(ids[key] as string);
       expect({ key, runtime: fn.Runtime, arch: fn.Architectures, handler: fn.Handler }).toEqual({
@@ -409,10 +411,11 @@ describe('entry points', () => {
     const routes = methods.map((m) => {
       const integration = m.Properties?.Integration as { Uri: unknown } | undefined;
       const uri = JSON.stringify(integration?.Uri);
-      const target = ['webhook', 'qboCallback'].find((key) => uri.includes(`"${ids[key]}"`));
+      const target = ['webhook', 'qboCallback', 'console'].find((key) => uri.includes(`"${ids[key]}"`));
       return `${m.Properties?.HttpMethod as string} ${target}`;
     });
-    expect(routes.sort()).toEqual(['GET qboCallback', 'POST webhook']);
+    // The support console takes every other path (`ANY /`, `ANY /{proxy+}`; test/cdk/console.test.ts).
+    expect(routes.sort()).toEqual(['ANY console', 'ANY console', 'GET qboCallback', 'POST webhook']);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),

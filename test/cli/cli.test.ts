@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -140,6 +141,7 @@ interface StatusJson {
   reason: string | null;
   hint: string | null;
   quickbooks: { type: string; id: string } | null;
+  actions: Array<{ action: string; by: string; via: string; at: string }>;
 }
 
 type Json = Record<string, unknown>;
@@ -678,6 +680,10 @@ describe('qbo-sync against a local mode', () => {
       status: 'POSTED',
       quickbooks: { type: 'Deposit', id: posted.quickbooks?.id },
     });
+    // The replay is recorded on the ledger row with the user who ran the CLI.
+    expect(status.actions).toEqual([
+      { action: 'replay', by: userInfo().username, via: 'cli', at: expect.any(String) },
+    ]);
     const empty = await cli('dlq', 'list', '--json');
     expect(empty.json()).toEqual([]);
   }, 90_000);

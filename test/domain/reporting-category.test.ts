@@ -75,6 +75,27 @@ describe('issue 12: the cases that were wrong when classified by type', () => {
     expect(rows(result.items)).toContainEqual(['refund', 4000, 'Virtual Class Revenue', 'Online']);
   });
 
+  it('a failed refund whose source is only the refund’s id finds the sale through that refund', () => {
+    const refund = txn({
+      id: 'txn_re',
+      type: 'refund',
+      reportingCategory: 'refund',
+      amount: -4000,
+      source: { id: 're_9', object: 'refund', amount: 4000, currency: 'usd', charge: 'ch_s', metadata: null },
+    });
+    const failure = txn({
+      id: 'txn_rf',
+      type: 'adjustment',
+      reportingCategory: 'refund_failure',
+      amount: 4000,
+      source: 're_9',
+    });
+    const result = classifyPayout(payout(), [chargeTxn(sale, { feeDetails: [] }), refund, failure], tenant());
+    expect(rows(result.items.filter((i) => i.transactionId === 'txn_rf'))).toEqual([
+      ['refund', 4000, 'Virtual Class Revenue', 'Online'],
+    ]);
+  });
+
   it('a partial-capture reversal (source the charge) reduces the sale’s revenue', () => {
     const bt = txn({
       id: 'txn_pcr',

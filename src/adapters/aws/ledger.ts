@@ -6,7 +6,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { Ledger, LedgerRecord } from '../../app/ports.js';
+import {
+  type ActionRecorder,
+  type Ledger,
+  type LedgerAction,
+  type LedgerRecord,
+  MAX_LEDGER_ACTIONS,
+} from '../../app/ports.js';
 import { LEDGER_STATUSES, type LedgerStatus } from '../../domain/types.js';
 import { isConditionFailed, parseItem } from './util.js';
 
@@ -57,6 +63,16 @@ export const LedgerRecordSchema = z.object({
     .nullable()
     .optional(),
   originalDate: z.string().nullable().optional(),
+  actions: z
+    .array(
+      z.object({
+        action: z.enum(['sync', 'resync', 'replay', 'preview']),
+        by: z.string(),
+        via: z.enum(['cli', 'console']),
+        at: z.string(),
+      }),
+    )
+    .optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 }) satisfies z.ZodType<LedgerRecord>;
@@ -73,7 +89,7 @@ export interface DynamoLedgerOptions {
   now?: () => Date;
 }
 
-export class DynamoLedger implements Ledger {
+export class DynamoLedger implements Ledger, ActionRecorder {
   /** DynamoDB requests made. */
   calls = 0;
   private readonly doc: DynamoDBDocumentClient;
@@ -162,6 +178,51 @@ export class DynamoLedger implements Ledger {
     } catch (err) {
       if (isConditionFailed(err)) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * Appends to `actions` without touching `version` or `updatedAt`: a person's request never races the worker's
+   * conditional updates (which SET only the fields they change). Beyond `MAX_LEDGER_ACTIONS` the oldest are removed,
+   * conditionally on the list's length, so two concurrent appends never remove each other's entry.
+   */
+  async noteAction(payoutId: string, action: LedgerAction): Promise<void> {
+    let length: number;
+    try {
+      this.calls++;
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { payoutId },
+          UpdateExpression: 'SET #actions = list_append(if_not_exists(#actions, :empty), :action)',
+          ConditionExpression: 'attribute_exists(payoutId)',
+          ExpressionAttributeNames: { '#actions': 'actions' },
+          ExpressionAttributeValues: { ':empty': [], ':action': [action] },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      length = Array.isArray(Attributes?.actions) ? Attributes.actions.length : 0;
+    } catch (err) {
+      if (isConditionFailed(err)) return; // no such row: nothing to record on
+      throw err;
+    }
+    const excess = length - MAX_LEDGER_ACTIONS;
+    if (excess <= 0) return;
+    const removals = Array.from({ length: excess }, (_, i) => `#actions[${i}]`).join(', ');
+    try {
+      this.calls++;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { payoutId },
+          UpdateExpression: `REMOVE ${removals}`,
+          ConditionExpression: 'size(#actions) = :length',
+          ExpressionAttributeNames: { '#actions': 'actions' },
+          ExpressionAttributeValues: { ':length': length },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err; // another append came first: it trims
     }
   }
 

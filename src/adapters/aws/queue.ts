@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   type Message,
   type MessageAttributeValue,
   ReceiveMessageCommand,
@@ -21,6 +22,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import type { DeadLetter, DeadLetterQueue } from '../../app/dead-letters.js';
 import { TransientError } from '../../app/errors.js';
 import { messageGroupOf } from '../../app/payout-message.js';
 import type { PayoutMessage, PayoutQueue } from '../../app/ports.js';
@@ -269,4 +271,51 @@ async function walk(
   }
   const bySent = (a: DlqMessage, b: DlqMessage) => (a.sentAt ?? '').localeCompare(b.sentAt ?? '');
   return { moved: moved.sort(bySent), kept: kept.sort(bySent) };
+}
+
+function toDeadLetter(m: DlqMessage): DeadLetter {
+  return {
+    messageId: m.messageId,
+    receiveCount: m.receiveCount,
+    ...(m.sentAt !== undefined ? { sentAt: m.sentAt } : {}),
+    ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
+    ...(m.message !== undefined ? { message: m.message } : {}),
+    ...(m.problem !== undefined ? { problem: m.problem } : {}),
+  };
+}
+
+/**
+ * The dead-letter queue port of `dlq list` / `dlq replay` (the CLI and the support console): a walk of the DLQ
+ * (`receiveDlq`) and the move back to the main queue (`moveDlqMessages`).
+ */
+export function sqsDeadLetterQueue(options: DlqWalkOptions & { queueUrl: string }): DeadLetterQueue {
+  const { queueUrl, ...walkOptions } = options;
+  return {
+    list: async () => (await receiveDlq(walkOptions)).map(toDeadLetter),
+    moveBack: async (match) => {
+      const { moved, remaining } = await moveDlqMessages({
+        ...walkOptions,
+        queueUrl,
+        match: (m) => match(toDeadLetter(m)),
+      });
+      return { moved: moved.map(toDeadLetter), remaining: remaining.map(toDeadLetter) };
+    },
+  };
+}
+
+/**
+ * How long a FAILED payout's message may still be on its way from the queue to the DLQ, in seconds. Local mode's
+ * poller returns a failing message after at most ~24 s (src/local/poller.ts); SQS after the queue's visibility
+ * timeout. Either way it reaches the DLQ on the delivery after that; a minute of margin.
+ */
+export async function dlqTransitSeconds(options: {
+  sqs: SQSClient;
+  queueUrl: string;
+  local: boolean;
+}): Promise<number> {
+  if (options.local) return 60;
+  const { Attributes } = await options.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+  );
+  return (Number(Attributes?.VisibilityTimeout) || 0) + 60;
 }

@@ -79,9 +79,14 @@ export function registerDlq(program: Command, io: CliIo): void {
         {
           dlq: services.dlq,
           ledger: services.ledger,
+          actions: services.ledger,
           ...(f.payout !== undefined ? { inTransitSeconds: await services.inTransitSeconds() } : {}),
         },
-        { ...(f.payout !== undefined ? { payoutId: f.payout } : {}), dryRun: f.dryRun === true },
+        {
+          ...(f.payout !== undefined ? { payoutId: f.payout } : {}),
+          dryRun: f.dryRun === true,
+          actor: services.actor,
+        },
       );
       const json = {
         replayed: result.replayed,

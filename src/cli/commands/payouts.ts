@@ -46,6 +46,8 @@ export interface PayoutStatusJson {
   drift: { finding: string; detail: string; foundAt: string } | null;
   /** The payout's own date when its entry was posted on the first open day (closedPeriod: nextOpenDate). */
   originalDate: string | null;
+  /** Who synced, resynced, replayed or previewed it by hand (the CLI's user, the console's), oldest first. */
+  actions: NonNullable<LedgerRecord['actions']>;
   createdAt: string;
   updatedAt: string;
 }
@@ -63,6 +65,7 @@ export function statusJson(row: LedgerRecord): PayoutStatusJson {
       ? { finding: row.drift.finding, detail: row.drift.detail, foundAt: row.drift.foundAt }
       : null,
     originalDate: row.originalDate ?? null,
+    actions: row.actions ?? [],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -92,6 +95,8 @@ function renderStatus(out: Output, s: PayoutStatusJson): string {
     ]);
   }
   rows.push(['Attempts', String(s.attempts)], ['Updated', `${s.updatedAt} (${age(s.updatedAt)})`]);
+  const last = s.actions[s.actions.length - 1];
+  if (last) rows.push(['Last request', `${last.action} by ${last.by} (${last.via}), ${age(last.at)}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${out.bold(`${k}:`.padEnd(width + 1))} ${v}`).join('\n');
 }
@@ -201,8 +206,9 @@ export function registerPayouts(program: Command, io: CliIo): void {
           payouts: services.payouts,
           customers: services.customers,
           quickbooks: (realmId, c) => services.quickbooks.forRealm(realmId, c),
+          actions: services.ledger,
         },
-        { payoutId, tenantId, customerNames: !ctx.out.json },
+        { payoutId, tenantId, customerNames: !ctx.out.json, actor: services.actor },
       );
       const json = {
         payout: preview.payout,
@@ -354,8 +360,13 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const f = ctx.flags as { tenant?: string; wait?: number | true };
       const services = await ctx.services();
       const request = await requestSync(
-        { tenants: services.tenants, ledger: services.ledger, queue: services.queue },
-        { payoutId, ...(f.tenant !== undefined ? { tenantId: f.tenant } : {}) },
+        {
+          tenants: services.tenants,
+          ledger: services.ledger,
+          queue: services.queue,
+          actions: services.ledger,
+        },
+        { payoutId, ...(f.tenant !== undefined ? { tenantId: f.tenant } : {}), actor: services.actor },
       ).catch(rethrowUsage);
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
@@ -430,8 +441,13 @@ export function registerPayouts(program: Command, io: CliIo): void {
       const f = ctx.flags as { wait?: number | true };
       const services = await ctx.services();
       const request = await requestResync(
-        { tenants: services.tenants, ledger: services.ledger, queue: services.queue },
-        { payoutId },
+        {
+          tenants: services.tenants,
+          ledger: services.ledger,
+          queue: services.queue,
+          actions: services.ledger,
+        },
+        { payoutId, actor: services.actor },
       ).catch(rethrowUsage);
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
