@@ -39,9 +39,8 @@ ul.counts{list-style:none;display:flex;flex-wrap:wrap;gap:.5rem;padding:0;margin
 ul.counts a{display:flex;gap:.35rem;align-items:center;padding:.3rem .6rem;background:#fff;border:1px solid var(--line);border-radius:6px;text-decoration:none;color:var(--fg)}
 ul.counts a[aria-current]{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent)}
 figure.chart{margin:0 0 1rem;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6rem}
-figure.chart svg{width:100%;height:auto;font-size:10px;fill:#5f6b7a}
+figure.chart svg{width:100%;height:auto;max-height:220px;font-size:10px;fill:#5f6b7a}
 figure.chart figcaption{font-size:.85em;color:var(--muted)}
-figure.chart .key{margin-left:.6rem;white-space:nowrap}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1.2rem;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0}
 dl.facts dt{font-weight:600;color:var(--muted)}dl.facts dd{margin:0}
 section.preview{margin-top:1.4rem}

@@ -6,7 +6,7 @@
 
 import { consoleHandler } from '../../lambdas/console.js';
 import { createConsoleApp } from '../../src/console/app.js';
-import { consoleServicesFrom } from '../../src/console/services.js';
+import { type ConsoleServices, consoleServicesFrom } from '../../src/console/services.js';
 import type { ProxyHandler } from '../../src/local/http.js';
 import { startLocalHttpServer } from '../../src/local/http.js';
 import { type CognitoStandIn, startCognitoStandIn } from '../../standins/cognito/index.js';
@@ -24,8 +24,15 @@ export interface AwsConsole {
   close(): Promise<void>;
 }
 
-/** The console as the stack serves it (Cognito sign-in), at `<url>/` on loopback. */
-export async function startAwsConsole(h: Harness): Promise<AwsConsole> {
+/**
+ * The console as the stack serves it (Cognito sign-in), at `<url>/` on loopback, over a harness's runtime or any
+ * other console services.
+ */
+export async function startAwsConsole(over: Harness | (() => Promise<ConsoleServices>)): Promise<AwsConsole> {
+  const services =
+    typeof over === 'function'
+      ? over
+      : async () => consoleServicesFrom(over.runtime, { dlqWaitSeconds: 0, local: true });
   const pool = await startCognitoStandIn({ users: USERS });
   let handler: ProxyHandler | undefined;
   const server = await startLocalHttpServer({
@@ -51,7 +58,7 @@ export async function startAwsConsole(h: Harness): Promise<AwsConsole> {
         consoleUrl: server.url,
         jwksUrl: pool.jwksUrl,
       },
-      services: async () => consoleServicesFrom(h.runtime, { dlqWaitSeconds: 0, local: true }),
+      services,
     }),
   );
   return {

@@ -51,7 +51,7 @@ ${bars}
 </svg>
 <figcaption>Payouts per day (the day each reached the ledger), by status${
     legend.length > 0
-      ? html`: ${legend.map((s) => html`<span class="key"><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${STATUS_COLOURS[s]}"/></svg> ${s}</span>`)}`
+      ? html`: ${legend.map((s) => html` <span class="status s-${s}">${s}</span>`)}`
       : html` (none in this range)`
   }</figcaption>
 </figure>`;

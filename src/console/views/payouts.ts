@@ -114,9 +114,17 @@ export function quickBooksLink(
 }
 
 const IN_FLIGHT: ReadonlySet<LedgerStatus> = new Set(['RECEIVED', 'POSTING']);
+/** How long after a person's request the payout page keeps waiting for the worker to pick it up. */
+const REQUEST_PATIENCE_MS = 10 * 60_000;
 
-export function isInFlight(row: LedgerRecord): boolean {
-  return IN_FLIGHT.has(row.status);
+/**
+ * Whether the worker has the payout in hand, or has not yet acted on a sync, resync or replay someone asked for
+ * (recording a request leaves `updatedAt` alone; the worker's next change moves it past the request).
+ */
+export function isInFlight(row: LedgerRecord, now: number = Date.now()): boolean {
+  if (IN_FLIGHT.has(row.status)) return true;
+  const last = [...(row.actions ?? [])].reverse().find((a) => a.action !== 'preview');
+  return last !== undefined && last.at > row.updatedAt && now - Date.parse(last.at) < REQUEST_PATIENCE_MS;
 }
 
 export function payoutPage(
