@@ -95,7 +95,7 @@ export async function runTimeToBooks(
     const status = await postEvent(
       new URL('/webhooks/stripe', server.url),
       body,
-      signWebhook(body, ctx.settings.stripeWebhookSecret),
+      signWebhook(body, ctx.settings.stripeWebhookSecret ?? ''),
     );
     const t0 = performance.now();
     if (status !== 200) throw new Error(`bench: the webhook answered ${status} to the payout event`);

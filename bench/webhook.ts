@@ -132,7 +132,7 @@ export async function runWebhookBench(ctx: BenchContext, options: WebhookOptions
       while (next < bodies.length) {
         const body = bodies[next++] as string;
         // Signed just before sending, as Stripe does (the timestamp must be within the 300 s tolerance).
-        const signature = signWebhook(body, ctx.settings.stripeWebhookSecret);
+        const signature = signWebhook(body, ctx.settings.stripeWebhookSecret ?? '');
         const start = performance.now();
         const { status, text } = await post(agent, url, body, signature);
         latencies.push(performance.now() - start);

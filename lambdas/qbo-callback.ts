@@ -21,6 +21,21 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * The page's headers: no script, frame, form, base or outside resource may run or load (CSP; its only style is
+ * inline), the type is not sniffed, it is never framed (clickjacking), and neither it nor its OAuth query string is
+ * cached or sent on as a referrer.
+ */
+export const CALLBACK_PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+} as const;
+
 /** The page shown in the browser that completed the OAuth flow. */
 export function callbackPage(title: string, message: string): string {
   return `<!doctype html>
@@ -53,11 +68,7 @@ export function makeQboCallbackHandler(
   const resolve = builtOnFirstUse(typeof deps === 'function' ? deps : () => Promise.resolve(deps));
   const page = (statusCode: number, title: string, message: string): APIGatewayProxyResult => ({
     statusCode,
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'referrer-policy': 'no-referrer',
-    },
+    headers: CALLBACK_PAGE_HEADERS,
     body: callbackPage(title, message),
   });
   return async (event) => {

@@ -65,6 +65,11 @@ export const StageContextSchema = z.object({
   logLevel: z
     .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'logLevel must be DEBUG, INFO, WARN or ERROR' })
     .default('INFO'),
+  /**
+   * The Stripe mode the deployment serves (STRIPE_MODE): the webhook ignores events of the other mode. It must match
+   * the Stripe secret key (`sk_live_…` → live); the daily catch-up fails (its alarm) when it does not.
+   */
+  stripeMode: z.enum(['live', 'test'], { error: 'stripeMode must be live or test' }).default('test'),
   /** Hour (UTC) of the daily catch-up run. */
   catchUpHourUtc: intInRange('catchUpHourUtc', 0, 23).default(6),
   /** Steady-state requests per second the API accepts (stage throttling). */

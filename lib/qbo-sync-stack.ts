@@ -10,7 +10,7 @@ import { SupportConsole } from './constructs/support-console.js';
 import { metricsNamespace, SyncAlarms } from './constructs/sync-alarms.js';
 import { SyncApi } from './constructs/sync-api.js';
 import { SyncSecrets } from './constructs/sync-secrets.js';
-import { SyncTables } from './constructs/sync-tables.js';
+import { TENANTS_ITEMS as ITEMS, SyncTables } from './constructs/sync-tables.js';
 
 export interface QboSyncStackProps extends StackProps {
   readonly config: StageConfig;
@@ -27,6 +27,7 @@ export const OUTPUT_KEYS = [
   'LedgerTable',
   'IdempotencyTable',
   'StripeSecretArn',
+  'StripeWebhookSecretArn',
   'QboAppSecretArn',
   'QboTokenSecretPrefix',
   'ConsoleUrl',
@@ -91,8 +92,11 @@ export class QboSyncStack extends Stack {
       description: 'Stripe webhook: verifies the signature and enqueues payout events',
       timeout: Duration.seconds(10),
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'read')
-      .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
+      // The account index only (which tenant owns a Stripe account), its own signing secrets (never the Stripe API
+      // key), and the mode it serves from configuration.
+      .bindTableItems('TENANTS_TABLE', tables.tenants, { read: [ITEMS.account] })
+      .bindSecret('STRIPE_WEBHOOK_SECRET_ARN', secrets.stripeWebhook)
+      .setSetting('STRIPE_MODE', config.stripeMode)
       .bindQueue('QUEUE_URL', payoutQueue.queue);
 
     // Deposit builder: the queue's worker; reads Stripe, writes QuickBooks, the ledger and the customer map.
@@ -110,7 +114,7 @@ export class QboSyncStack extends Stack {
         ? { reservedConcurrency: config.workerReservedConcurrency }
         : {}),
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindTableItems('TENANTS_TABLE', tables.tenants, { read: [ITEMS.tenant], write: [ITEMS.refreshLock] })
       .bindTable('CUSTOMERS_TABLE', tables.customers, 'readWrite')
       .bindTable('LEDGER_TABLE', tables.ledger, 'readWrite')
       .bindTable('IDEMPOTENCY_TABLE', tables.idempotency, 'readWrite')
@@ -138,13 +142,15 @@ export class QboSyncStack extends Stack {
         'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old; audits drift',
       timeout: Duration.minutes(5),
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      // Lists the tenants (a Scan: no key to limit), writes only the refresh locks (keep-alive).
+      .bindTableItems('TENANTS_TABLE', tables.tenants, { scan: true, write: [ITEMS.refreshLock] })
       .bindTable('LEDGER_TABLE', tables.ledger, 'read')
       .bindSecret('STRIPE_SECRET_ARN', secrets.stripe)
       .bindQueue('QUEUE_URL', payoutQueue.queue)
       // The QuickBooks keep-alive: refreshes tokens older than 30 days under the realm's lock (a tenants-table item).
       .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
       .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite')
+      .setSetting('STRIPE_MODE', config.stripeMode)
       // The namespace of the EntriesDrifted metric (the drift audit) the alarms watch.
       .setSetting('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace(this.stackName));
     // The drift audit notes its findings on the ledger rows: UpdateItem, nothing else.
@@ -162,7 +168,10 @@ export class QboSyncStack extends Stack {
       description: 'QuickBooks OAuth callback: stores the company tokens and links the tenant',
       timeout: Duration.seconds(29),
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindTableItems('TENANTS_TABLE', tables.tenants, {
+        read: [ITEMS.state, ITEMS.tenant, ITEMS.realm],
+        write: [ITEMS.state, ITEMS.realm, ITEMS.refreshLock],
+      })
       .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
       .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'create');
 
@@ -223,7 +232,11 @@ export class QboSyncStack extends Stack {
       IdempotencyTable: { value: tables.idempotency.tableName, description: 'Idempotency table' },
       StripeSecretArn: {
         value: secrets.stripe.secretArn,
-        description: 'Stripe secret: {secretKey, webhookSecret}',
+        description: 'Stripe secret: {secretKey}',
+      },
+      StripeWebhookSecretArn: {
+        value: secrets.stripeWebhook.secretArn,
+        description: 'Stripe webhook signing secrets: {webhookSecret: "platform:whsec_…,connect:whsec_…"}',
       },
       QboAppSecretArn: {
         value: secrets.qboApp.secretArn,

@@ -7,12 +7,12 @@
 import { type AwsClients, awsClients } from './adapters/aws/clients.js';
 import { SqsPayoutQueue } from './adapters/aws/queue.js';
 import { resourcesFromEnv } from './adapters/aws/resources.js';
-import { loadStripeSettings, type StripeSettings } from './adapters/aws/settings.js';
+import { loadWebhookSettings, type StripeSettings } from './adapters/aws/settings.js';
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { createLogger } from './adapters/logging.js';
 import { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import { verifyStripeSignature } from './adapters/stripe/signature.js';
-import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
+import type { IngestWebhookDeps, StripeKeyMode } from './app/ingest-webhook.js';
 import type { AppLog } from './app/log.js';
 
 /**
@@ -52,18 +52,44 @@ export function stripePayoutSource(
   });
 }
 
-/** The webhook use case on built stores: signatures checked with every configured secret, 300 s tolerance. */
+/** After a signature failure, the webhook re-reads its secrets at most this often (per container). */
+export const WEBHOOK_SECRET_REREAD_MS = 60_000;
+
+/**
+ * The webhook use case on built stores: signatures checked with every configured secret, 300 s tolerance. With
+ * `reread`, a delivery no secret verifies makes the secrets be read again, at most once a minute, and a secret
+ * that changed is kept for the next deliveries.
+ */
 export function webhookDepsOf(parts: {
   tenants: IngestWebhookDeps['tenants'];
   queue: IngestWebhookDeps['queue'];
-  settings: StripeSettings;
+  webhookSecret: string;
+  stripeMode: StripeKeyMode;
+  reread?: () => Promise<string>;
   log: AppLog;
+  now?: () => number;
 }): IngestWebhookDeps {
+  let current = parts.webhookSecret;
+  let lastRead = Number.NEGATIVE_INFINITY;
+  const now = parts.now ?? Date.now;
+  const reread = parts.reread;
   return {
     tenants: parts.tenants,
     queue: parts.queue,
-    webhookSecret: parts.settings.stripeWebhookSecret,
-    stripeKeyMode: stripeKeyMode(parts.settings.stripeSecretKey),
+    get webhookSecret() {
+      return current;
+    },
+    ...(reread === undefined
+      ? {}
+      : {
+          rereadWebhookSecret: async () => {
+            if (now() - lastRead < WEBHOOK_SECRET_REREAD_MS) return undefined;
+            lastRead = now();
+            current = await reread();
+            return current;
+          },
+        }),
+    stripeMode: parts.stripeMode,
     verify: (rawBody, header, secret) =>
       verifyStripeSignature(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS),
     log: parts.log,
@@ -71,9 +97,9 @@ export function webhookDepsOf(parts: {
 }
 
 /**
- * The webhook's dependencies from the environment: `TENANTS_TABLE`, `QUEUE_URL`, and the Stripe settings
- * (`STRIPE_SECRET_KEY` / `STRIPE_WEBHOOK_SECRET`, else the secret named by `STRIPE_SECRET_ARN`). Throws, naming
- * what is missing, when the environment is incomplete.
+ * The webhook's dependencies from the environment: `TENANTS_TABLE`, `QUEUE_URL`, `STRIPE_MODE` and the signing
+ * secrets (`STRIPE_WEBHOOK_SECRET`, else the secret named by `STRIPE_WEBHOOK_SECRET_ARN`: never the Stripe API key).
+ * Throws, naming what is missing, when the environment is incomplete.
  */
 export async function buildWebhookDeps(
   env: NodeJS.ProcessEnv = process.env,
@@ -81,11 +107,15 @@ export async function buildWebhookDeps(
 ): Promise<IngestWebhookDeps> {
   const { tenantsTable, queueUrl } = resourcesFromEnv(['tenantsTable', 'queueUrl'], env);
   const clients = opts.clients ?? awsClients();
-  const settings = await loadStripeSettings({ env });
+  const settings = await loadWebhookSettings({ env });
   return webhookDepsOf({
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
     queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
-    settings,
+    webhookSecret: settings.webhookSecret,
+    stripeMode: settings.stripeMode,
+    ...(env.STRIPE_WEBHOOK_SECRET
+      ? {}
+      : { reread: async () => (await loadWebhookSettings({ env, forceFetch: true })).webhookSecret }),
     log: opts.log ?? createLogger('qbo-sync-webhook'),
   });
 }

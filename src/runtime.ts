@@ -30,12 +30,13 @@ import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { SecretsTokenStore } from './adapters/aws/token-store.js';
 import { createLogger } from './adapters/logging.js';
 import { PowertoolsDriftMetrics } from './adapters/metrics.js';
-import { QuickBooksClientFactory } from './adapters/quickbooks/client.js';
+import { DEFAULT_API_BASE, QuickBooksClientFactory } from './adapters/quickbooks/client.js';
+import { readCompanyInfo } from './adapters/quickbooks/company-info.js';
 import { QboTokenManager } from './adapters/quickbooks/tokens.js';
 import type { StripePayoutSource } from './adapters/stripe/payout-source.js';
 import type { AuditDeps } from './app/audit-drift.js';
 import type { CompleteConnectionDeps } from './app/connect-quickbooks.js';
-import type { IngestWebhookDeps } from './app/ingest-webhook.js';
+import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
 import type { CatchUpHandlerDeps } from './app/keep-alive.js';
 import type { AppLog } from './app/log.js';
 import type { PendingConnectionStore } from './app/start-connection.js';
@@ -198,7 +199,17 @@ export async function buildRuntime(
       };
     },
     webhookDeps() {
-      return webhookDepsOf({ tenants, queue, settings, log });
+      // Local mode and tests: the signing secrets and the mode come with the key (STRIPE_WEBHOOK_SECRET, STRIPE_MODE).
+      return webhookDepsOf({
+        tenants,
+        queue,
+        webhookSecret: settings.stripeWebhookSecret ?? '',
+        stripeMode:
+          env.STRIPE_MODE === 'live' || env.STRIPE_MODE === 'test'
+            ? env.STRIPE_MODE
+            : stripeKeyMode(settings.stripeSecretKey),
+        log,
+      });
     },
     catchUpDeps() {
       return {
@@ -215,14 +226,14 @@ export async function buildRuntime(
       return { tenants, ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx), log };
     },
     connectDeps() {
-      return {
+      return connectDepsOf({
         states: connectStates,
         tenants,
-        exchangeCode: (code, redirectUri, realmId, ctx) =>
-          quickbooks.tokenManager.exchangeAuthorizationCode(code, redirectUri, realmId, ctx),
+        tokenManager: quickbooks.tokenManager,
+        apiBase: quickbooks.apiBase,
         ...(settings.qboRedirectUri !== undefined ? { redirectUri: settings.qboRedirectUri } : {}),
         log,
-      };
+      });
     },
   };
   return runtime;
@@ -242,13 +253,38 @@ export async function buildConnectDeps(
   const log = opts.log ?? createLogger('qbo-sync-qbo-callback');
   const settings = await loadQboSettings({ env });
   const tokenManager = tokenManagerFrom(env, { clients, tenantsTable, tokenSecretPrefix, log }, settings);
-  return {
+  return connectDepsOf({
     states: new DynamoConnectStateStore({ doc: clients.doc, tableName: tenantsTable }),
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
-    exchangeCode: (code, redirectUri, realmId, ctx) =>
-      tokenManager.exchangeAuthorizationCode(code, redirectUri, realmId, ctx),
+    tokenManager,
+    apiBase: (env.QBO_API_BASE ?? DEFAULT_API_BASE).replace(/\/+$/, ''),
     ...(settings.qboRedirectUri !== undefined ? { redirectUri: settings.qboRedirectUri } : {}),
     log,
+  });
+}
+
+/**
+ * The OAuth callback's use case over built parts: the code exchanged by the token manager, the company confirmed by
+ * reading its CompanyInfo with the new access token at `apiBase`, the tokens stored under the realm's lock.
+ */
+export function connectDepsOf(parts: {
+  states: CompleteConnectionDeps['states'];
+  tenants: CompleteConnectionDeps['tenants'];
+  tokenManager: QboTokenManager;
+  apiBase: string;
+  redirectUri?: string;
+  log: AppLog;
+}): CompleteConnectionDeps {
+  const { tokenManager, apiBase } = parts;
+  return {
+    states: parts.states,
+    tenants: parts.tenants,
+    exchangeCode: (code, redirectUri, realmId, ctx) =>
+      tokenManager.exchangeCode(code, redirectUri, realmId, ctx),
+    confirmRealm: (accessToken, realmId) => readCompanyInfo({ apiBase, realmId, accessToken }),
+    storeTokens: (tokens) => tokenManager.storeConnected(tokens),
+    ...(parts.redirectUri !== undefined ? { redirectUri: parts.redirectUri } : {}),
+    log: parts.log,
   };
 }
 
@@ -289,6 +325,13 @@ export async function buildCatchUpDeps(
   const clients = opts.clients ?? awsClients();
   const log = opts.log ?? createLogger('qbo-sync-catch-up');
   const [stripe, qbo] = await Promise.all([loadStripeSettings({ env }), loadQboSettings({ env })]);
+  // The webhook ignores events of the other mode: a key of the wrong mode would leave every payout unsynced.
+  const keyMode = stripeKeyMode(stripe.stripeSecretKey);
+  if (env.STRIPE_MODE && env.STRIPE_MODE !== keyMode) {
+    throw new Error(
+      `the stack serves Stripe ${env.STRIPE_MODE} mode (context stripeMode), but the Stripe secret key is a ${keyMode}-mode key: put the ${env.STRIPE_MODE}-mode key in the Stripe secret, or deploy with -c stripeMode=${keyMode}`,
+    );
+  }
   const ledger = new DynamoLedger({ doc: clients.doc, tableName: ledgerTable });
   // One client factory (and its token manager: one refresh lock per realm) for the keep-alive and the drift audit.
   const quickbooks = new QuickBooksClientFactory({

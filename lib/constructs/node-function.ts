@@ -17,7 +17,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** The environment variable names the functions read (docs/ARCHITECTURE.md; exact). */
 export type TableEnvName = 'TENANTS_TABLE' | 'CUSTOMERS_TABLE' | 'LEDGER_TABLE' | 'IDEMPOTENCY_TABLE';
 export type QueueEnvName = 'QUEUE_URL' | 'DLQ_URL';
-export type SecretEnvName = 'STRIPE_SECRET_ARN' | 'QBO_APP_SECRET_ARN';
+export type SecretEnvName = 'STRIPE_SECRET_ARN' | 'STRIPE_WEBHOOK_SECRET_ARN' | 'QBO_APP_SECRET_ARN';
 export type SecretPrefixEnvName = 'QBO_TOKEN_SECRET_PREFIX';
 /** Plain settings: service origins (unset = production) and the queue's maxReceiveCount (read by the worker). */
 export type SettingEnvName =
@@ -25,7 +25,8 @@ export type SettingEnvName =
   | 'QBO_OAUTH_TOKEN_URL'
   | 'STRIPE_API_BASE'
   | 'MAX_RECEIVE_COUNT'
-  | 'POWERTOOLS_METRICS_NAMESPACE';
+  | 'POWERTOOLS_METRICS_NAMESPACE'
+  | 'STRIPE_MODE';
 
 /**
  * Lets ESM bundles load the CommonJS dependencies that call `require()` for Node built-ins (intuit-oauth and
@@ -161,6 +162,44 @@ export class NodeFunction extends Construct {
         reason: `Queries on the ${name} table's secondary indexes: the grant covers that table's indexes only.`,
       });
     }
+    return this;
+  }
+
+  /**
+   * Sets `name` to the table's name and grants item access limited to the partition keys the function owns
+   * (`dynamodb:LeadingKeys`, e.g. `ACCOUNT#*`): `read` (GetItem, BatchGetItem, Query, ConditionCheckItem) on the
+   * `read` prefixes, and `write` (PutItem, UpdateItem, DeleteItem, ConditionCheckItem) on the `write` prefixes. A
+   * Scan has no partition key to check, so `scan: true` grants it separately and unconditioned (for listing).
+   */
+  bindTableItems(
+    name: TableEnvName,
+    table: ITable,
+    access: { read?: readonly string[]; write?: readonly string[]; scan?: boolean },
+  ): this {
+    this.function.addEnvironment(name, table.tableName);
+    const leading = (prefixes: readonly string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
+    });
+    const grant = (actions: string[], prefixes: readonly string[] | undefined) => {
+      if (prefixes === undefined || prefixes.length === 0) return;
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions, resources: [table.tableArn], conditions: leading(prefixes) }),
+      );
+    };
+    grant(
+      ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+      access.read,
+    );
+    grant(
+      ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      access.write,
+    );
+    if (access.scan) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }),
+      );
+    }
+    table.encryptionKey?.grantDecrypt(this.role);
     return this;
   }
 

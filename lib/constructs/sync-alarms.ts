@@ -100,8 +100,8 @@ export class SyncAlarms extends Construct {
     this.payoutHeld = this.alarm('PayoutHeld', {
       description:
         'A payout was HELD: it needs a person (an unmapped category, a closed period, a lost QuickBooks connection…). ' +
-        'First: `npx qbo-sync payouts list --status HELD --stack <stack>`; the reason and hint say what to fix, then ' +
-        '`npx qbo-sync payouts sync <po> --stack <stack>`.',
+        'First: `npx qbo-sync payouts list --status HELD --stack <stack>`; each reason and hint say what to fix and ' +
+        'what to run then (docs/operating.md, "When an alarm fires").',
       metric: statusMetric(STATUS_METRICS.held),
       threshold: 1,
     });

@@ -12,8 +12,17 @@ import { Construct } from 'constructs';
  * next deploy.
  */
 export class SyncSecrets extends Construct {
-  /** `{"secretKey":"sk_…","webhookSecret":"whsec_…"}`; `webhookSecret` may list several secrets, comma-separated. */
+  /**
+   * `{"secretKey":"sk_…"}`: the Stripe API key (the worker and the catch-up). Its `webhookSecret` field is no longer
+   * read (the webhook has its own secret below); it stays in the placeholder because changing a placeholder would
+   * make CloudFormation overwrite the real value.
+   */
   readonly stripe: Secret;
+  /**
+   * `{"webhookSecret":"platform:whsec_…,connect:whsec_…"}`: the webhook endpoints' signing secrets, each marked with
+   * the endpoint it belongs to. The only secret the public webhook function can read.
+   */
+  readonly stripeWebhook: Secret;
   /** `{"clientId":"…","clientSecret":"…","redirectUri":"<CallbackUrl output>"}` */
   readonly qboApp: Secret;
   /** Per-realm token secrets are named `<prefix><realmId>`; `arnPattern` matches every one of them. */
@@ -30,6 +39,13 @@ export class SyncSecrets extends Construct {
         secretKey: SecretValue.unsafePlainText(''),
         webhookSecret: SecretValue.unsafePlainText(''),
       },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.stripeWebhook = new Secret(this, 'StripeWebhook', {
+      description:
+        'Stripe webhook signing secrets, each marked with its endpoint: {"webhookSecret":"platform:whsec_...,connect:whsec_..."}',
+      secretObjectValue: { webhookSecret: SecretValue.unsafePlainText('') },
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -55,7 +71,7 @@ export class SyncSecrets extends Construct {
       }),
     };
 
-    for (const secret of [this.stripe, this.qboApp]) {
+    for (const secret of [this.stripe, this.stripeWebhook, this.qboApp]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:

@@ -8,6 +8,23 @@ export interface SyncTablesProps {
 }
 
 /**
+ * The partition-key prefixes of the tenants table's items (exact; src/adapters/aws/*-store.ts write them, a test
+ * checks both agree). Each function's role is limited to the prefixes it owns (`dynamodb:LeadingKeys`).
+ */
+export const TENANTS_ITEMS = {
+  /** `TENANT#<id>`: the tenant's books and config entry. */
+  tenant: 'TENANT#',
+  /** `ACCOUNT#<stripeAccount>` → tenantId: the account index, all the webhook may read. */
+  account: 'ACCOUNT#',
+  /** `STATE#<state>`: a pending QuickBooks connection (CLI → callback). */
+  state: 'STATE#',
+  /** `REALM#<realmId>` → tenantId: which tenant a QuickBooks company is bound to (the callback). */
+  realm: 'REALM#',
+  /** `LOCK#qbo-refresh#<realmId>`: the per-realm token refresh lock. */
+  refreshLock: 'LOCK#qbo-refresh#',
+} as const;
+
+/**
  * The stateful part: four DynamoDB tables, keys exactly as in docs/ARCHITECTURE.md. Every table is on-demand,
  * encrypted with the AWS-managed KMS key, has point-in-time recovery (35 days) and is **retained** when the
  * stack is deleted: the ledger is the record of what was posted to QuickBooks and must outlive the stack.
@@ -37,6 +54,8 @@ export class SyncTables extends Construct {
     this.tenants = new Table(this, 'Tenants', {
       ...common,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
+      // Connect states and refresh locks carry `ttl` (epoch seconds) and expire; tenants and bindings do not.
+      timeToLiveAttribute: 'ttl',
     });
 
     this.customers = new Table(this, 'Customers', {

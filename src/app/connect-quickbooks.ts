@@ -1,7 +1,14 @@
 /**
- * The end of `qbo-sync connect --tenant T` (the QuickBooks OAuth callback): checks the `state` against the pending
- * one the CLI stored, exchanges the code for tokens (stored by the token manager), and links the realm to the
- * tenant by completing the pending state (the CLI polls it).
+ * The end of `qbo-sync connect --tenant T` (the QuickBooks OAuth callback), failing closed at every step:
+ *   1. the `state` must be a pending one the CLI stored, unused and unexpired (CSRF);
+ *   2. the tenant must be readable (an unreadable one refuses: never connect blind), its configured company (if
+ *      imported) must be the one chosen, and that company must not be bound to another tenant;
+ *   3. the state is marked used, atomically and once, BEFORE the code is exchanged, so a replayed or raced
+ *      callback can never exchange a second time;
+ *   4. the code is exchanged for tokens, and QuickBooks itself is asked which company they belong to (CompanyInfo
+ *      read with the new access token): the `realmId` query parameter alone is never trusted (CONTRACT §7);
+ *   5. the company is bound to the tenant (conditionally: a company bound to another tenant is refused), the
+ *      tokens are stored, and the state is completed (the CLI polls it).
  */
 import { PermanentError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
@@ -15,6 +22,8 @@ export interface PendingConnection {
   expiresAt: number;
   /** The redirect URI the authorize URL used (the token exchange must send the same). */
   redirectUri?: string;
+  /** Set when a callback claimed the state (before its code exchange). */
+  usedAt?: string;
   /** Set once the callback succeeded. */
   realmId?: string;
   completedAt?: string;
@@ -22,20 +31,33 @@ export interface PendingConnection {
 
 export interface ConnectStateStore {
   get(state: string): Promise<PendingConnection | undefined>;
-  /** Marks the state used, once (conditional): false when it was already completed. */
+  /** Marks the state used, atomically and once (conditional): false when it was already used or is unknown. */
+  claim(state: string, usedAt: string): Promise<boolean>;
+  /** Records the outcome, once (conditional): false when it was already completed. */
   complete(state: string, outcome: { realmId: string; completedAt: string }): Promise<boolean>;
+}
+
+/** Which tenant each QuickBooks company is bound to (the tenants-table item `REALM#<realmId>`). */
+export interface RealmBindings {
+  realmOwner(realmId: string): Promise<string | undefined>;
+  /** Binds the company to the tenant unless another tenant holds it: that tenant's id then, else undefined. */
+  bindRealm(realmId: string, tenantId: string): Promise<string | undefined>;
 }
 
 export interface CompleteConnectionDeps {
   states: ConnectStateStore;
-  tenants: Pick<TenantStore, 'get'>;
-  /** Exchanges the authorization code and stores the tokens (QboTokenManager.exchangeAuthorizationCode). */
+  tenants: Pick<TenantStore, 'get'> & RealmBindings;
+  /** Exchanges the authorization code for tokens (not stored yet: QboTokenManager.exchangeCode). */
   exchangeCode: (
     code: string,
     redirectUri: string,
     realmId: string,
     ctx: { tenantId: string },
   ) => Promise<QboTokens>;
+  /** Reads CompanyInfo of `realmId` with the access token; throws a PermanentError when QuickBooks refuses. */
+  confirmRealm: (accessToken: string, realmId: string) => Promise<{ companyName?: string | undefined }>;
+  /** Stores the tokens of a confirmed company (under its refresh lock). */
+  storeTokens: (tokens: QboTokens) => Promise<void>;
   /** The app's redirect URI, when the pending state does not carry one. */
   redirectUri?: string;
   log: AppLog;
@@ -67,6 +89,7 @@ export async function completeQuickBooksConnection(
   const { log } = deps;
   const now = (deps.now ?? (() => new Date()))();
   const refused = (message: string): CallbackOutcome => ({ status: 400, title: 'Not connected', message });
+  const failed = (message: string): CallbackOutcome => ({ status: 500, title: 'Not connected', message });
 
   if (query.error) {
     log.warn('QuickBooks authorization refused', { error: query.error });
@@ -83,16 +106,13 @@ export async function completeQuickBooksConnection(
   if (!REALM_ID.test(realmId))
     return refused(`realmId "${realmId.slice(0, 40)}" is not a QuickBooks company id.`);
 
+  // 1. The pending state.
   let pending: PendingConnection | undefined;
   try {
     pending = await deps.states.get(state);
   } catch (error) {
     log.error('could not read the pending connection', { reason: describeError(error) });
-    return {
-      status: 500,
-      title: 'Not connected',
-      message: 'could not read the pending connection; try again.',
-    };
+    return failed('could not read the pending connection; nothing was connected. Try again.');
   }
   if (pending === undefined) {
     return refused(
@@ -101,54 +121,101 @@ export async function completeQuickBooksConnection(
   }
   const tenantId = pending.tenantId;
   const again = `run \`npx qbo-sync connect --tenant ${tenantId}\` again`;
-  if (pending.completedAt !== undefined) return refused(`this link was already used: ${again}.`);
+  const about = { tenantId, realmId };
+  if (pending.completedAt !== undefined || pending.usedAt !== undefined)
+    return refused(`this link was already used: ${again}.`);
   if (pending.expiresAt <= now.getTime()) return refused(`this link has expired: ${again}.`);
 
-  const tenant = await deps.tenants.get(tenantId).catch(() => undefined);
+  // 2. The tenant and the company's binding, read or refused.
+  let tenant: Awaited<ReturnType<CompleteConnectionDeps['tenants']['get']>>;
+  let owner: string | undefined;
+  try {
+    tenant = await deps.tenants.get(tenantId);
+    owner = await deps.tenants.realmOwner(realmId);
+  } catch (error) {
+    log.error('could not read the tenant or the company binding: nothing connected', {
+      ...about,
+      reason: describeError(error),
+    });
+    return {
+      ...failed(`tenant ${tenantId} could not be read, so nothing was connected; try again later.`),
+      ...about,
+    };
+  }
   if (tenant !== undefined && tenant.books.realmId !== realmId) {
     return {
       ...refused(
         `tenant ${tenantId} is configured for QuickBooks company ${tenant.books.realmId}, but company ${realmId} was chosen. Choose company ${tenant.books.realmId} (${again}), or change quickbooks.realmId in the sync config and import it first.`,
       ),
-      tenantId,
-      realmId,
+      ...about,
     };
   }
+  const takenBy = (other: string) => ({
+    ...refused(
+      `QuickBooks company ${realmId} is already connected to tenant ${other}; a company serves one tenant. Choose another company (${again}).`,
+    ),
+    ...about,
+  });
+  if (owner !== undefined && owner !== tenantId) return takenBy(owner);
 
   const redirectUri = pending.redirectUri ?? deps.redirectUri;
   if (redirectUri === undefined) {
     log.error('no redirect URI configured for the QuickBooks app');
-    return {
-      status: 500,
-      title: 'Not connected',
-      message:
-        'the QuickBooks app has no redirect URI configured (redirectUri in the QBO_APP_SECRET_ARN secret).',
-    };
+    return failed(
+      'the QuickBooks app has no redirect URI configured (redirectUri in the QBO_APP_SECRET_ARN secret).',
+    );
   }
+
+  // 3. Used once, before the exchange.
   try {
-    await deps.exchangeCode(code, redirectUri, realmId, { tenantId });
+    if (!(await deps.states.claim(state, now.toISOString()))) {
+      return { ...refused(`this link was already used: ${again}.`), ...about };
+    }
   } catch (error) {
+    log.error('could not mark the pending connection used', { ...about, reason: describeError(error) });
+    return { ...failed('could not mark this link used, so nothing was connected; try again.'), ...about };
+  }
+
+  // 4. Exchange, then ask QuickBooks which company the tokens are for.
+  const fail = (what: string, error: unknown): CallbackOutcome => {
     const reason = describeError(error);
-    log.warn('QuickBooks code exchange failed', { tenantId, realmId, reason });
-    if (error instanceof PermanentError) return { ...refused(`${reason}. ${again}.`), tenantId, realmId };
-    return {
-      status: 500,
-      title: 'Not connected',
-      message: `QuickBooks could not be reached: ${reason}. ${again}.`,
-    };
+    log.warn(`QuickBooks ${what} failed`, { ...about, reason });
+    if (error instanceof PermanentError) return { ...refused(`${reason}. ${again}.`), ...about };
+    return { ...failed(`QuickBooks could not be reached: ${reason}. ${again}.`), ...about };
+  };
+  let tokens: QboTokens;
+  try {
+    tokens = await deps.exchangeCode(code, redirectUri, realmId, { tenantId });
+  } catch (error) {
+    return fail('code exchange', error);
+  }
+  let company: { companyName?: string | undefined };
+  try {
+    company = await deps.confirmRealm(tokens.accessToken, realmId);
+  } catch (error) {
+    return fail('company check', error);
+  }
+
+  // 5. Bind, store, complete.
+  try {
+    const other = await deps.tenants.bindRealm(realmId, tenantId);
+    if (other !== undefined) return takenBy(other);
+    await deps.storeTokens(tokens);
+  } catch (error) {
+    return fail('connection storage', error);
   }
   const first = await deps.states.complete(state, { realmId, completedAt: now.toISOString() });
-  if (!first) log.warn('pending connection completed twice', { tenantId, realmId });
-  log.info('QuickBooks connected', { tenantId, realmId });
+  if (!first) log.warn('pending connection completed twice', about);
+  log.info('QuickBooks connected', about);
   const note =
     tenant === undefined
       ? ` Tenant ${tenantId} is not imported yet: import the sync config with quickbooks.realmId "${realmId}".`
       : '';
+  const name = company.companyName ? ` (${company.companyName})` : '';
   return {
     status: 200,
     title: 'QuickBooks connected',
-    message: `Company ${realmId} is connected to tenant ${tenantId}. You can close this window.${note}`,
-    tenantId,
-    realmId,
+    message: `Company ${realmId}${name} is connected to tenant ${tenantId}. You can close this window.${note}`,
+    ...about,
   };
 }

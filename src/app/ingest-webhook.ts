@@ -5,10 +5,14 @@
  * 1. body over 1 MiB → 413 (before anything else, so an oversized body is never parsed or verified);
  * 2. no webhook secret configured → 500 (a configuration error: Stripe keeps retrying until it is fixed;
  *    there is never an unverified fallback);
- * 3. missing or bad `Stripe-Signature`, or a timestamp older than the tolerance → 400, nothing enqueued;
- * 4. an envelope that is not a Stripe event → 400 with the reason;
+ * 3. missing or bad `Stripe-Signature`, or a timestamp older than the tolerance → 400, nothing enqueued; when no
+ *    secret verifies it, the secrets are read again once (rate-limited by the caller), so a secret rolled in the
+ *    secret store works without waiting for a cold start;
+ * 4. an envelope that is not a Stripe event → 400 with the reason; an event signed by a secret that may not sign
+ *    its kind (a platform endpoint's secret on a Connect event, or the reverse) → 400;
  * 5. an event type other than the four payout types → 200, ignored;
- * 6. an unknown account, or `livemode` not matching the key's mode → 200, logged, not enqueued;
+ * 6. an unknown account (only the tenants' account index is read), or `livemode` not matching the configured
+ *    mode → 200, logged, not enqueued;
  * 7. enqueue (MessageGroupId = tenant, MessageDeduplicationId = event id); a failure → 500 so Stripe retries.
  *
  * The body is never logged (it may carry emails); only ids, types and accounts are.
@@ -18,6 +22,7 @@ import { StripeEventSchema } from '../domain/stripe.js';
 import { PAYOUT_EVENT_TYPES, type PayoutEventType } from '../domain/types.js';
 import { type AppLog, describeError, maskEmailsIn } from './log.js';
 import type { PayoutMessage, PayoutQueue, TenantStore } from './ports.js';
+import { maySign, parseSigningSecrets, type SigningSecret } from './signing-secrets.js';
 
 /** Stripe's largest event is far below this; anything bigger is refused with 413 before it is parsed. */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -30,17 +35,23 @@ export function stripeKeyMode(secretKey: string): StripeKeyMode {
 }
 
 export interface IngestWebhookDeps {
-  tenants: Pick<TenantStore, 'findByStripeAccount'>;
+  /** Only the account index: which tenant owns a Stripe account. */
+  tenants: Pick<TenantStore, 'accountOwner'>;
   queue: PayoutQueue;
   /**
-   * The endpoint signing secret (`whsec_…`), or several separated by commas: one per Stripe endpoint that delivers
-   * here (the platform's own endpoint and the Connect endpoint have different secrets) and, while a secret is being
-   * rolled, the old and the new one. A delivery is accepted when any of them verifies it.
-   * Empty → every delivery gets 500 (configuration error).
+   * The endpoint signing secrets (src/app/signing-secrets.ts): `platform:whsec_…` and `connect:whsec_…`, comma-
+   * separated, one per Stripe endpoint that delivers here and, while a secret is being rolled, the old and the new
+   * one; an unmarked `whsec_…` may sign either kind (local mode). A delivery is accepted when one of them verifies
+   * it and may sign its kind. Empty → every delivery gets 500 (configuration error).
    */
   webhookSecret: string;
-  /** The mode of the Stripe secret key the worker reads payouts with. */
-  stripeKeyMode: StripeKeyMode;
+  /**
+   * Called when no secret verified a delivery: the secrets read again from their store, or undefined when they
+   * were read too recently (the caller rate-limits it). Omitted: never re-read.
+   */
+  rereadWebhookSecret?: () => Promise<string | undefined>;
+  /** The Stripe mode this deployment serves (configuration: STRIPE_MODE, or the key's mode in local mode). */
+  stripeMode: StripeKeyMode;
   /**
    * Verifies `Stripe-Signature` over the raw bytes (tolerance 300 s) and returns the parsed event; throws when
    * the signature is missing, bad or too old. E.g. `(raw, header, secret) => verifyStripeSignature(raw, header, secret, 300)`.
@@ -124,13 +135,18 @@ export async function ingestWebhook(
   }
 
   // 2. No secret: a configuration error, never an unverified fallback.
-  const secrets = deps.webhookSecret
-    .split(',')
-    .map((secret) => secret.trim())
-    .filter((secret) => secret !== '');
+  let secrets: SigningSecret[];
+  try {
+    secrets = parseSigningSecrets(deps.webhookSecret, { allowUnmarked: true });
+  } catch (error) {
+    log.error('webhook signing secrets are unreadable: refusing every delivery until they are fixed', {
+      reason: describeError(error),
+    });
+    return { status: 500, body: { error: 'the webhook signing secrets are misconfigured on this endpoint' } };
+  }
   if (secrets.length === 0) {
     log.error('webhook secret is not configured: refusing every delivery until it is set', {
-      fix: 'set webhookSecret in the STRIPE_SECRET_ARN secret (or STRIPE_WEBHOOK_SECRET in local mode)',
+      fix: 'set webhookSecret in the STRIPE_WEBHOOK_SECRET_ARN secret (or STRIPE_WEBHOOK_SECRET in local mode)',
     });
     return { status: 500, body: { error: 'the webhook signing secret is not configured on this endpoint' } };
   }
@@ -141,23 +157,42 @@ export async function ingestWebhook(
     log.warn('webhook without Stripe-Signature header: rejected');
     return { status: 400, body: { error: 'missing Stripe-Signature header' } };
   }
-  let verified: unknown;
-  let rejection: unknown;
-  let accepted = false;
-  for (const secret of secrets) {
+  const verifyWith = (candidates: readonly SigningSecret[]) => {
+    let rejection: unknown;
+    for (const candidate of candidates) {
+      try {
+        return {
+          ok: true as const,
+          verified: deps.verify(req.rawBody, header, candidate.secret),
+          by: candidate,
+        };
+      } catch (error) {
+        rejection = error;
+      }
+    }
+    return { ok: false as const, rejection };
+  };
+  let signed = verifyWith(secrets);
+  if (!signed.ok && deps.rereadWebhookSecret !== undefined) {
+    // Perhaps a secret rolled since this container read them: read them once more (rate-limited).
+    let fresh: SigningSecret[] | undefined;
     try {
-      verified = deps.verify(req.rawBody, header, secret);
-      accepted = true;
-      break;
+      const text = await deps.rereadWebhookSecret();
+      fresh = text === undefined ? undefined : parseSigningSecrets(text, { allowUnmarked: true });
     } catch (error) {
-      rejection = error;
+      log.error('could not re-read the webhook signing secrets', { reason: describeError(error) });
+    }
+    if (fresh !== undefined) {
+      log.info('webhook signing secrets re-read after a signature failure', { secrets: fresh.length });
+      signed = verifyWith(fresh);
     }
   }
-  if (!accepted) {
-    const reason = describeError(rejection);
+  if (!signed.ok) {
+    const reason = describeError(signed.rejection);
     log.warn('webhook signature rejected', { reason });
     return { status: 400, body: { error: `signature verification failed: ${reason}` } };
   }
+  const { verified, by } = signed;
 
   // 4. The envelope.
   let json: unknown;
@@ -186,6 +221,22 @@ export async function ingestWebhook(
     type: event.type.slice(0, 100),
     account: (event.account ?? 'platform').slice(0, 100),
   };
+  if (!maySign(by.kind, event)) {
+    const [what, other] =
+      by.kind === 'platform'
+        ? ['a Connect event', "the platform endpoint's"]
+        : ['a platform event', "the Connect endpoint's"];
+    log.warn('webhook signed by a secret that may not sign this kind of event: rejected', {
+      ...context,
+      secretKind: by.kind,
+    });
+    return {
+      status: 400,
+      body: {
+        error: `${what} signed with ${other} secret: each endpoint's secret signs only its own events`,
+      },
+    };
+  }
 
   // 5. Only the four payout types.
   if (!isPayoutEventType(event.type)) {
@@ -202,12 +253,12 @@ export async function ingestWebhook(
 
   // 6. Tenant by account, and the key's mode.
   const stripeAccount = event.account ?? 'platform';
-  let tenant: Awaited<ReturnType<IngestWebhookDeps['tenants']['findByStripeAccount']>>;
+  let tenantId: string | undefined;
   try {
     // An account that is not an acct_ id belongs to no tenant (and could not be a DynamoDB key).
-    tenant =
+    tenantId =
       event.account === undefined || ACCOUNT_ID.test(event.account)
-        ? await deps.tenants.findByStripeAccount(stripeAccount)
+        ? await deps.tenants.accountOwner(stripeAccount)
         : undefined;
   } catch (error) {
     log.error('tenant lookup failed; answering 500 so Stripe retries', {
@@ -216,7 +267,7 @@ export async function ingestWebhook(
     });
     return { status: 500, body: { error: 'could not look the tenant up; Stripe will retry' } };
   }
-  if (tenant === undefined) {
+  if (tenantId === undefined) {
     log.warn('webhook for an unknown Stripe account: not enqueued', {
       ...context,
       payoutId,
@@ -225,16 +276,16 @@ export async function ingestWebhook(
     return ignored(event.id, `no tenant for account ${context.account}`);
   }
   const eventMode: StripeKeyMode = event.livemode ? 'live' : 'test';
-  if (eventMode !== deps.stripeKeyMode) {
-    log.warn('webhook livemode does not match the Stripe key: not enqueued', {
+  if (eventMode !== deps.stripeMode) {
+    log.warn('webhook livemode does not match the configured Stripe mode: not enqueued', {
       ...context,
       payoutId,
       eventMode,
-      keyMode: deps.stripeKeyMode,
+      configuredMode: deps.stripeMode,
     });
     return ignored(
       event.id,
-      `a ${eventMode}-mode event, but this endpoint uses a ${deps.stripeKeyMode}-mode Stripe key`,
+      `a ${eventMode}-mode event, but this endpoint serves Stripe ${deps.stripeMode} mode`,
     );
   }
 
@@ -242,7 +293,7 @@ export async function ingestWebhook(
   const message: PayoutMessage = {
     eventId: event.id,
     eventType: event.type,
-    tenantId: tenant.books.tenantId,
+    tenantId,
     stripeAccount,
     payoutId,
     receivedAt: now().toISOString(),

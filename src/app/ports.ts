@@ -107,6 +107,8 @@ export interface StoredTenant {
 export interface TenantStore {
   get(tenantId: string): Promise<StoredTenant | undefined>;
   findByStripeAccount(stripeAccount: string): Promise<StoredTenant | undefined>;
+  /** The id of the tenant owning the Stripe account, from the account index alone (the webhook reads nothing else). */
+  accountOwner(stripeAccount: string): Promise<string | undefined>;
   list(): Promise<StoredTenant[]>;
   /** Writes the tenant and its stripeAccount index; refuses a stripeAccount owned by another tenant. */
   put(tenant: StoredTenant): Promise<void>;

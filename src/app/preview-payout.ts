@@ -87,13 +87,13 @@ export async function previewPayout(
     { tenant, payout, dryRun: true },
   );
   const newCustomers = [...customers.values()]
-    .filter((c): c is { value: null; name: string } => c.value === null)
+    .filter((c): c is { value: null; name: string } => c !== null && c.value === null)
     .map((c) => c.name)
     .sort((a, b) => a.localeCompare(b));
 
   const customerLabels: Record<string, string> = {};
   const unnamed = [...customers]
-    .filter(([, ref]) => ref.value !== null && ref.name === undefined)
+    .filter(([, ref]) => ref !== null && ref.value !== null && ref.name === undefined)
     .map(([e]) => e);
   if (input.customerNames && unnamed.length > 0) {
     const found = await deps
@@ -103,7 +103,7 @@ export async function previewPayout(
     for (const c of found.values()) customerLabels[c.id] = c.displayName;
   }
   for (const [email, ref] of customers) {
-    if (ref.value !== null) customerLabels[ref.value] ??= ref.name ?? email;
+    if (ref !== null && ref.value !== null) customerLabels[ref.value] ??= ref.name ?? email;
   }
   if (tenant.walkInCustomer !== undefined) {
     customerLabels[tenant.walkInCustomer.value] = tenant.walkInCustomer.name ?? 'walk-in customer';

@@ -66,6 +66,17 @@ export interface ResolveCustomersResult {
   lookedUp: number;
   /** Customers found in the mapping table. */
   fromMap: number;
+  /**
+   * Members whose customer QuickBooks refused to create (an email it finds invalid, say) or whose email cannot be a
+   * QuickBooks email: their lines go to the walk-in customer, or carry no customer (CONTRACT §5).
+   */
+  refused: Array<{ email: string; reason: string }>;
+}
+
+function refusedCustomersOf(e: unknown): Map<string, Error> | undefined {
+  if (typeof e !== 'object' || e === null || !('refusedCustomers' in e)) return undefined;
+  const refused = (e as { refusedCustomers: unknown }).refusedCustomers;
+  return refused instanceof Map ? (refused as Map<string, Error>) : undefined;
 }
 
 function createdCustomersOf(e: unknown): Map<string, QboCustomer> | undefined {
@@ -80,7 +91,12 @@ export async function resolveCustomers(
 ): Promise<ResolveCustomersResult> {
   const { customerMap, books } = deps;
   const { realmId } = input;
-  const directory = new Map<string, Ref | { value: null; name: string }>();
+  const directory = new Map<string, Ref | { value: null; name: string } | null>();
+  const refused: ResolveCustomersResult['refused'] = [];
+  const noCustomer = (email: string, reason: string) => {
+    directory.set(email, input.walkIn ?? null);
+    refused.push({ email, reason });
+  };
 
   // 1. One member per email; the first non-empty name wins.
   const members = new Map<string, Member>();
@@ -88,7 +104,7 @@ export async function resolveCustomers(
     const email = normalise(m.email);
     if (email === '') continue;
     if (!looksLikeEmail(email)) {
-      if (input.walkIn) directory.set(email, input.walkIn);
+      noCustomer(email, 'not an email QuickBooks accepts (it needs an @ and a dot)');
       continue;
     }
     const known = members.get(email);
@@ -138,7 +154,7 @@ export async function resolveCustomers(
     });
   if (input.dryRun) {
     for (const m of toCreate) directory.set(m.email, { value: null, name: m.displayName });
-    return { directory, created: 0, lookedUp: foundEntries.length, fromMap };
+    return { directory, created: 0, lookedUp: foundEntries.length, fromMap, refused };
   }
 
   let created = 0;
@@ -175,7 +191,11 @@ export async function resolveCustomers(
             // The original error matters more; the customers will be found by the lookup next time.
           }
         }
-        failure ??= { error: e };
+        // Customers QuickBooks refused for a reason of its own do not hold the payout (CONTRACT §5).
+        const refusals = refusedCustomersOf(e);
+        for (const [email, why] of refusals ?? []) noCustomer(email, why.message);
+        const onlyRefusals = refusals !== undefined && [...refusals.values()].includes(e as Error);
+        if (!onlyRefusals) failure ??= { error: e };
       }
     }
   };
@@ -191,5 +211,5 @@ export async function resolveCustomers(
       `out of time while creating QuickBooks customers: ${created} of ${toCreate.length} created and mapped; the rest continue in the next invocation`,
     );
   }
-  return { directory, created, lookedUp: foundEntries.length, fromMap };
+  return { directory, created, lookedUp: foundEntries.length, fromMap, refused };
 }

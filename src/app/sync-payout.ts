@@ -264,7 +264,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
   // Closed books: decided from the company's closing date before anything is written to QuickBooks.
   const period = await closedPeriodFor(run, tenant, payout);
   if (period.action === 'hold') return await recordBuildOutcome(run, { outcome: 'HELD', ...period });
-  const { build, deferred } = await buildFor(run, tenant, payout);
+  const { build, deferred, customerNote } = await buildFor(run, tenant, payout);
   if (build.outcome !== 'POST') return await recordBuildOutcome(run, build);
   const entry = period.action === 'move' ? moveEntry(build.entry, period) : build.entry;
 
@@ -280,13 +280,14 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       customersAfterPosting: deferred.length,
       reason:
         [
-          ...(period.action === 'move' ? [movedNote(period)] : []),
-          ...(build.folded
-            ? [
-                `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`,
-              ]
-            : []),
-        ].join('; ') || null,
+          period.action === 'move' ? movedNote(period) : undefined,
+          build.folded
+            ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
+            : undefined,
+          customerNote,
+        ]
+          .filter((r) => r !== undefined)
+          .join('; ') || null,
       hint: null,
       lastEventId: message.eventId,
       // What the drift audit compares QuickBooks with; a new entry has no finding yet.

@@ -9,7 +9,7 @@ import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
 import type { BuildResult, LedgerStatus, Member, QboEntry, TenantBooks } from '../domain/types.js';
 import { PermanentError } from './errors.js';
-import type { AppLog } from './log.js';
+import { type AppLog, maskEmailsIn } from './log.js';
 import { internalEventId, packMembers } from './payout-message.js';
 import type {
   CustomerMap,
@@ -220,7 +220,7 @@ export async function buildFor(
   run: Run,
   tenant: TenantBooks,
   payout: Payout,
-): Promise<{ build: BuildResult; deferred: Member[] }> {
+): Promise<{ build: BuildResult; deferred: Member[]; customerNote?: string }> {
   const { deps } = run;
   const { build, resolved, deferred } = await prepareEntry(
     {
@@ -239,7 +239,18 @@ export async function buildFor(
       created: resolved.created,
     });
   }
-  return { build, deferred: deferred ?? [] };
+  const refused = resolved?.refused ?? [];
+  if (refused.length === 0) return { build, deferred: deferred ?? [] };
+  const where = tenant.walkInCustomer
+    ? `on the walk-in customer ${tenant.walkInCustomer.name ?? tenant.walkInCustomer.value}`
+    : 'without a customer';
+  const customerNote = maskEmailsIn(
+    `${refused.length} member${refused.length === 1 ? '' : 's'} without a QuickBooks customer, their lines ${where}: ${refused
+      .map((r) => `${r.email} (${r.reason})`)
+      .join('; ')}`,
+  );
+  run.log.warn('customers QuickBooks did not take', { payoutId: payout.id, note: customerNote });
+  return { build, deferred: deferred ?? [], customerNote };
 }
 
 /**

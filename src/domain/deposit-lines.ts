@@ -57,7 +57,8 @@ function customerFor(
   if (item.member === undefined) return tenant.walkInCustomer;
   const found = customers.get(item.member.email);
   if (found === undefined) missing.add(item.member.email);
-  return found;
+  // null: QuickBooks refused to create the member's customer and there is no walk-in: a line without Entity.
+  return found ?? undefined;
 }
 
 function groupKey(parts: readonly (string | number | null | undefined)[]): string {

@@ -118,12 +118,13 @@ export function buildEntry(input: BuildInput): BuildResult {
     for (const item of classification.items) {
       if (item.amount === 0 || (item.kind !== 'revenue' && item.kind !== 'refund' && item.kind !== 'dispute'))
         continue;
-      const customer =
+      const known =
         item.member === undefined ? tenant.walkInCustomer : input.customers.get(item.member.email);
-      if (customer === undefined && item.member !== undefined) {
+      if (known === undefined && item.member !== undefined) {
         unresolved = true;
         break;
       }
+      const customer = known ?? undefined; // null: no customer (a line without Entity)
       distinct.add(customer === undefined ? '' : (customer.value ?? `new:${customer.name}`));
     }
     customersExceedLimit = !unresolved && distinct.size + extra > tenant.maxDepositLines;

@@ -77,7 +77,7 @@ export interface Member {
  * The QuickBooks customer for each member email (normalised). `value: null` means "would be created"
  * (only in a dry run: `payouts preview`); `name` is then the DisplayName it would get.
  */
-export type CustomerDirectory = ReadonlyMap<string, Ref | { value: null; name: string }>;
+export type CustomerDirectory = ReadonlyMap<string, Ref | { value: null; name: string } | null>;
 
 export type EntryType = 'Deposit' | 'JournalEntry';
 

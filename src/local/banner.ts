@@ -18,7 +18,7 @@ export function banner(
     ['Support console', `${target.url}/ (open it in your browser; loopback only, no sign-in)`],
     ['Webhook endpoint', `${target.url}/webhooks/stripe`],
     ['Health', `${target.url}/healthz`],
-    ['Webhook secret', target.webhookSecret],
+    ['Webhook secret', target.webhookSecret ?? '(given in STRIPE_WEBHOOK_SECRET: not shown)'],
     [
       'QuickBooks',
       e.quickbooks

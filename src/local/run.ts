@@ -14,7 +14,6 @@
  * AWS_ENDPOINT_URL_*). State persists in the data folder (`.qbo-sync/`): DynamoDB tables, token secrets, the
  * QuickBooks stand-in's company, and the local webhook secret.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { handler as depositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import { demoPayout } from '../../standins/stripe/index.js';
@@ -23,6 +22,7 @@ import { provisionLocalResources } from '../adapters/aws/provision.js';
 import { resourcesToEnv } from '../adapters/aws/resources.js';
 import { osUserName } from '../adapters/os-user.js';
 import { type AppLog, describeError } from '../app/log.js';
+import { parseSigningSecrets } from '../app/signing-secrets.js';
 import type { ConsoleServices } from '../console/services.js';
 import { consoleServicesFrom } from '../console/services.js';
 import { formatMinor } from '../domain/money.js';
@@ -48,7 +48,13 @@ import { localLogger, readableLogs } from './log.js';
 import { QueuePoller, retryDelaySeconds } from './poller.js';
 import { saveQueues } from './queue-state.js';
 import { recoverQueues } from './recovery.js';
-import { type LocalTarget, removeLocalTarget, resolveDataDir, writeLocalTarget } from './target.js';
+import {
+  ensurePrivateDir,
+  type LocalTarget,
+  removeLocalTarget,
+  resolveDataDir,
+  writeLocalTarget,
+} from './target.js';
 import { setUpTenants } from './tenant-setup.js';
 import { type DemoOutcome, type LocalInstance, type LocalOptions, LocalStartError } from './types.js';
 
@@ -76,8 +82,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
         : `--fresh: the data folder ${rel}${path.sep} was already empty.\n`,
     );
   }
-  mkdirSync(dataDir, { recursive: true });
-  const webhookSecret = env.STRIPE_WEBHOOK_SECRET || loadOrCreateSettings(dataDir).webhookSecret;
+  ensurePrivateDir(dataDir);
+  // A secret given in the environment is used, never printed nor written to disk; a generated one may be shown.
+  const givenWebhookSecret = env.STRIPE_WEBHOOK_SECRET || undefined;
+  const webhookSecret = givenWebhookSecret ?? loadOrCreateSettings(dataDir).webhookSecret;
 
   // Real services named by the environment need their credentials.
   const parts = embeddedParts(env);
@@ -240,7 +248,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
-      webhookSecret,
+      webhookSecret: givenWebhookSecret === undefined ? webhookSecret : null,
       redirectUri,
       tokenSecretPrefix: TOKEN_SECRET_PREFIX,
       credentials,
@@ -270,7 +278,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       return runDemoPayout({
         demo,
         url,
-        webhookSecret,
+        // The demo signs as Stripe's platform endpoint would: with the first secret (markers removed).
+        webhookSecret:
+          parseSigningSecrets(webhookSecret, { allowUnmarked: true })[0]?.secret ?? webhookSecret,
         ledger,
         tenants,
         books,

@@ -3,7 +3,16 @@
  * runs (removed on a clean exit); the CLI's `--local` reads it with `readLocalTarget(cwd)`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -43,7 +52,8 @@ export const LocalTargetSchema = z.object({
   queueUrl: url,
   dlqUrl: url,
   maxReceiveCount: z.number().int().positive(),
-  webhookSecret: z.string(),
+  /** The webhook signing secret local mode generated; `null` when it was given (STRIPE_WEBHOOK_SECRET): never on disk. */
+  webhookSecret: z.string().nullable(),
   /** The QuickBooks OAuth redirect URI (`QBO_REDIRECT_URI`): `<url>/quickbooks/callback` unless set. */
   redirectUri: url,
   tokenSecretPrefix: z.string(),
@@ -64,6 +74,11 @@ export const LocalTargetSchema = z.object({
 });
 export type LocalTarget = z.infer<typeof LocalTargetSchema>;
 
+/** Thrown by `readLocalTarget` for a `local.json` of another user, or naming a non-loopback endpoint. */
+export class UntrustedLocalTargetError extends Error {
+  override readonly name = 'UntrustedLocalTargetError';
+}
+
 /** Thrown by `readLocalTarget` when no local mode runs for this folder; the message says how to start one. */
 export class LocalModeNotRunningError extends Error {
   override readonly name = 'LocalModeNotRunningError';
@@ -73,9 +88,34 @@ export function resolveDataDir(cwd: string, dataDir?: string): string {
   return path.resolve(cwd, dataDir ?? DEFAULT_DATA_DIR);
 }
 
+/**
+ * Creates the data folder private to its user (0700: it holds tokens, the ledger and the generated webhook secret),
+ * and makes an existing one private too.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/** Hosts the CLI's `--local` may talk to: the loopback interface only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackUrl(text: string): boolean {
+  try {
+    const host = new URL(text).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    // `*.localhost` is loopback too (RFC 6761); the SQS emulator names its queues sqs.<region>.localhost.
+    return (
+      host === 'localhost' ||
+      host.endsWith('.localhost') ||
+      host === '::1' ||
+      /^127(\.\d{1,3}){3}$/.test(host)
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Writes `local.json` atomically (temp file + rename), readable by the owner only. */
 export function writeLocalTarget(dataDir: string, target: LocalTarget): string {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const file = path.join(dataDir, LOCAL_JSON);
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(target, null, 2)}\n`, { mode: 0o600 });
@@ -112,7 +152,11 @@ const HOW_TO_START =
  * The running local mode of `cwd` (its data folder `dataDir`, default `.qbo-sync/`).
  * @throws LocalModeNotRunningError when none runs there (no `local.json`, an unreadable one, or its process is gone).
  */
-export function readLocalTarget(cwd: string = process.cwd(), dataDir?: string): LocalTarget {
+export function readLocalTarget(
+  cwd: string = process.cwd(),
+  dataDir?: string,
+  opts: { uid?: number | undefined } = {},
+): LocalTarget {
   const dir = resolveDataDir(cwd, dataDir);
   const file = path.join(dir, LOCAL_JSON);
   if (!existsSync(file)) {
@@ -131,6 +175,28 @@ export function readLocalTarget(cwd: string = process.cwd(), dataDir?: string): 
     const problem = parsed.error.issues[0];
     throw new LocalModeNotRunningError(
       `${file} is not a local-mode target file (${problem?.path.join('.') || 'file'}: ${problem?.message}): delete it, then ${HOW_TO_START}`,
+    );
+  }
+  // The CLI acts on whatever local.json names (and sends it credentials): only a file of this user, naming only
+  // loopback endpoints, is trusted (CONTRACT §7).
+  const uid = opts.uid ?? process.getuid?.();
+  if (uid !== undefined && statSync(file).uid !== uid) {
+    throw new UntrustedLocalTargetError(
+      `${file} belongs to another user (uid ${statSync(file).uid}), so --local does not trust it: start local mode yourself in this folder, or give --data-dir a folder of your own`,
+    );
+  }
+  const { authorizeUrl, ...endpoints } = parsed.data.endpoints;
+  const named: [string, string][] = [
+    ['url', parsed.data.url],
+    ['queueUrl', parsed.data.queueUrl],
+    ['dlqUrl', parsed.data.dlqUrl],
+    ...Object.entries(endpoints).map(([k, v]): [string, string] => [`endpoints.${k}`, v]),
+    ...(authorizeUrl ? [['endpoints.authorizeUrl', authorizeUrl] as [string, string]] : []),
+  ];
+  const remote = named.filter(([, v]) => !isLoopbackUrl(v));
+  if (remote.length > 0) {
+    throw new UntrustedLocalTargetError(
+      `${file} names ${remote.map(([k, v]) => `${k} ${v}`).join(', ')}, which ${remote.length > 1 ? 'are' : 'is'} not on this machine (loopback), so --local does not use it: --local talks only to a local mode on 127.0.0.1; use --stack NAME for a deployed stack`,
     );
   }
   if (!isProcessAlive(parsed.data.pid)) {
@@ -163,9 +229,9 @@ export function localTargetEnv(target: LocalTarget): Record<string, string> {
     QBO_API_BASE: target.endpoints.quickbooks,
     QBO_OAUTH_TOKEN_URL: target.endpoints.tokenUrl,
     STRIPE_API_BASE: target.endpoints.stripe,
-    STRIPE_WEBHOOK_SECRET: target.webhookSecret,
     QBO_REDIRECT_URI: target.redirectUri,
   };
+  if (target.webhookSecret !== null) env.STRIPE_WEBHOOK_SECRET = target.webhookSecret;
   if (target.embedded.aws) {
     // The embedded emulators accept any credentials; give the SDK some when the caller has none.
     env.AWS_ACCESS_KEY_ID = process.env.AWS_ACCESS_KEY_ID ?? 'local';

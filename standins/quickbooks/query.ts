@@ -330,6 +330,8 @@ const UNMODELLED = new Set([
 
 export interface QueryOptions {
   emailQuery: 'supported' | 'refused';
+  /** `exact`: `PrimaryEmailAddr = '…'` compares byte for byte (QuickBooks' comparison is undocumented). */
+  emailMatch?: 'case-insensitive' | 'exact';
 }
 
 export type QueryResult = { QueryResponse: Record<string, unknown> };
@@ -505,6 +507,15 @@ export function runQuery(company: Company, query: string, opts: QueryOptions): Q
   }
 
   const tests = where.map(predicate);
+  if (opts.emailMatch === 'exact') {
+    for (const c of where) {
+      if (c.field !== 'PrimaryEmailAddr' || (c.op !== '=' && c.op !== 'IN')) continue;
+      const values = new Set(c.values.map(String));
+      tests.push((row) =>
+        values.has(String((row.PrimaryEmailAddr as { Address?: unknown } | undefined)?.Address)),
+      );
+    }
+  }
   const rows: Record<string, unknown>[] = [];
   for (const row of candidates(company, entity, where)) if (tests.every((t) => t(row))) rows.push(row);
   if (q.count) return { QueryResponse: { totalCount: rows.length } };

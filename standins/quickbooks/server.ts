@@ -90,7 +90,10 @@ export async function startQuickBooksStandIn(
   const now = opts.now ?? Date.now;
   const clientId = opts.clientId ?? 'local-client-id';
   const clientSecret = opts.clientSecret ?? 'local-client-secret';
-  const queryOptions = { emailQuery: opts.emailQuery ?? 'supported' } as const;
+  const queryOptions = {
+    emailQuery: opts.emailQuery ?? 'supported',
+    emailMatch: opts.emailMatch ?? 'case-insensitive',
+  } as const;
   const companies = new Map<string, Company>();
   const tokens = new TokenStore({
     clientId,

@@ -50,6 +50,12 @@ export interface QuickBooksStandInOptions {
    * `perMinute`; batch requests also toward `batchesPerMinute`); `false` turns throttling off.
    */
   limits?: { maxInFlight: number; perMinute: number; batchesPerMinute?: number } | false;
+  /**
+   * `exact`: `PrimaryEmailAddr = '…'` matches only the case stored (`Surf@Intuit.com` is not found for
+   * `surf@intuit.com`). Whether QuickBooks compares case-insensitively is undocumented (external-apis.md §6b);
+   * default `case-insensitive`. Emails are always stored in the case given.
+   */
+  emailMatch?: 'case-insensitive' | 'exact';
   /** `refused`: a query filtering on PrimaryEmailAddr gets fault 4001 (default `supported`). */
   emailQuery?: 'supported' | 'refused';
   /** Default `[demoCompanySeed()]`. */

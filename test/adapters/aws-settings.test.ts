@@ -78,8 +78,8 @@ it('is cached per cold start; forceFetch reads the secret again', async () => {
 });
 
 it('names every missing setting and where it could come from', async () => {
-  await expect(loadSettings({ env: { STRIPE_SECRET_KEY: 'sk_test_1', QBO_CLIENT_ID: 'x' } })).rejects.toThrow(
-    'missing setting: STRIPE_WEBHOOK_SECRET (or field "webhookSecret" of the secret named by STRIPE_SECRET_ARN); STRIPE_SECRET_ARN is not set either',
+  await expect(loadSettings({ env: { QBO_CLIENT_ID: 'x', QBO_CLIENT_SECRET: 'y' } })).rejects.toThrow(
+    'missing setting: STRIPE_SECRET_KEY (or field "secretKey" of the secret named by STRIPE_SECRET_ARN); STRIPE_SECRET_ARN is not set either',
   );
   resetSettingsCache();
   const arn = await secret('partial', { clientId: 'only-id' });

@@ -130,9 +130,12 @@ describe('QuickBooksRealmClient: customers', () => {
     });
     expect(found.get('sam@example.com')?.displayName).toBe('Sam Lee (old)');
     const calls = apiCalls(qbo);
-    expect(calls).toHaveLength(1); // one lookup batch: no count query for a single batch
+    // One lookup batch (no count query for a single batch), then the two emails it did not find are confirmed
+    // against the list of every customer (one page here), compared case-insensitively by the client.
+    expect(calls).toHaveLength(2);
     expect(calls[0]).toMatchObject({ method: 'POST', batchItems: 4, status: 200 });
     expect(calls[0]?.query.minorversion).toBe('75');
+    expect(calls[1]?.query.query).toBe('SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 1000');
   });
 
   it('pages a company of 2,500 customers 1,000 at a time', async () => {

@@ -3,10 +3,13 @@
  * days ago is refreshed, under the realm's refresh lock; a younger one is left alone. Real parts: the QuickBooks
  * stand-in's token endpoint (rotating refresh tokens), token secrets and the lock item on the emulators.
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { makeCatchUpHandler } from '../../lambdas/catch-up.js';
+import { refreshLockKey } from '../../src/adapters/aws/token-store.js';
 import { keepConnectionsAlive } from '../../src/app/keep-alive.js';
 import { silentLog } from '../../src/app/log.js';
 import type { QboTokens } from '../../src/app/ports.js';
+import { buildCatchUpDeps } from '../../src/runtime.js';
 import { type Harness, OTHER_REALM, REALM, startHarness, tenantConfig } from './harness.js';
 
 const DAY_MS = 86_400_000;
@@ -83,6 +86,11 @@ it('waits for the realm lock, and skips the refresh a worker made meanwhile', as
     await tokensAged(REALM, 0);
   });
   await taken;
+  // The lock item expires by itself (the tenants table's TTL attribute), should its holder never release it.
+  const { Item: lock } = await h.runtime.clients.doc.send(
+    new GetCommand({ TableName: h.runtime.resources.tenantsTable, Key: { pk: refreshLockKey(REALM) } }),
+  );
+  expect(lock?.ttl).toBeGreaterThan(Date.now() / 1000);
 
   // Act: the keep-alive starts while the worker holds the lock.
   const keeping = keepConnectionsAlive({
@@ -112,5 +120,11 @@ it('a company without tokens, or whose token QuickBooks refuses, fails the catch
   // Assess
   await expect(run).rejects.toThrow(
     /keep-alive failed for 1 of 2 QuickBooks companies: .*QuickBooks company 4620816365 \(other-studio\).*npx qbo-sync connect --tenant other-studio/,
+  );
+});
+
+it('the catch-up refuses to start when the configured Stripe mode does not match the key', async () => {
+  await expect(buildCatchUpDeps({ ...h.env, STRIPE_MODE: 'live' }, { log: silentLog })).rejects.toThrow(
+    /serves Stripe live mode \(context stripeMode\), but the Stripe secret key is a test-mode key/,
   );
 });

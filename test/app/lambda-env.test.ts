@@ -52,6 +52,13 @@ beforeAll(async () => {
       SecretString: JSON.stringify({ secretKey: STRIPE_KEY, webhookSecret: WEBHOOK_SECRET }),
     }),
   );
+  // The webhook's own secret: only the signing secrets, each marked with its endpoint.
+  const webhook = await secrets.send(
+    new CreateSecretCommand({
+      Name: `${h.prefix}/stripe-webhook`,
+      SecretString: JSON.stringify({ webhookSecret: `platform:${WEBHOOK_SECRET}` }),
+    }),
+  );
   const qbo = await secrets.send(
     new CreateSecretCommand({
       Name: `${h.prefix}/qbo-app`,
@@ -78,6 +85,8 @@ beforeAll(async () => {
     vars[name] = String(h.env[name]);
   }
   vars.STRIPE_SECRET_ARN = String(stripe.ARN);
+  vars.STRIPE_WEBHOOK_SECRET_ARN = String(webhook.ARN);
+  vars.STRIPE_MODE = 'test';
   vars.QBO_APP_SECRET_ARN = String(qbo.ARN);
 });
 
@@ -96,7 +105,7 @@ it('webhook → deposit builder → catch-up → callback, each from its own env
   h.addPayout(payout, transactions);
   const body = JSON.stringify(makePayoutEvent('payout.paid', payout));
   // The exported webhook handler reads process.env on its first call: give it the webhook function's variables.
-  process.env = only(['TENANTS_TABLE', 'QUEUE_URL', 'STRIPE_SECRET_ARN']);
+  process.env = only(['TENANTS_TABLE', 'QUEUE_URL', 'STRIPE_WEBHOOK_SECRET_ARN', 'STRIPE_MODE']);
   const builder = makeDepositBuilderHandler(async () =>
     depositBuilderDepsFromRuntime(
       await buildRuntime(
@@ -127,6 +136,7 @@ it('webhook → deposit builder → catch-up → callback, each from its own env
         'STRIPE_SECRET_ARN',
         'QUEUE_URL',
         'STRIPE_API_BASE',
+        'STRIPE_MODE',
         'QBO_APP_SECRET_ARN',
         'QBO_TOKEN_SECRET_PREFIX',
         'QBO_OAUTH_TOKEN_URL',

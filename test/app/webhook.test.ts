@@ -6,7 +6,7 @@ import { makeWebhookHandler } from '../../lambdas/webhook.js';
 import { SqsPayoutQueue } from '../../src/adapters/aws/queue.js';
 import { ingestWebhook, MAX_WEBHOOK_BODY_BYTES, stripeKeyMode } from '../../src/app/ingest-webhook.js';
 import { silentLog } from '../../src/app/log.js';
-import { buildWebhookDeps } from '../../src/runtime-base.js';
+import { buildWebhookDeps, webhookDepsOf } from '../../src/runtime-base.js';
 import { generatePayout, makePayoutEvent, signWebhook } from '../../standins/stripe/index.js';
 import { type Harness, startHarness, tenantConfig, WEBHOOK_SECRET, webhookEvent } from './harness.js';
 
@@ -146,7 +146,7 @@ it('answers 200 without queuing for other event types, unknown accounts and the 
   expect(bodies.map((b) => b.queued)).toEqual([false, false, false, false]);
   expect(bodies[0]?.ignored).toMatch(/payout.created/);
   expect(bodies[2]?.ignored).toMatch(/acct_1NobodyKnowsMe/);
-  expect(bodies[3]?.ignored).toMatch(/live-mode event.*test-mode Stripe key/);
+  expect(bodies[3]?.ignored).toMatch(/live-mode event.*serves Stripe test mode/);
   expect(await h.takeQueue()).toEqual([]);
 });
 
@@ -251,4 +251,135 @@ it('tells the key mode from the secret key', () => {
   expect(stripeKeyMode('sk_live_abc')).toBe('live');
   expect(stripeKeyMode('rk_live_abc')).toBe('live');
   expect(stripeKeyMode('sk_test_abc')).toBe('test');
+});
+
+describe('signing secrets marked platform or Connect', () => {
+  const PLATFORM = 'whsec_platform_endpoint_secret';
+  const CONNECT = 'whsec_connect_endpoint_secret';
+  const marked = () => ({
+    ...h.runtime.webhookDeps(),
+    webhookSecret: `platform:${PLATFORM}, connect:${CONNECT}`,
+  });
+  const deliver = (deps: ReturnType<typeof marked>, body: string, secret: string) =>
+    ingestWebhook(deps, { rawBody: Buffer.from(body), signature: signWebhook(body, secret) });
+
+  it('accepts each kind signed by its own endpoint’s secret and refuses one signed by the other kind', async () => {
+    // Prepare
+    const platformBody = JSON.stringify(makePayoutEvent('payout.paid', payout));
+    const connectBody = JSON.stringify(makePayoutEvent('payout.paid', payout, { account: CONNECTED }));
+
+    // Act
+    const results = await Promise.all([
+      deliver(marked(), platformBody, PLATFORM),
+      deliver(marked(), connectBody, CONNECT),
+      deliver(marked(), connectBody, PLATFORM),
+      deliver(marked(), platformBody, CONNECT),
+    ]);
+
+    // Assess
+    expect(results.map((r) => r.status)).toEqual([200, 200, 400, 400]);
+    expect(JSON.stringify(results[2]?.body)).toMatch(
+      /a Connect event signed with the platform endpoint's secret/,
+    );
+    expect(JSON.stringify(results[3]?.body)).toMatch(
+      /a platform event signed with the Connect endpoint's secret/,
+    );
+    const queued = await h.takeQueue();
+    expect(queued.map((m) => m.tenantId).sort()).toEqual(['connected-studio', 'downtown-yoga']);
+  });
+
+  it('the deployed webhook reads only its own secret, refuses unmarked entries, and re-reads a rolled secret once', async () => {
+    // Prepare: the webhook's own secret in the Secrets Manager emulator; no Stripe API key anywhere.
+    const { CreateSecretCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const { secrets } = h.runtime.clients;
+    const name = `${h.prefix}/stripe-webhook`;
+    const created = await secrets.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: JSON.stringify({ webhookSecret: `platform:${PLATFORM}` }),
+      }),
+    );
+    const {
+      STRIPE_SECRET_KEY: _key,
+      STRIPE_WEBHOOK_SECRET: _secret,
+      STRIPE_SECRET_ARN: _arn,
+      ...rest
+    } = h.env;
+    const env = { ...rest, STRIPE_WEBHOOK_SECRET_ARN: String(created.ARN), STRIPE_MODE: 'test' };
+    const deps = await buildWebhookDeps(env, { log: silentLog });
+    const body = () => JSON.stringify(makePayoutEvent('payout.paid', payout));
+
+    // Act: Stripe rolls the platform secret; the new one is put in the secret, the container is warm.
+    const b0 = body();
+    const before = await ingestWebhook(deps, {
+      rawBody: Buffer.from(b0),
+      signature: signWebhook(b0, PLATFORM),
+    });
+    const ROLLED = 'whsec_rolled_platform_secret';
+    await secrets.send(
+      new PutSecretValueCommand({
+        SecretId: name,
+        SecretString: JSON.stringify({ webhookSecret: `platform:${ROLLED}` }),
+      }),
+    );
+    const b1 = body();
+    const afterRoll = await ingestWebhook(deps, {
+      rawBody: Buffer.from(b1),
+      signature: signWebhook(b1, ROLLED),
+    });
+    const b2 = body();
+    const stranger = await ingestWebhook(deps, {
+      rawBody: Buffer.from(b2),
+      signature: signWebhook(b2, 'whsec_x'),
+    });
+    const b3 = body();
+    const stillRolled = await ingestWebhook(deps, {
+      rawBody: Buffer.from(b3),
+      signature: signWebhook(b3, ROLLED),
+    });
+
+    // Assess
+    expect([before.status, afterRoll.status, stranger.status, stillRolled.status]).toEqual([
+      200, 200, 400, 200,
+    ]);
+    await h.takeQueue();
+    // Unmarked entries in the deployed secret are refused at cold start, naming how to mark them.
+    const unmarked = await secrets.send(
+      new CreateSecretCommand({
+        Name: `${name}-unmarked`,
+        SecretString: JSON.stringify({ webhookSecret: PLATFORM }),
+      }),
+    );
+    await expect(
+      buildWebhookDeps({ ...env, STRIPE_WEBHOOK_SECRET_ARN: String(unmarked.ARN) }, { log: silentLog }),
+    ).rejects.toThrow(/not marked: write each as "platform:whsec_…"/);
+    // And without STRIPE_MODE it does not guess from a key it cannot read.
+    const { STRIPE_MODE: _mode, ...noMode } = env;
+    await expect(buildWebhookDeps(noMode, { log: silentLog })).rejects.toThrow(
+      /missing setting: STRIPE_MODE/,
+    );
+  });
+
+  it('re-reads at most once a minute: a flood of bad signatures does not hammer the secret store', async () => {
+    let reads = 0;
+    let clock = 0;
+    const deps = webhookDepsOf({
+      tenants: h.runtime.tenants,
+      queue: h.runtime.queue,
+      webhookSecret: `platform:${PLATFORM}`,
+      stripeMode: 'test',
+      reread: async () => {
+        reads += 1;
+        return `platform:${PLATFORM}`;
+      },
+      log: silentLog,
+      now: () => clock,
+    });
+    const b = JSON.stringify(makePayoutEvent('payout.paid', payout));
+    for (let i = 0; i < 5; i++)
+      await ingestWebhook(deps, { rawBody: Buffer.from(b), signature: signWebhook(b, 'whsec_bad') });
+    clock += 61_000;
+    await ingestWebhook(deps, { rawBody: Buffer.from(b), signature: signWebhook(b, 'whsec_bad') });
+    expect(reads).toBe(2);
+  });
 });

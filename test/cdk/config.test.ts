@@ -34,6 +34,7 @@ describe('stage context', () => {
       apiBurstLimit: 100,
       apiCloudWatchRole: true,
       deletionProtection: true,
+      stripeMode: 'test',
       bundleMetafile: false,
     });
   });

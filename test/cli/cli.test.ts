@@ -40,6 +40,9 @@ const STUDIO = 'cli-studio';
 const STUDIO_ACCOUNT = 'acct_1CliStudio';
 const SECOND = 'second-studio';
 const SECOND_ACCOUNT = 'acct_1CliSecond';
+/** A tenant not in the config yet, connecting a company of its own. */
+const THIRD = 'third-studio';
+const THIRD_REALM = '4620816365';
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
 function configYaml(refreshToken: string, membershipAccount = 'Membership Revenue'): string {
@@ -198,7 +201,10 @@ const idOf = (type: 'Account' | 'Class' | 'Customer', field: string, value: stri
   String(qbo.entities(REALM, type).find((e) => e[field] === value)?.Id);
 
 beforeAll(async () => {
-  qbo = await startQuickBooksStandIn({ companies: [demoCompanySeed(REALM)], limits: false });
+  qbo = await startQuickBooksStandIn({
+    companies: [demoCompanySeed(REALM), demoCompanySeed(THIRD_REALM)],
+    limits: false,
+  });
   stripe = await startStripeStandIn({ secretKey: 'sk_test_cli' });
   for (const p of [previewed, resynced, backfilled, manual, older])
     stripe.addPayout({ account: STUDIO_ACCOUNT, ...p });
@@ -222,7 +228,7 @@ beforeAll(async () => {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'stripe-signature': signWebhook(payload, local.target.webhookSecret),
+      'stripe-signature': signWebhook(payload, local.target.webhookSecret ?? ''),
     },
     body: payload,
   });
@@ -718,15 +724,15 @@ describe('qbo-sync against a local mode', () => {
   });
 
   test("connect through local mode's own callback route (the stack's flow): the CLI waits for the state", async () => {
-    // Act
+    // Act: a new tenant connects its own company (the person picks it on the consent page).
     const redirectUri = local.target.redirectUri;
-    const run = startCli(['connect', '--tenant', SECOND, '--redirect-uri', redirectUri, '--json'], {
+    const run = startCli(['connect', '--tenant', THIRD, '--redirect-uri', redirectUri, '--json'], {
       cwd: local.cwd,
       env: local.env,
     });
     const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/connect\/oauth2\?\S+/, 'stderr');
     await run.waitFor(/Waiting for local mode's callback route/, 'stderr');
-    const consent = await fetch(url);
+    const consent = await fetch(`${url}&realmId=${THIRD_REALM}`);
     const code = await run.exit;
 
     // Assess
@@ -734,11 +740,31 @@ describe('qbo-sync against a local mode', () => {
     expect(consent.status).toBe(200);
     expect(code).toBe(0);
     expect(JSON.parse(run.output().stdout)).toEqual({
-      tenant: SECOND,
-      realmId: REALM,
+      tenant: THIRD,
+      realmId: THIRD_REALM,
       connected: true,
       authorizeUrl: url,
     });
+  });
+
+  test('connect refuses a company already connected to another tenant (its tokens already serve it)', async () => {
+    // Act: second-studio's config names the company studio connected in the test above.
+    const redirectUri = local.target.redirectUri;
+    const run = startCli(
+      ['connect', '--tenant', SECOND, '--redirect-uri', redirectUri, '--json', '--timeout', '5'],
+      {
+        cwd: local.cwd,
+        env: local.env,
+      },
+    );
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/connect\/oauth2\?\S+/, 'stderr');
+    const consent = await fetch(url);
+
+    // Assess
+    expect(consent.status).toBe(400);
+    expect(await consent.text()).toContain(`company ${REALM} is already connected to tenant ${STUDIO}`);
+    run.child.kill('SIGINT');
+    await run.exit;
   });
 
   test('--stack reads the target from CloudFormation outputs (here: the local mode’s resources)', async () => {
@@ -766,7 +792,7 @@ describe('qbo-sync against a local mode', () => {
       AWS_REGION: t.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      STRIPE_WEBHOOK_SECRET: t.webhookSecret,
+      STRIPE_WEBHOOK_SECRET: t.webhookSecret ?? '',
     };
     try {
       // Act: from a folder without a local mode.

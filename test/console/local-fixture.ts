@@ -157,7 +157,7 @@ export async function startConsoleLocal(): Promise<ConsoleLocal> {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'stripe-signature': signWebhook(payload, t.webhookSecret),
+          'stripe-signature': signWebhook(payload, t.webhookSecret ?? ''),
         },
         body: payload,
       });

@@ -227,7 +227,7 @@ describe('qbo-sync local (the real process)', () => {
             method: 'POST',
             headers: {
               'content-type': 'application/json',
-              'stripe-signature': signWebhook(payload, target.webhookSecret),
+              'stripe-signature': signWebhook(payload, target.webhookSecret ?? ''),
             },
             body: payload,
           });
@@ -406,7 +406,7 @@ describe('qbo-sync local (the real process)', () => {
             method: 'POST',
             headers: {
               'content-type': 'application/json',
-              'stripe-signature': signWebhook(payload, target.webhookSecret),
+              'stripe-signature': signWebhook(payload, target.webhookSecret ?? ''),
             },
             body: payload,
           });

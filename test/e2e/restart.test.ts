@@ -82,7 +82,7 @@ async function sendWebhook(local: LocalMode, p: GeneratedPayout): Promise<void> 
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'stripe-signature': signWebhook(payload, local.target.webhookSecret),
+      'stripe-signature': signWebhook(payload, local.target.webhookSecret ?? ''),
     },
     body: payload,
   });

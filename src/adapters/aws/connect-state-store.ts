@@ -1,8 +1,9 @@
 /**
  * Pending QuickBooks connections in the tenants table: item `{pk: "STATE#<state>", kind: "connect-state", tenantId,
  * expiresAt (epoch ms), redirectUri?, ttl}`, written by `qbo-sync connect --tenant T` (`put`) and read and completed
- * by the OAuth callback (`get`, `complete`: it adds `realmId` and `completedAt`, conditionally, once). `ttl` (epoch
- * seconds, a day after expiry) lets a table TTL clean old states up.
+ * by the OAuth callback (`get`; `claim`: `usedAt`, conditionally, once, before the code exchange; `complete`: it adds
+ * `realmId` and `completedAt`, conditionally, once). `ttl` (epoch seconds, a day after expiry) is the tenants
+ * table's TTL attribute: old states are deleted by DynamoDB.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -31,6 +32,7 @@ const PendingItemSchema = z
     tenantId: z.string().min(1),
     expiresAt: ExpiresAtSchema,
     redirectUri: z.string().optional(),
+    usedAt: z.string().optional(),
     realmId: z.string().optional(),
     completedAt: z.string().optional(),
   })
@@ -75,18 +77,39 @@ export class DynamoConnectStateStore implements PendingConnectionStore {
     if (Item === undefined) return undefined;
     const parsed = PendingItemSchema.safeParse(Item);
     if (!parsed.success) return undefined;
-    const { tenantId, expiresAt, redirectUri, realmId, completedAt } = parsed.data;
+    const { tenantId, expiresAt, redirectUri, usedAt, realmId, completedAt } = parsed.data;
     return {
       state,
       tenantId,
       expiresAt,
       ...(redirectUri !== undefined ? { redirectUri } : {}),
+      ...(usedAt !== undefined ? { usedAt } : {}),
       ...(realmId !== undefined ? { realmId } : {}),
       ...(completedAt !== undefined ? { completedAt } : {}),
     };
   }
 
-  /** Marks the state used, once: false when it was already completed (or does not exist). */
+  /** Marks the state used, atomically and once, before its code is exchanged: false when used or unknown. */
+  async claim(state: string, usedAt: string): Promise<boolean> {
+    try {
+      await this.opts.doc.send(
+        new UpdateCommand({
+          TableName: this.opts.tableName,
+          Key: { pk: connectStateKey(state) },
+          UpdateExpression: 'SET usedAt = :at',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(usedAt) AND attribute_not_exists(completedAt)',
+          ExpressionAttributeValues: { ':at': usedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  /** Records the outcome, once: false when it was already completed (or does not exist). */
   async complete(state: string, outcome: { realmId: string; completedAt: string }): Promise<boolean> {
     try {
       await this.opts.doc.send(

@@ -66,11 +66,15 @@ export async function provisionLocalResources(
     idempotencyTable: `${p}-idempotency`,
   };
   const [, , , , queues] = await Promise.all([
-    createTable(clients.dynamodb, {
-      TableName: out.tenantsTable,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    }),
+    createTable(
+      clients.dynamodb,
+      {
+        TableName: out.tenantsTable,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      },
+      'ttl',
+    ),
     createTable(clients.dynamodb, {
       TableName: out.customersTable,
       KeySchema: [

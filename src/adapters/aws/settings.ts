@@ -7,10 +7,19 @@
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
+import { parseSigningSecrets } from '../../app/signing-secrets.js';
 
 export interface StripeSettings {
   stripeSecretKey: string;
-  stripeWebhookSecret: string;
+  /** The webhook signing secrets where they come with the key (local mode's STRIPE_WEBHOOK_SECRET). */
+  stripeWebhookSecret?: string;
+}
+
+/** What the webhook function reads: only its signing secrets, and the mode from configuration. */
+export interface WebhookSettings {
+  /** `platform:whsec_…,connect:whsec_…` (src/app/signing-secrets.ts). */
+  webhookSecret: string;
+  stripeMode: 'live' | 'test';
 }
 
 export interface QboSettings {
@@ -41,7 +50,7 @@ const StripeSettingsSchema = z.object({
   stripeSecretKey: z
     .string()
     .regex(/^(sk|rk)_(test|live)_\S+$/, { error: 'is not a Stripe secret key (sk_test_… or sk_live_…)' }),
-  stripeWebhookSecret: z.string().min(1, { error: 'is empty' }),
+  stripeWebhookSecret: z.string().min(1, { error: 'is empty' }).optional(),
 });
 const QboSettingsSchema = z.object({
   qboClientId: z.string().min(1, { error: 'is empty' }),
@@ -75,8 +84,8 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<S
 export function loadStripeSettings(options: LoadSettingsOptions = {}): Promise<StripeSettings> {
   if (!stripeMemo || options.forceFetch) {
     stripeMemo = resolve(
-      ['stripeSecretKey', 'stripeWebhookSecret'],
-      [],
+      ['stripeSecretKey'],
+      ['stripeWebhookSecret'],
       'STRIPE_SECRET_ARN',
       StripeSecretJson,
       StripeSettingsSchema,
@@ -87,6 +96,59 @@ export function loadStripeSettings(options: LoadSettingsOptions = {}): Promise<S
     });
   }
   return stripeMemo;
+}
+
+/**
+ * The webhook's settings: the signing secrets from `STRIPE_WEBHOOK_SECRET`, else field `webhookSecret` of the
+ * secret named by `STRIPE_WEBHOOK_SECRET_ARN` (there every entry must be marked `platform:` or `connect:`); the mode
+ * from `STRIPE_MODE`, else (local mode) from `STRIPE_SECRET_KEY`'s prefix. Never cached here: the caller keeps
+ * them, and `forceFetch` re-reads the secret (a rolled signing secret).
+ */
+export async function loadWebhookSettings(options: LoadSettingsOptions = {}): Promise<WebhookSettings> {
+  const env = options.env ?? process.env;
+  const mode = env.STRIPE_MODE?.trim();
+  let stripeMode: 'live' | 'test';
+  if (mode === 'live' || mode === 'test') stripeMode = mode;
+  else if (mode)
+    throw new Error(`invalid setting: STRIPE_MODE must be live or test, not "${mode.slice(0, 20)}"`);
+  else if (env.STRIPE_SECRET_KEY) stripeMode = /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY) ? 'live' : 'test';
+  else
+    throw new Error(
+      'missing setting: STRIPE_MODE (live or test; the stack sets it from the stripeMode context)',
+    );
+
+  if (env.STRIPE_WEBHOOK_SECRET) return { webhookSecret: env.STRIPE_WEBHOOK_SECRET, stripeMode };
+  const arn = env.STRIPE_WEBHOOK_SECRET_ARN;
+  if (!arn) {
+    throw new Error(
+      'missing setting: STRIPE_WEBHOOK_SECRET (or field "webhookSecret" of the secret named by STRIPE_WEBHOOK_SECRET_ARN); STRIPE_WEBHOOK_SECRET_ARN is not set either',
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = await getSecret(arn, {
+      transform: 'json',
+      maxAge: SECRET_MAX_AGE_SECONDS,
+      forceFetch: options.forceFetch ?? false,
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    const notJson = /transform|JSON/i.test(message);
+    throw new Error(
+      `could not read the secret ${arn} named by STRIPE_WEBHOOK_SECRET_ARN: ${notJson ? 'it does not hold JSON' : message}; check that it exists, holds JSON, and that this function may read it`,
+      notJson ? undefined : { cause: err },
+    );
+  }
+  const parsed = StripeSecretJson.safeParse(raw);
+  const text = parsed.success ? parsed.data.webhookSecret : undefined;
+  if (!text) {
+    throw new Error(
+      'missing setting: field "webhookSecret" of the secret named by STRIPE_WEBHOOK_SECRET_ARN is empty: put {"webhookSecret":"platform:whsec_…,connect:whsec_…"} in it',
+    );
+  }
+  // Every entry must say which endpoint it belongs to (throws saying which one does not; never the secret).
+  parseSigningSecrets(text, { allowUnmarked: false });
+  return { webhookSecret: text, stripeMode };
 }
 
 export function loadQboSettings(options: LoadSettingsOptions = {}): Promise<QboSettings> {

@@ -4,13 +4,13 @@
  * so a Stripe account can never belong to two tenants. (`LOCK#…` items of the same table belong to the token store.)
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, paginateScan, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateScan, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../../app/errors.js';
 import type { StoredTenant, TenantStore } from '../../app/ports.js';
 import { CLOSED_PERIOD_POLICIES, LINE_DETAIL_MODES, TenantConfigSchema } from '../../domain/config.js';
 import type { TenantBooks } from '../../domain/types.js';
-import { cancellationCodes, parseItem } from './util.js';
+import { cancellationCodes, isConditionFailed, parseItem } from './util.js';
 
 const RefSchema = z.object({ value: z.string(), name: z.string().optional() });
 export const TenantBooksSchema = z.object({
@@ -52,8 +52,10 @@ const TenantItemSchema = z.object({
 });
 const AccountItemSchema = z.object({ pk: z.string(), tenantId: z.string() });
 
-const tenantKey = (id: string) => `TENANT#${id}`;
-const accountKey = (stripeAccount: string) => `ACCOUNT#${stripeAccount}`;
+/** The tenants-table keys of a tenant, of the Stripe account index, and of a QuickBooks company's binding. */
+export const tenantKey = (id: string) => `TENANT#${id}`;
+export const accountKey = (stripeAccount: string) => `ACCOUNT#${stripeAccount}`;
+export const realmKey = (realmId: string) => `REALM#${realmId}`;
 
 /** `put` refused: the Stripe account already belongs to another tenant. */
 export class StripeAccountTakenError extends PermanentError {
@@ -95,14 +97,55 @@ export class DynamoTenantStore implements TenantStore {
     return Item ? this.toStored(Item) : undefined;
   }
 
-  async findByStripeAccount(stripeAccount: string): Promise<StoredTenant | undefined> {
+  async accountOwner(stripeAccount: string): Promise<string | undefined> {
     this.calls++;
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: accountKey(stripeAccount) }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    const pointer = parseItem(AccountItemSchema, Item, `${this.table} item ${accountKey(stripeAccount)}`);
-    const tenant = await this.get(pointer.tenantId);
+    return parseItem(AccountItemSchema, Item, `${this.table} item ${accountKey(stripeAccount)}`).tenantId;
+  }
+
+  /** The tenant a QuickBooks company is bound to (by the OAuth callback), if any. */
+  async realmOwner(realmId: string): Promise<string | undefined> {
+    this.calls++;
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: realmKey(realmId) }, ConsistentRead: true }),
+    );
+    return Item
+      ? parseItem(AccountItemSchema, Item, `${this.table} item ${realmKey(realmId)}`).tenantId
+      : undefined;
+  }
+
+  /** Binds a QuickBooks company to a tenant, unless another tenant holds it: that tenant's id then. */
+  async bindRealm(realmId: string, tenantId: string): Promise<string | undefined> {
+    this.calls++;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: realmKey(realmId),
+            kind: 'realm',
+            tenantId,
+            realmId,
+            boundAt: new Date().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR tenantId = :id',
+          ExpressionAttributeValues: { ':id': tenantId },
+        }),
+      );
+      return undefined;
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+    return (await this.realmOwner(realmId)) ?? 'another tenant';
+  }
+
+  async findByStripeAccount(stripeAccount: string): Promise<StoredTenant | undefined> {
+    const owner = await this.accountOwner(stripeAccount);
+    if (owner === undefined) return undefined;
+    const tenant = await this.get(owner);
     // A pointer left behind by a half-finished move is ignored rather than trusted.
     return tenant?.books.stripeAccount === stripeAccount ? tenant : undefined;
   }

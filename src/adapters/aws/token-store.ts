@@ -45,6 +45,11 @@ export interface SecretsTokenStoreOptions {
   pollMs?: number;
 }
 
+/** The tenants-table key of a realm's refresh lock (its items carry `ttl`, so a lost lock is deleted later). */
+export function refreshLockKey(realmId: string): string {
+  return `LOCK#qbo-refresh#${realmId}`;
+}
+
 const reconnectHint = (realmId: string) =>
   `reconnect QuickBooks for the tenant using realm ${realmId}: npx qbo-sync connect --tenant <tenant>`;
 
@@ -120,7 +125,7 @@ export class SecretsTokenStore implements TokenStore {
 
   async withRefreshLock<T>(realmId: string, fn: () => Promise<T>): Promise<T> {
     const { doc, tenantsTable: TableName, leaseMs, waitTimeoutMs, pollMs } = this.o;
-    const pk = `LOCK#qbo-refresh#${realmId}`;
+    const pk = refreshLockKey(realmId);
     const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
     const deadline = Date.now() + waitTimeoutMs;
     for (;;) {
@@ -129,7 +134,15 @@ export class SecretsTokenStore implements TokenStore {
         await doc.send(
           new PutCommand({
             TableName,
-            Item: { pk, kind: 'lock', owner, expiresAt: now + leaseMs, takenAt: new Date(now).toISOString() },
+            Item: {
+              pk,
+              kind: 'lock',
+              owner,
+              expiresAt: now + leaseMs,
+              takenAt: new Date(now).toISOString(),
+              // The table's TTL (epoch seconds): a lock its holder never released is deleted a day later.
+              ttl: Math.floor(now / 1000) + 86_400,
+            },
             ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
             ExpressionAttributeValues: { ':now': now },
           }),

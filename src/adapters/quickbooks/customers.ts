@@ -33,9 +33,17 @@ function withCreated(
   return e;
 }
 
+/**
+ * How long the list of every customer, read to confirm emails a query did not find, is trusted (new customers of
+ * ours are added to it as they are made).
+ */
+const CUSTOMER_INDEX_TTL_MS = 5 * 60_000;
+
 export class QboCustomers {
   /** Set after a 4001 on a PrimaryEmailAddr query: this company is matched by paging from then on. */
   private emailQueryRefused = false;
+  /** Every active customer by lower-cased email, from the last full read (see `confirmMisses`). */
+  private index: { at: number; byEmail: Map<string, QboCustomer[]> } | undefined;
 
   constructor(private readonly http: QboTransport) {}
 
@@ -60,7 +68,8 @@ export class QboCustomers {
       if (Math.ceil(count / PAGE_SIZE) < lookupBatches) return this.matchByPaging(wanted, count);
     }
     try {
-      return await this.lookupByEmail(wanted);
+      const found = await this.lookupByEmail(wanted);
+      return await this.confirmMisses(wanted, found);
     } catch (e) {
       if (e instanceof QboValidationFault && e.hasCode('4001')) {
         this.emailQueryRefused = true;
@@ -92,6 +101,7 @@ export class QboCustomers {
     }
     let pending = [...byEmail].map(([email, displayName]) => ({ email, displayName, attempt: 0 }));
     let failure: unknown;
+    let exhausted: QboValidationFault | undefined;
     while (pending.length > 0 && failure === undefined) {
       const retry: typeof pending = [];
       // Every batch is awaited (settled) before an error is thrown, so nothing created goes unreported.
@@ -110,7 +120,9 @@ export class QboCustomers {
           group.forEach((m, i) => {
             const r = responses.get(String(i));
             if (r?.Customer) {
-              created.set(m.email, { ...toCustomer(r.Customer), email: m.email });
+              const customer = { ...toCustomer(r.Customer), email: m.email };
+              created.set(m.email, customer);
+              this.index?.byEmail.set(m.email, [...(this.index.byEmail.get(m.email) ?? []), customer]);
               return;
             }
             const itemFault = r ? batchItemFault(r) : undefined;
@@ -125,8 +137,10 @@ export class QboCustomers {
               operation: `the creation of customer ${maskEmail(m.email)}`,
               tenantId: this.tenantId,
             });
-            if (fault.hasCode('6240') && m.attempt + 1 < MAX_NAME_ATTEMPTS) {
-              retry.push({ ...m, attempt: m.attempt + 1 });
+            if (fault.hasCode('6240')) {
+              // A taken name: the next candidate; names exhausted is a failure (a person picks one), not a refusal.
+              if (m.attempt + 1 < MAX_NAME_ATTEMPTS) retry.push({ ...m, attempt: m.attempt + 1 });
+              else exhausted ??= fault;
             } else {
               refused.set(m.email, fault);
             }
@@ -138,6 +152,7 @@ export class QboCustomers {
       if (failed) failure = failed.reason;
       pending = retry;
     }
+    failure ??= exhausted;
     const firstRefusal = refused.values().next().value;
     if (failure !== undefined || firstRefusal !== undefined) {
       throw withCreated(failure ?? firstRefusal, created, refused);
@@ -201,6 +216,32 @@ export class QboCustomers {
     const outcomes = await Promise.allSettled(rest.map(runGroup));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
+    return found;
+  }
+
+  /**
+   * Emails the query did not find are looked for in the list of every customer, compared case-insensitively here:
+   * whether QuickBooks' `PrimaryEmailAddr = '…'` ignores case is undocumented, and a customer stored as
+   * `Surf@Intuit.com` must be found for `surf@intuit.com` (CONTRACT §5). The list is read once per
+   * CUSTOMER_INDEX_TTL_MS and realm client, and customers made since are added to it.
+   */
+  private async confirmMisses(
+    wanted: readonly string[],
+    found: Map<string, QboCustomer>,
+  ): Promise<Map<string, QboCustomer>> {
+    const misses = wanted.filter((e) => !found.has(e));
+    if (misses.length === 0) return found;
+    if (this.index === undefined || Date.now() - this.index.at > CUSTOMER_INDEX_TTL_MS) {
+      const byEmail = new Map<string, QboCustomer[]>();
+      for (const c of await this.pageCustomers()) {
+        if (c.email !== undefined) byEmail.set(c.email, [...(byEmail.get(c.email) ?? []), c]);
+      }
+      this.index = { at: Date.now(), byEmail };
+    }
+    for (const email of misses) {
+      const winner = rankCustomers(this.index.byEmail.get(email) ?? [])[0];
+      if (winner?.active) found.set(email, winner);
+    }
     return found;
   }
 

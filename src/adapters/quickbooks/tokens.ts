@@ -199,16 +199,35 @@ export class QboTokenManager {
     realmId: string,
     ctx: { tenantId?: string } = {},
   ): Promise<QboTokens> {
+    const tokens = await this.exchangeCode(code, redirectUri, realmId, ctx);
+    await this.storeConnected(tokens);
+    return tokens;
+  }
+
+  /**
+   * Exchanges the code of the OAuth callback for tokens WITHOUT storing them: the callback first asks QuickBooks
+   * which company they belong to (`storeConnected` then).
+   */
+  async exchangeCode(
+    code: string,
+    redirectUri: string,
+    realmId: string,
+    ctx: { tenantId?: string } = {},
+  ): Promise<QboTokens> {
     const client = this.oauthClient(redirectUri);
     const query = `?${new URLSearchParams({ code, realmId }).toString()}`;
     const json = await this.callTokenEndpoint(realmId, ctx, 'exchange the authorization code', () =>
       client.createToken(query),
     );
-    const tokens = this.toTokens(realmId, json);
+    return this.toTokens(realmId, json);
+  }
+
+  /** Stores the tokens of a newly connected company, under its refresh lock. */
+  async storeConnected(tokens: QboTokens): Promise<void> {
+    const realmId = tokens.realmId;
     await this.store.withRefreshLock(realmId, () => this.persist(tokens));
     this.unsaved.delete(realmId);
     this.cache.set(realmId, tokens);
-    return tokens;
   }
 
   private isFresh(t: QboTokens): boolean {

@@ -24,6 +24,7 @@ import {
   startQuickBooksConnection,
   waitForConnection,
 } from '../../app/start-connection.js';
+import { connectDepsOf } from '../../runtime.js';
 import {
   action,
   type CliIo,
@@ -107,14 +108,14 @@ async function startLoopback(
       return;
     }
     void completeQuickBooksConnection(
-      {
+      connectDepsOf({
         states: services.states,
         tenants: services.tenants,
-        exchangeCode: (code, uri, realmId, c) =>
-          factory.tokenManager.exchangeAuthorizationCode(code, uri, realmId, c),
+        tokenManager: factory.tokenManager,
+        apiBase: factory.apiBase,
         redirectUri,
         log: silentLog,
-      },
+      }),
       query,
     )
       .catch(
