@@ -318,7 +318,9 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
         homeCurrency: (p.CurrencyPrefs?.HomeCurrency?.value ?? 'USD').toUpperCase(),
         multicurrency: p.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
         classTrackingPerTxnLine: p.AccountingInfoPrefs?.ClassTrackingPerTxnLine ?? false,
-        bookCloseDate: p.AccountingInfoPrefs?.BookCloseDate?.slice(0, 10) || null,
+        ...(p.AccountingInfoPrefs?.BookCloseDate
+          ? { bookCloseDate: p.AccountingInfoPrefs.BookCloseDate.slice(0, 10) }
+          : {}),
       },
     };
   }
