@@ -18,6 +18,7 @@ const PostedDepositSchema = z
     Id: z.union([z.string(), z.number()]).optional(),
     DepositToAccountRef: RefSchema,
     CurrencyRef: RefSchema.optional(),
+    ExchangeRate: z.union([z.number(), z.string()]).optional(),
     Line: z.array(
       z
         .object({
@@ -40,6 +41,7 @@ const PostedJournalSchema = z
   .object({
     Id: z.union([z.string(), z.number()]).optional(),
     CurrencyRef: RefSchema.optional(),
+    ExchangeRate: z.union([z.number(), z.string()]).optional(),
     Line: z.array(
       z
         .object({
@@ -61,6 +63,12 @@ const PostedJournalSchema = z
     ),
   })
   .loose();
+
+/** A posted entry's `ExchangeRate` (home-currency units per foreign unit), when it is a positive number. */
+function rateOf(value: number | string | undefined): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+}
 
 /** Amounts with up to 3 decimals (every currency), summed exactly. */
 const SCALE = 3;
@@ -85,6 +93,9 @@ export function buildReversalEntry(posted: QboEntry, payoutId: string, txnDate: 
   const lines: Record<string, unknown>[] = [];
   let postedId: string | undefined;
   let currencyRef: { value: string; name?: string } | undefined;
+  // A reversal converts at the rate of the entry it reverses, so the home-currency amounts cancel exactly
+  // (CONTRACT §4), whatever QuickBooks' rate for the day of the reversal.
+  let exchangeRate: number | undefined;
   if (posted.type === 'Deposit') {
     const parsed = PostedDepositSchema.safeParse(posted.body);
     if (!parsed.success) {
@@ -93,6 +104,7 @@ export function buildReversalEntry(posted: QboEntry, payoutId: string, txnDate: 
     const body = parsed.data;
     postedId = body.Id === undefined ? undefined : String(body.Id);
     currencyRef = body.CurrencyRef === undefined ? undefined : plainRef(body.CurrencyRef);
+    exchangeRate = rateOf(body.ExchangeRate);
     let total = 0;
     const reversed: Record<string, unknown>[] = [];
     for (const line of body.Line) {
@@ -133,6 +145,7 @@ export function buildReversalEntry(posted: QboEntry, payoutId: string, txnDate: 
     const body = parsed.data;
     postedId = body.Id === undefined ? undefined : String(body.Id);
     currencyRef = body.CurrencyRef === undefined ? undefined : plainRef(body.CurrencyRef);
+    exchangeRate = rateOf(body.ExchangeRate);
     let balance = 0;
     for (const line of body.Line) {
       const scaled = decimalToScaled(line.Amount, SCALE);
@@ -162,6 +175,7 @@ export function buildReversalEntry(posted: QboEntry, payoutId: string, txnDate: 
     body: {
       TxnDate: txnDate,
       ...(currencyRef === undefined ? {} : { CurrencyRef: currencyRef }),
+      ...(currencyRef === undefined || exchangeRate === undefined ? {} : { ExchangeRate: exchangeRate }),
       PrivateNote: `${reversalNotePrefix(payoutId)} · reverses ${posted.type}${postedId === undefined ? '' : ` ${postedId}`}`,
       Line: lines,
     },
