@@ -162,3 +162,22 @@ export function renderDepositTable(rows: DepositRow[], currency: string, heading
   for (const [key, value] of heading.facts) lines.push(`${`${key}:`.padEnd(keyWidth + 1)} ${value}`);
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The rows of a dry run's entry (`payouts preview` and the console's preview): account and class names from the
+ * entry's own refs, customers by the preview's labels (DisplayNames, or the emails of customers to be created).
+ */
+export function previewRows(
+  entry: { type: 'Deposit' | 'JournalEntry'; body: Json },
+  currency: string,
+  customerLabels: Readonly<Record<string, string>>,
+): DepositRow[] {
+  const empty = new Map<string, string>();
+  return entryRows(
+    entry.type,
+    entry.body,
+    currency,
+    { accounts: empty, classes: empty, customers: new Map(Object.entries(customerLabels)) },
+    refValue(entry.body.DepositToAccountRef),
+  );
+}

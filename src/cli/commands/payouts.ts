@@ -15,7 +15,7 @@ import {
 } from '../../app/request-payouts.js';
 import { formatMinor } from '../../domain/money.js';
 import type { LedgerStatus } from '../../domain/types.js';
-import { entryRows, renderDepositTable } from '../../local/deposit-table.js';
+import { previewRows, renderDepositTable } from '../../local/deposit-table.js';
 import {
   action,
   type CliIo,
@@ -234,14 +234,7 @@ export function registerPayouts(program: Command, io: CliIo): void {
           if (r.hint) lines.push(`  fix: ${r.hint}`);
           return lines.join('\n');
         }
-        const empty = new Map<string, string>();
-        const rows = entryRows(
-          r.entry.type,
-          r.entry.body,
-          r.currency,
-          { accounts: empty, classes: empty, customers: new Map(Object.entries(preview.customerLabels)) },
-          (r.entry.body.DepositToAccountRef as { value?: string } | undefined)?.value,
-        );
+        const rows = previewRows(r.entry, r.currency, preview.customerLabels);
         const facts: Array<[string, string]> = [
           ['Outcome', `${ctx.out.green('POST')} (dry run: nothing was posted or created)`],
           ['Payout', `${amount}, ${r.transactions} balance transaction${r.transactions === 1 ? '' : 's'}`],

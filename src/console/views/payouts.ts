@@ -4,7 +4,7 @@ import type { LedgerRecord } from '../../app/ports.js';
 import type { PreviewPayoutResult } from '../../app/preview-payout.js';
 import { formatMinor } from '../../domain/money.js';
 import { LEDGER_STATUSES, type LedgerStatus } from '../../domain/types.js';
-import { entryRows } from '../../local/deposit-table.js';
+import { previewRows } from '../../local/deposit-table.js';
 import type { DayCounts } from '../summary.js';
 import { dayChart } from './chart.js';
 import { clip, type Html, type PageContext, statusBadge, when } from './layout.js';
@@ -191,14 +191,7 @@ function previewSection(p: PreviewPayoutResult): Html {
     return html`<section class="preview"><h2>Preview: it would be ${statusBadge(p.outcome)}</h2>
 <p>${amount}. ${p.reason ?? ''}</p>${p.hint ? html`<p class="fix">Fix: ${p.hint}</p>` : ''}</section>`;
   }
-  const empty = new Map<string, string>();
-  const rows = entryRows(
-    p.entry.type,
-    p.entry.body,
-    p.currency,
-    { accounts: empty, classes: empty, customers: new Map(Object.entries(p.customerLabels)) },
-    (p.entry.body.DepositToAccountRef as { value?: string } | undefined)?.value,
-  );
+  const rows = previewRows(p.entry, p.currency, p.customerLabels);
   const total = rows.reduce((n, r) => n + r.amount, 0);
   return html`<section class="preview"><h2>Preview: the ${p.entry.type} the worker would post</h2>
 <p>Dry run: nothing was posted or created. ${amount}, ${p.transactions} balance transaction${p.transactions === 1 ? '' : 's'}${
