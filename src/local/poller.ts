@@ -37,6 +37,8 @@ export interface QueuePollerOptions {
   concurrency?: number;
   /** Seconds a failed record stays invisible before its next receive; default `retryDelaySeconds`. */
   retryDelay?: (receiveCount: number) => number;
+  /** The queue's redrive maxReceiveCount: a record failing its last receive is released at once for the DLQ. */
+  maxReceiveCount?: number;
   functionName?: string;
 }
 
@@ -228,18 +230,32 @@ export class QueuePoller {
       }
       if (retry.length > 0) {
         const delay = this.options.retryDelay ?? retryDelaySeconds;
+        const { maxReceiveCount } = this.options;
+        const receives = (r: SQSRecord) => Number(r.attributes.ApproximateReceiveCount) || 1;
+        const isLast = (r: SQSRecord) => maxReceiveCount !== undefined && receives(r) >= maxReceiveCount;
         const entries = retry.map((r, i) => ({
           Id: String(i),
           ReceiptHandle: r.receiptHandle,
-          VisibilityTimeout: delay(Number(r.attributes.ApproximateReceiveCount) || 1),
+          // The last receive failed: visible again at once, so the redrive policy moves it to the DLQ.
+          VisibilityTimeout: isLast(r) ? 0 : delay(receives(r)),
         }));
         await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
         for (const [i, r] of retry.entries()) {
-          logger.warn('payout message failed; it will be retried', {
-            messageId: r.messageId,
-            receiveCount: Number(r.attributes.ApproximateReceiveCount),
-            retryInSeconds: entries[i]?.VisibilityTimeout,
-          });
+          if (isLast(r)) {
+            logger.warn(
+              'payout message failed its last delivery; the queue moves it to the dead-letter queue',
+              {
+                messageId: r.messageId,
+                receiveCount: receives(r),
+              },
+            );
+          } else {
+            logger.warn('payout message failed; it will be retried', {
+              messageId: r.messageId,
+              receiveCount: receives(r),
+              retryInSeconds: entries[i]?.VisibilityTimeout,
+            });
+          }
         }
       }
     } catch (error) {

@@ -213,6 +213,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalInsta
       logger: log,
       budgetMs: LOCAL_INVOCATION_BUDGET_MS,
       retryDelay: (receiveCount) => retryDelaySeconds(receiveCount, Math.random, retryScale),
+      maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
     });
     await poller.start();
 

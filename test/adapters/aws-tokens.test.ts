@@ -155,12 +155,13 @@ describe('SecretsTokenStore.withRefreshLock', () => {
   });
 
   it('keeps the lease alive while a long holder runs, and releases it when fn throws', async () => {
-    const s = store({ leaseMs: 200 });
-    const waiter = store({ leaseMs: 200, waitTimeoutMs: 5000 });
+    // A lease of 600 ms, beaten every 200 ms: wide enough that a loaded 2-core machine does not lose it.
+    const s = store({ leaseMs: 600 });
+    const waiter = store({ leaseMs: 600, waitTimeoutMs: 8000 });
     const events: string[] = [];
     const long = s.withRefreshLock('5004', async () => {
       events.push('long:start');
-      await new Promise((r) => setTimeout(r, 650)); // more than 3 leases: only the heartbeat keeps it
+      await new Promise((r) => setTimeout(r, 2000)); // more than 3 leases: only the heartbeat keeps it
       events.push('long:end');
       throw new Error('refresh failed');
     });

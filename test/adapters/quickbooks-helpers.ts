@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { awsClients } from '../../src/adapters/aws/clients.js';
 import { provisionLocalResources } from '../../src/adapters/aws/provision.js';
 import { SecretsTokenStore } from '../../src/adapters/aws/token-store.js';
+import { QuickBooksClientFactory } from '../../src/adapters/quickbooks/client.js';
 import type { QboTokens, TokenStore } from '../../src/app/ports.js';
-import type { QuickBooksStandIn } from '../../standins/quickbooks/index.js';
+import type { CompanySeed, QuickBooksStandIn } from '../../standins/quickbooks/index.js';
 
 export const REALM = '9341453187';
 
@@ -54,3 +55,53 @@ export const apiCalls = (standIn: QuickBooksStandIn) =>
 
 /** Short backoffs: tests must stay fast. */
 export const FAST_RETRY = { maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 40 };
+
+// ---------------------------------------------------------------- client test set-up (quickbooks-client, -customers)
+
+/** A company of 2,500 customers, to measure paging against lookups. */
+export const BIG_REALM = '5550002500';
+export const BIG_COUNT = 2500;
+export const bigEmail = (i: number) => `member${String(i).padStart(4, '0')}@example.com`;
+
+export function bigCompany(): CompanySeed {
+  return {
+    realmId: BIG_REALM,
+    customers: Array.from({ length: BIG_COUNT }, (_, i) => ({
+      DisplayName: `Member ${i}`,
+      Email: bigEmail(i),
+      CreateTime: '2023-03-01T10:00:00.000-07:00',
+    })),
+  };
+}
+
+/** A client factory on `standIn` with short backoffs and pauses, its own limiter. */
+export function clientFactory(
+  store: TokenStore,
+  standIn: QuickBooksStandIn,
+  extra: Partial<ConstructorParameters<typeof QuickBooksClientFactory>[0]> = {},
+): QuickBooksClientFactory {
+  return new QuickBooksClientFactory({
+    tokens: store,
+    clientId: standIn.clientId,
+    clientSecret: standIn.clientSecret,
+    apiBase: standIn.url,
+    tokenUrl: standIn.tokenUrl,
+    retry: FAST_RETRY,
+    limits: { maxInFlight: 10, perMinute: 500 },
+    throttlePauseMs: 20,
+    ...extra,
+  });
+}
+
+/** A factory whose realm already has a fresh access token, and the request log cleared: tests count API calls only. */
+export async function connectedClient(
+  store: TokenStore,
+  standIn: QuickBooksStandIn,
+  realmId: string = REALM,
+): Promise<QuickBooksClientFactory> {
+  await seedTokens(store, standIn, realmId);
+  const f = clientFactory(store, standIn);
+  await f.tokenManager.accessToken(realmId);
+  standIn.clearRequests();
+  return f;
+}
