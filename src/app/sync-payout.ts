@@ -24,6 +24,7 @@
  * recorded (`attempts`, reason) and thrown so the queue retries; on the last delivery the row becomes FAILED (the
  * message goes to the DLQ). An OutOfTimeError enqueues a `continue` message and returns normally.
  */
+import { exchangeRateNote } from '../domain/deposit.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
 import { describeRemoval, LedgerConflictError, updateOrConflict } from './reverse-payout.js';
 import { continueLater, recordBuildOutcome, recordFailure, recordPermanent } from './sync-recording.js';
@@ -275,6 +276,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
           build.folded
             ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
             : undefined,
+          build.exchangeRate !== undefined ? exchangeRateNote(build.exchangeRate) : undefined,
           customerNote,
         ]
           .filter((r) => r !== undefined)

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { qboTime } from './clock.js';
 import type { Company } from './company.js';
 import { updateCustomer, writeCustomer } from './customers.js';
+import { readExchangeRate } from './exchange-rates.js';
 import {
   batchTooLarge,
   concreteEnvelope,
@@ -150,6 +151,10 @@ function route(ctx: ApiContext, req: ApiRequest): Reply {
       );
     }
     return jsonReply(200, { CompanyInfo: company.companyInfo() }, nowMs);
+  }
+
+  if (head === 'exchangerate' && parts.length === 1 && req.method === 'GET') {
+    return jsonReply(200, readExchangeRate(company.settings, req.query, nowMs), nowMs);
   }
 
   const readable = READABLE[head];

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { qboTime } from './clock.js';
+import { type ExchangeRateSeed, exchangeRatesSchema } from './exchange-rates.js';
 import { currencyName } from './money.js';
 import type { CompanySeed, StandInEntityType } from './types.js';
 
@@ -97,6 +98,8 @@ export interface CompanySettings {
   multicurrency: boolean;
   classTrackingPerTxnLine: boolean;
   closedBefore?: string;
+  /** The ExchangeRate entities: `SourceCurrencyCode` (upper case), `AsOfDate`, `Rate` (home units per one). */
+  exchangeRates?: ExchangeRateSeed[];
   /** Clock time the company was created (CompanyInfo / Preferences MetaData). */
   createdAt: number;
   prefsSyncToken: number;
@@ -115,6 +118,7 @@ const seedSchema = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'closedBefore: YYYY-MM-DD')
     .optional(),
+  exchangeRates: exchangeRatesSchema.optional(),
   accounts: z
     .array(
       z.object({
@@ -191,6 +195,7 @@ export class Company {
       multicurrency: seed.multicurrency ?? false,
       classTrackingPerTxnLine: seed.classTrackingPerTxnLine ?? true,
       ...(seed.closedBefore ? { closedBefore: seed.closedBefore } : {}),
+      ...(seed.exchangeRates ? { exchangeRates: seed.exchangeRates } : {}),
       createdAt: nowMs,
       prefsSyncToken: 0,
     });

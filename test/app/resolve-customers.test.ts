@@ -78,6 +78,7 @@ function crashingOn(books: QuickBooksBooks, n: number): QuickBooksBooks {
     getEntry: (r) => books.getEntry(r),
     deleteEntry: (r, id) => books.deleteEntry(r, id),
     getChart: () => books.getChart(),
+    getExchangeRate: (c, d) => books.getExchangeRate(c, d),
   };
 }
 
