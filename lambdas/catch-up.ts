@@ -3,9 +3,12 @@
  * - every tenant's payouts paid in the last 7 days whose ledger row is missing or unsettled, and those that failed or
  *   were canceled while an entry of theirs may be live, are queued as `sync` messages (src/app/catch-up.ts);
  * - every QuickBooks company whose tokens were last refreshed over 30 days ago is refreshed, so its rolling
- *   ~100-day refresh token never expires for a quiet studio (src/app/keep-alive.ts).
+ *   ~100-day refresh token never expires for a quiet studio (src/app/keep-alive.ts);
+ * - the drift audit: every tenant's posted entries deleted or edited in QuickBooks since posting, counted in the
+ *   EntriesDrifted metric the stack alarms on, the findings kept on the ledger rows (src/app/audit-drift.ts).
  * Thin: the logic is in those use cases.
  */
+import { type AuditResult, auditDrift } from '../src/app/audit-drift.js';
 import { type CatchUpResult, catchUp } from '../src/app/catch-up.js';
 import {
   type CatchUpHandlerDeps,
@@ -15,7 +18,9 @@ import {
 import { buildCatchUpDeps } from '../src/runtime.js';
 import { builtOnFirstUse } from '../src/runtime-base.js';
 
-export type CatchUpHandler = () => Promise<CatchUpResult & { keepAlive?: KeepAliveResult }>;
+export type CatchUpHandler = () => Promise<
+  CatchUpResult & { keepAlive?: KeepAliveResult; drift?: AuditResult }
+>;
 
 export interface CatchUpHandlerOptions {
   /** How far back to look (default 7 days). */
@@ -45,9 +50,20 @@ export function makeCatchUpHandler(
             { tenants: ready.tenants, connections: ready.connections, log: ready.log },
             opts.keepAliveAfterDays !== undefined ? { olderThanDays: opts.keepAliveAfterDays } : {},
           );
+    const drift =
+      ready.drift === undefined
+        ? undefined
+        : await auditDrift({ ...ready.drift, tenants: ready.tenants, log: ready.log });
+    if (drift !== undefined && ready.driftMetrics !== undefined) {
+      ready.driftMetrics.drifted(drift.findings.length);
+      ready.driftMetrics.publish();
+    }
     const problems = [
       ...result.failures.map((f) => `${f.tenantId}: ${f.reason}`),
       ...result.unreadable.map((u) => `${u.payoutId} (${u.tenantId}): ${u.reason}`),
+      ...(drift?.tenants ?? [])
+        .filter((t) => t.error !== undefined)
+        .map((t) => `${t.tenantId}: the drift audit failed: ${t.error}`),
       ...(keepAlive?.failures ?? []).map(
         (f) => `QuickBooks company ${f.realmId} (${f.tenantIds.join(', ')}): ${f.reason}; ${f.hint}`,
       ),
@@ -60,7 +76,11 @@ export function makeCatchUpHandler(
           `${keepAlive !== undefined ? `, keep-alive failed for ${keepAlive.failures.length} of ${keepAlive.realms} QuickBooks compan${keepAlive.realms === 1 ? 'y' : 'ies'}` : ''}: ${problems.join('; ')}`,
       );
     }
-    return keepAlive === undefined ? result : { ...result, keepAlive };
+    return {
+      ...result,
+      ...(keepAlive !== undefined ? { keepAlive } : {}),
+      ...(drift !== undefined ? { drift } : {}),
+    };
   };
 }
 

@@ -139,7 +139,7 @@ export class QboSyncStack extends Stack {
       ...fnDefaults,
       entry: 'lambdas/catch-up.ts',
       description:
-        'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old',
+        'Daily catch-up: enqueues payouts of the last 7 days not yet settled; refreshes QuickBooks tokens over 30 days old; audits drift',
       timeout: Duration.minutes(5),
     })
       // Lists the tenants (a Scan: no key to limit), writes only the refresh locks (keep-alive).
@@ -150,7 +150,11 @@ export class QboSyncStack extends Stack {
       // The QuickBooks keep-alive: refreshes tokens older than 30 days under the realm's lock (a tenants-table item).
       .bindSecret('QBO_APP_SECRET_ARN', secrets.qboApp)
       .bindSecretPrefix('QBO_TOKEN_SECRET_PREFIX', secrets.tokens, 'readWrite')
-      .setSetting('STRIPE_MODE', config.stripeMode);
+      .setSetting('STRIPE_MODE', config.stripeMode)
+      // The namespace of the EntriesDrifted metric (the drift audit) the alarms watch.
+      .setSetting('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace(this.stackName));
+    // The drift audit notes its findings on the ledger rows: UpdateItem, nothing else.
+    tables.ledger.grant(catchUp.role, 'dynamodb:UpdateItem');
     new Rule(this, 'CatchUpSchedule', {
       description: `Runs the catch-up every day at ${String(config.catchUpHourUtc).padStart(2, '0')}:15 UTC`,
       schedule: Schedule.cron({ minute: '15', hour: String(config.catchUpHourUtc) }),
@@ -174,6 +178,7 @@ export class QboSyncStack extends Stack {
     if (config.qboApiBase !== undefined) {
       depositBuilder.setSetting('QBO_API_BASE', config.qboApiBase);
       qboCallback.setSetting('QBO_API_BASE', config.qboApiBase);
+      catchUp.setSetting('QBO_API_BASE', config.qboApiBase);
     }
 
     this.functions = { webhook, depositBuilder, catchUp, qboCallback };

@@ -29,10 +29,12 @@ import { loadQboSettings, loadSettings, loadStripeSettings, type Settings } from
 import { DynamoTenantStore } from './adapters/aws/tenant-store.js';
 import { SecretsTokenStore } from './adapters/aws/token-store.js';
 import { createLogger } from './adapters/logging.js';
+import { PowertoolsDriftMetrics } from './adapters/metrics.js';
 import { DEFAULT_API_BASE, QuickBooksClientFactory } from './adapters/quickbooks/client.js';
 import { readCompanyInfo } from './adapters/quickbooks/company-info.js';
 import { QboTokenManager } from './adapters/quickbooks/tokens.js';
 import type { StripePayoutSource } from './adapters/stripe/payout-source.js';
+import type { AuditDeps } from './app/audit-drift.js';
 import type { CompleteConnectionDeps } from './app/connect-quickbooks.js';
 import { type IngestWebhookDeps, stripeKeyMode } from './app/ingest-webhook.js';
 import type { CatchUpHandlerDeps } from './app/keep-alive.js';
@@ -89,6 +91,8 @@ export interface Runtime {
   webhookDeps(): IngestWebhookDeps;
   /** The catch-up's dependencies, with the token manager for the QuickBooks keep-alive. */
   catchUpDeps(): CatchUpHandlerDeps;
+  /** The drift audit's dependencies (`payouts audit`, the daily catch-up). */
+  auditDeps(): AuditDeps;
   connectDeps(): CompleteConnectionDeps;
 }
 
@@ -208,7 +212,18 @@ export async function buildRuntime(
       });
     },
     catchUpDeps() {
-      return { tenants, payouts, ledger, queue, log, connections: quickbooks.tokenManager };
+      return {
+        tenants,
+        payouts,
+        ledger,
+        queue,
+        log,
+        connections: quickbooks.tokenManager,
+        drift: { ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx) },
+      };
+    },
+    auditDeps() {
+      return { tenants, ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx), log };
     },
     connectDeps() {
       return connectDepsOf({
@@ -296,7 +311,8 @@ function tokenManagerFrom(
 /**
  * The catch-up's dependencies from the environment its Lambda is given: `TENANTS_TABLE`, `LEDGER_TABLE`,
  * `QUEUE_URL`, the Stripe settings and `STRIPE_API_BASE` (the catch-up itself); `QBO_TOKEN_SECRET_PREFIX`, the
- * QuickBooks app settings and `QBO_OAUTH_TOKEN_URL` (the keep-alive).
+ * QuickBooks app settings, `QBO_OAUTH_TOKEN_URL` (the keep-alive) and `QBO_API_BASE` (the drift audit, whose
+ * metric goes to `POWERTOOLS_METRICS_NAMESPACE`).
  */
 export async function buildCatchUpDeps(
   env: NodeJS.ProcessEnv = process.env,
@@ -316,12 +332,29 @@ export async function buildCatchUpDeps(
       `the stack serves Stripe ${env.STRIPE_MODE} mode (context stripeMode), but the Stripe secret key is a ${keyMode}-mode key: put the ${env.STRIPE_MODE}-mode key in the Stripe secret, or deploy with -c stripeMode=${keyMode}`,
     );
   }
+  const ledger = new DynamoLedger({ doc: clients.doc, tableName: ledgerTable });
+  // One client factory (and its token manager: one refresh lock per realm) for the keep-alive and the drift audit.
+  const quickbooks = new QuickBooksClientFactory({
+    tokens: new SecretsTokenStore({
+      secrets: clients.secrets,
+      doc: clients.doc,
+      tenantsTable,
+      secretPrefix: tokenSecretPrefix,
+    }),
+    clientId: qbo.qboClientId,
+    clientSecret: qbo.qboClientSecret,
+    ...(env.QBO_API_BASE ? { apiBase: env.QBO_API_BASE } : {}),
+    ...(env.QBO_OAUTH_TOKEN_URL ? { tokenUrl: env.QBO_OAUTH_TOKEN_URL } : {}),
+    logger: log,
+  });
   return {
     tenants: new DynamoTenantStore({ doc: clients.doc, tableName: tenantsTable }),
-    ledger: new DynamoLedger({ doc: clients.doc, tableName: ledgerTable }),
+    ledger,
     queue: new SqsPayoutQueue({ sqs: clients.sqs, queueUrl }),
     payouts: stripePayoutSource(stripe, env, opts.stripeMaxNetworkRetries),
-    connections: tokenManagerFrom(env, { clients, tenantsTable, tokenSecretPrefix, log }, qbo),
+    connections: quickbooks.tokenManager,
+    drift: { ledger, quickbooks: (realmId, ctx) => quickbooks.forRealm(realmId, ctx) },
+    driftMetrics: new PowertoolsDriftMetrics(),
     log,
   };
 }

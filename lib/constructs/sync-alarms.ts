@@ -24,6 +24,12 @@ export const STATUS_METRICS = {
   failed: 'PayoutsFailed',
 } as const;
 
+/**
+ * The daily catch-up's drift metric (exact; src/adapters/metrics.ts `DRIFT_METRIC` emits it, a test checks both
+ * agree): entries its audit found deleted or edited in QuickBooks since posting.
+ */
+export const DRIFT_METRICS = { service: 'catch-up', drifted: 'EntriesDrifted' } as const;
+
 /** The CloudWatch namespace of a stack's own metrics. */
 export function metricsNamespace(stackName: string): string {
   return `qbo-sync/${stackName}`;
@@ -63,6 +69,7 @@ export class SyncAlarms extends Construct {
   readonly apiServerErrors: Alarm;
   readonly apiClientErrors: Alarm;
   readonly catchUpFailed: Alarm;
+  readonly entriesDrifted: Alarm;
 
   private readonly topic: ITopic;
 
@@ -162,6 +169,21 @@ export class SyncAlarms extends Construct {
       metric: props.catchUp.metricErrors({ period: hour, statistic: 'Sum' }),
       threshold: 1,
     });
+    this.entriesDrifted = this.alarm('EntriesDrifted', {
+      description:
+        'The daily drift audit found posted entries deleted or edited in QuickBooks since posting (a person changed ' +
+        'them; the ledger keeps each finding). First: `npx qbo-sync payouts audit --stack <stack>`; then, for each, ' +
+        '`npx qbo-sync payouts resync <po> --stack <stack>` (post the computed entry again) or ' +
+        '`npx qbo-sync payouts accept <po> --stack <stack>` (the edit was intended).',
+      metric: new Metric({
+        namespace,
+        metricName: DRIFT_METRICS.drifted,
+        dimensionsMap: { service: DRIFT_METRICS.service },
+        statistic: 'Maximum',
+        period: Duration.days(1),
+      }),
+      threshold: 1,
+    });
   }
 
   /** Every alarm, for tests and documentation. */
@@ -176,6 +198,7 @@ export class SyncAlarms extends Construct {
       this.apiServerErrors,
       this.apiClientErrors,
       this.catchUpFailed,
+      this.entriesDrifted,
     ];
   }
 

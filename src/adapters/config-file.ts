@@ -157,7 +157,7 @@ const KNOWN_KEYS: Record<string, string> = {
   file: 'tenants',
   tenant: 'id, stripeAccount, quickbooks, revenue',
   quickbooks:
-    'realmId, depositAccount, processingFeesAccount, platformFeesAccount, disputesAccount, adjustmentsAccount, uncategorizedAccount, walkInCustomer, lineDetail, maxDepositLines, refreshToken',
+    'realmId, depositAccount, processingFeesAccount, platformFeesAccount, disputesAccount, adjustmentsAccount, uncategorizedAccount, walkInCustomer, lineDetail, maxDepositLines, closedPeriod, refreshToken',
   revenue: 'category, subcategory, account, class',
 };
 

@@ -8,6 +8,7 @@
  * `service` = {@link METRICS_SERVICE}, metric names {@link PAYOUT_STATUS_METRICS}.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { DriftMetrics } from '../app/audit-drift.js';
 
 /** The metric counted for each alarming status. */
 export const PAYOUT_STATUS_METRICS = { HELD: 'PayoutsHeld', FAILED: 'PayoutsFailed' } as const;
@@ -40,6 +41,35 @@ export class PowertoolsStatusMetrics implements StatusMetrics {
 
   count(status: AlarmingStatus): void {
     this.metrics.addMetric(PAYOUT_STATUS_METRICS[status], MetricUnit.Count, 1);
+  }
+
+  publish(): void {
+    if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * The daily catch-up's drift metric (issue 16): how many posted entries its audit found deleted or edited in
+ * QuickBooks, written on every run (0 included, so the alarm recovers once each finding is resynced or accepted).
+ * Dimension `service` = {@link DRIFT_METRIC}.service; lib/constructs/sync-alarms.ts alarms on it.
+ */
+export const DRIFT_METRIC = { service: 'catch-up', name: 'EntriesDrifted' } as const;
+
+/** {@link DriftMetrics} on Powertools Metrics (EMF on stdout). */
+export class PowertoolsDriftMetrics implements DriftMetrics {
+  readonly metrics: Metrics;
+
+  constructor(opts: { namespace?: string; metrics?: Metrics } = {}) {
+    this.metrics =
+      opts.metrics ??
+      new Metrics({
+        namespace: opts.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
+        serviceName: DRIFT_METRIC.service,
+      });
+  }
+
+  drifted(count: number): void {
+    this.metrics.addMetric(DRIFT_METRIC.name, MetricUnit.Count, count);
   }
 
   publish(): void {

@@ -5,6 +5,7 @@
  * were last refreshed more than {@link KEEP_ALIVE_AFTER_DAYS} days ago is refreshed now, under the same per-realm
  * lock as any other refresh (the token manager's), so it never races a worker posting a payout.
  */
+import type { DriftAuditParts, DriftMetrics } from './audit-drift.js';
 import type { CatchUpDeps } from './catch-up.js';
 import { PermanentError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
@@ -21,8 +22,15 @@ export interface ConnectionKeeper {
   keepAlive(realmId: string, olderThanMs: number, ctx: { tenantId?: string }): Promise<KeepAliveOutcome>;
 }
 
-/** The catch-up Lambda's dependencies: `catchUp`'s, and the token manager for the keep-alive (omitted: none). */
-export type CatchUpHandlerDeps = CatchUpDeps & { connections?: ConnectionKeeper };
+/**
+ * The catch-up Lambda's dependencies: `catchUp`'s, the token manager for the keep-alive, and the QuickBooks books and
+ * ledger for the drift audit with its metric (each omitted: that part is not run).
+ */
+export type CatchUpHandlerDeps = CatchUpDeps & {
+  connections?: ConnectionKeeper;
+  drift?: DriftAuditParts;
+  driftMetrics?: DriftMetrics;
+};
 
 export interface KeepAliveDeps {
   tenants: Pick<TenantStore, 'list'>;

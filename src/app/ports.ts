@@ -5,6 +5,7 @@
  */
 
 import type { SyncConfigFile } from '../domain/config.js';
+import type { AcceptedDrift, DriftRecord, EntrySnapshot } from '../domain/drift.js';
 import type { BalanceTransaction, Payout } from '../domain/stripe.js';
 import type {
   ExchangeRateQuote,
@@ -48,6 +49,23 @@ export interface PostedRef {
   id: string;
 }
 
+/** A Deposit or JournalEntry changed in QuickBooks (change data capture). */
+export interface EntryChange {
+  ref: PostedRef;
+  /** QuickBooks answered it with `status: "Deleted"`. */
+  deleted: boolean;
+  /** The object as QuickBooks has it now (absent when deleted). */
+  body?: Record<string, unknown>;
+  /** `MetaData.LastUpdatedTime`, when sent. */
+  at?: string;
+}
+
+export interface EntryChanges {
+  changes: EntryChange[];
+  /** False when QuickBooks' 1,000-object cap was reached: some changes may be missing. */
+  complete: boolean;
+}
+
 /** One QuickBooks company (realm), authenticated, rate-limited and retried by the adapter. */
 export interface QuickBooksBooks {
   readonly realmId: string;
@@ -74,6 +92,12 @@ export interface QuickBooksBooks {
   ): Promise<{ id: string; syncToken: string; body: Record<string, unknown> } | undefined>;
   /** Deletes a posted entry. `refused` when QuickBooks will not delete it (closed period, deposited…). */
   deleteEntry(ref: PostedRef, requestId: string): Promise<'deleted' | 'gone' | 'refused'>;
+  /** Deposits and JournalEntries changed or deleted since `since` (change data capture; at most 30 days back). */
+  changedEntries(since: Date): Promise<EntryChanges>;
+  /** The live entries among `ids`, by Id (a deleted one is absent). */
+  readEntries(type: PostedRef['type'], ids: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
+  /** `Preferences.AccountingInfoPrefs.BookCloseDate` (YYYY-MM-DD), or null when the books have no closing date. */
+  bookCloseDate(): Promise<string | null>;
   /** Accounts, classes and company preferences, for config validation. */
   getChart(): Promise<QboChart>;
   /**
@@ -150,6 +174,14 @@ export interface LedgerRecord {
   customersAfterPosting?: number;
   attempts: number;
   lastEventId?: string;
+  /** What the live entry should hold (as posted, or as a person accepted it): the drift audit compares with it. */
+  posted?: EntrySnapshot | null;
+  /** The drift audit's finding on the live entry: a finding, not a status (cleared by a resync or an accept). */
+  drift?: DriftRecord | null;
+  /** The last finding a person accepted as intended (`payouts accept`). */
+  accepted?: AcceptedDrift | null;
+  /** closedPeriod nextOpenDate: the payout's own date, when its entry was posted on the first open day. */
+  originalDate?: string | null;
   /** The latest requests people made for this payout, oldest first (at most `MAX_LEDGER_ACTIONS`). */
   actions?: LedgerAction[];
   createdAt: string;

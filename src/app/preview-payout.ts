@@ -5,6 +5,8 @@
  * worker would build it. Nothing is written to QuickBooks or the mapping table; the ledger row, when there is one,
  * only records who previewed it (with `actor`).
  */
+import { closedPeriodDecision, movedNote, moveEntry } from '../domain/closed-period.js';
+import { utcDate } from '../domain/deposit.js';
 import type { Payout } from '../domain/stripe.js';
 import type { LineDetailMode, QboEntry } from '../domain/types.js';
 import type { ActionRecorder, CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
@@ -119,12 +121,34 @@ export async function previewPayout(
     note: notReadyNote(payout),
   };
   if (build.outcome === 'POST') {
+    // The closed-period policy, as the worker applies it (the closing date is read, nothing written).
+    const bookCloseDate = await deps
+      .quickbooks(tenant.realmId, { tenantId: tenant.tenantId })
+      .bookCloseDate();
+    const period = closedPeriodDecision({
+      payoutId: payout.id,
+      txnDate: utcDate(payout.arrival_date),
+      bookCloseDate,
+      policy: tenant.closedPeriod,
+    });
+    if (period.action === 'hold') {
+      return {
+        ...common,
+        outcome: 'HELD',
+        reason: period.reason,
+        hint: period.hint,
+        entry: null,
+        transactions: 0,
+        lineDetail: null,
+        folded: false,
+      };
+    }
     return {
       ...common,
       outcome: 'POST',
-      reason: null,
+      reason: period.action === 'move' ? movedNote(period) : null,
       hint: null,
-      entry: build.entry,
+      entry: period.action === 'move' ? moveEntry(build.entry, period) : build.entry,
       transactions: build.transactionCount,
       lineDetail: build.lineDetail,
       folded: build.folded,

@@ -5,6 +5,7 @@
  *   → failed/canceled: remove what was posted (REVERSED) or record SKIPPED
  *   → reconciliation not completed: WAITING_FOR_RECONCILIATION
  *   → claim: POSTING + the write intent {requestId} recorded BEFORE anything is sent to QuickBooks
+ *   → closed books (company closing date read first): HELD, or the entry moved to the first open day
  *   → balance transactions → members → customers (mappings stored first) → build
  *   → HELD / SKIPPED with reason and hint, or createEntry(entry, requestId) → POSTED {type, id}.
  *
@@ -24,12 +25,15 @@
  * recorded (`attempts`, reason) and thrown so the queue retries; on the last delivery the row becomes FAILED (the
  * message goes to the DLQ). An OutOfTimeError enqueues a `continue` message and returns normally.
  */
+import { movedNote, moveEntry } from '../domain/closed-period.js';
 import { exchangeRateNote } from '../domain/deposit.js';
+import { snapshotOf } from '../domain/drift.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
 import { describeRemoval, LedgerConflictError, updateOrConflict } from './reverse-payout.js';
 import { continueLater, recordBuildOutcome, recordFailure, recordPermanent } from './sync-recording.js';
 import {
   buildFor,
+  closedPeriodFor,
   DEFAULT_MAX_RECEIVE_COUNT,
   FAILURE_EVENTS,
   isFailedPayout,
@@ -258,13 +262,17 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     run.claimed = true;
   }
 
+  // Closed books: decided from the company's closing date before anything is written to QuickBooks.
+  const period = await closedPeriodFor(run, tenant, payout);
+  if (period.action === 'hold') return await recordBuildOutcome(run, { outcome: 'HELD', ...period });
   const { build, deferred, customerNote } = await buildFor(run, tenant, payout);
   if (build.outcome !== 'POST') return await recordBuildOutcome(run, build);
+  const entry = period.action === 'move' ? moveEntry(build.entry, period) : build.entry;
 
   const posted = await postWithIntent(
     run,
     tenant,
-    build.entry,
+    entry,
     intent,
     () => ({
       status: 'POSTED',
@@ -273,6 +281,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       customersAfterPosting: deferred.length,
       reason:
         [
+          period.action === 'move' ? movedNote(period) : undefined,
           build.folded
             ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
             : undefined,
@@ -283,6 +292,10 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
           .join('; ') || null,
       hint: null,
       lastEventId: message.eventId,
+      // What the drift audit compares QuickBooks with; a new entry has no finding yet.
+      posted: snapshotOf(entry, payout.currency),
+      drift: null,
+      originalDate: period.action === 'move' ? period.from : null,
     }),
     'recording POSTED',
   );

@@ -3,7 +3,8 @@
  * build, post (under the write intent), remove and reverse an entry.
  */
 import { z } from 'zod';
-import { payoutNotePrefix } from '../domain/entry-common.js';
+import { type ClosedPeriodDecision, closedPeriodDecision } from '../domain/closed-period.js';
+import { payoutNotePrefix, utcDate } from '../domain/entry-common.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
 import type { BuildResult, LedgerStatus, Member, QboEntry, TenantBooks } from '../domain/types.js';
@@ -330,4 +331,22 @@ export async function resolveIntentOfFailedPayout(
   await recordReversal(run, payout, removal);
   log.info('interrupted post of a failed payout removed', { payoutId: payout.id, how: removal.how });
   return result(run.row, 'reversed');
+}
+
+/**
+ * The closed-period policy (CONTRACT §2 `closedPeriod`) for the payout's date, from the company's closing date
+ * (`Preferences.AccountingInfoPrefs.BookCloseDate`), read before anything is written to QuickBooks.
+ */
+export async function closedPeriodFor(
+  run: Run,
+  tenant: TenantBooks,
+  payout: Payout,
+): Promise<ClosedPeriodDecision> {
+  const bookCloseDate = await booksFor(run, tenant).bookCloseDate();
+  return closedPeriodDecision({
+    payoutId: payout.id,
+    txnDate: utcDate(payout.arrival_date),
+    bookCloseDate,
+    policy: tenant.closedPeriod,
+  });
 }

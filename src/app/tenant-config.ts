@@ -28,9 +28,19 @@ export interface CheckTenantsDeps {
   now?: () => Date;
 }
 
+/** A company's closing date as read when the tenant was checked, with the tenant's closed-period policy. */
+export interface ClosingDate {
+  tenant: string;
+  /** `Preferences.AccountingInfoPrefs.BookCloseDate`; null when the books have no closing date. */
+  closedThrough: string | null;
+  closedPeriod: 'hold' | 'nextOpenDate';
+}
+
 export interface CheckTenantsResult {
   resolved: StoredTenant[];
   problems: ConfigProblem[];
+  /** One per tenant whose company could be read. */
+  closingDates: ClosingDate[];
 }
 
 /** The config entry as stored: everything but the refresh token (tokens live in the token store). */
@@ -74,6 +84,7 @@ export async function checkTenants(
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const resolved: StoredTenant[] = [];
   const problems: ConfigProblem[] = [];
+  const closingDates: ClosingDate[] = [];
   for (const tenant of tenants) {
     const realmId = tenant.quickbooks.realmId;
     let connected: boolean;
@@ -98,6 +109,11 @@ export async function checkTenants(
     try {
       const books = deps.books(realmId, tenant.id);
       const chart = await books.getChart();
+      closingDates.push({
+        tenant: tenant.id,
+        closedThrough: chart.company.bookCloseDate ?? null,
+        closedPeriod: tenant.quickbooks.closedPeriod ?? 'hold',
+      });
       let walkInCustomer: QboCustomer | undefined;
       if (tenant.quickbooks.walkInCustomer !== undefined) {
         walkInCustomer = await books.findCustomerByName(tenant.quickbooks.walkInCustomer.trim());
@@ -115,7 +131,7 @@ export async function checkTenants(
       });
     }
   }
-  return { resolved, problems };
+  return { resolved, problems, closingDates };
 }
 
 export interface ImportTenantsDeps extends CheckTenantsDeps {

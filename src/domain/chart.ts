@@ -304,6 +304,7 @@ export function resolveTenantBooks(
       ...(walkIn ? { walkInCustomer: walkIn } : {}),
       lineDetail: q.lineDetail ?? 'customer',
       maxDepositLines: q.maxDepositLines ?? 1000,
+      closedPeriod: q.closedPeriod ?? 'hold',
       revenue,
       company: {
         homeCurrency: chart.company.homeCurrency.toUpperCase(),

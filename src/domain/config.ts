@@ -29,6 +29,9 @@ export const RevenueEntrySchema = z
 
 export const LINE_DETAIL_MODES = ['customer', 'category', 'transaction'] as const;
 
+/** What happens to a payout dated on or before the company's closing date (CONTRACT §2). */
+export const CLOSED_PERIOD_POLICIES = ['hold', 'nextOpenDate'] as const;
+
 export const QuickBooksSectionSchema = z
   .object({
     realmId: z
@@ -55,6 +58,9 @@ export const QuickBooksSectionSchema = z
       .min(1)
       .max(100000)
       .default(1000),
+    closedPeriod: z
+      .enum(CLOSED_PERIOD_POLICIES, { error: 'closedPeriod must be hold or nextOpenDate' })
+      .default('hold'),
     refreshToken: nonEmpty('refreshToken').optional(),
   })
   .strict();

@@ -16,6 +16,12 @@ export interface Ref {
 
 export type LineDetailMode = 'customer' | 'category' | 'transaction';
 
+/**
+ * A payout dated on or before the company's closing date (`Preferences.AccountingInfoPrefs.BookCloseDate`):
+ * `hold` it for a person, or post it on the first open day (`nextOpenDate`), the original date in its note.
+ */
+export type ClosedPeriodPolicy = 'hold' | 'nextOpenDate';
+
 /** One revenue mapping of the config file, with its account and class resolved to QuickBooks ids. */
 export interface RevenueMapping {
   category: string;
@@ -55,6 +61,8 @@ export interface TenantBooks {
   lineDetail: LineDetailMode;
   /** Default 1000. */
   maxDepositLines: number;
+  /** Default `hold`. */
+  closedPeriod: ClosedPeriodPolicy;
   revenue: RevenueMapping[];
   company: CompanyFacts;
 }
@@ -163,5 +171,11 @@ export interface QboChart {
   accounts: QboAccount[];
   classes: QboClass[];
   customers?: QboCustomer[];
-  company: { homeCurrency: string; multicurrency: boolean; classTrackingPerTxnLine: boolean };
+  company: {
+    homeCurrency: string;
+    multicurrency: boolean;
+    classTrackingPerTxnLine: boolean;
+    /** `Preferences.AccountingInfoPrefs.BookCloseDate` (YYYY-MM-DD); null or absent: no closing date. */
+    bookCloseDate?: string | null;
+  };
 }

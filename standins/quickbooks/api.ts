@@ -4,6 +4,7 @@
  * reply, so the server can wrap it with auth, limits, requestid replays and fault injection.
  */
 import { z } from 'zod';
+import { changeDataCapture } from './cdc.js';
 import { qboTime } from './clock.js';
 import type { Company } from './company.js';
 import { updateCustomer, writeCustomer } from './customers.js';
@@ -143,6 +144,9 @@ function route(ctx: ApiContext, req: ApiRequest): Reply {
 
   if (head === 'preferences' && parts.length === 1 && req.method === 'GET') {
     return jsonReply(200, { Preferences: company.preferences() }, nowMs);
+  }
+  if (head === 'cdc' && parts.length === 1 && req.method === 'GET') {
+    return jsonReply(200, changeDataCapture(company, req.query, nowMs), nowMs);
   }
   if (head === 'companyinfo' && parts.length === 2 && req.method === 'GET') {
     if (parts[1] !== company.settings.realmId && parts[1] !== '1') {

@@ -2,31 +2,14 @@
  * One QuickBooks company (realm) held in memory: its settings, its entities by type, the indexes the queries
  * need (customers by lower-cased email and DisplayName), and the `requestid` replays.
  */
-import { z } from 'zod';
 import { qboTime } from './clock.js';
-import { type ExchangeRateSeed, exchangeRatesSchema } from './exchange-rates.js';
+import { companyInfoDocument, preferencesDocument } from './company-documents.js';
+import { ACCOUNT_TYPES, resolveParents, seedSchema } from './company-seed.js';
+import type { ExchangeRateSeed } from './exchange-rates.js';
 import { currencyName } from './money.js';
 import type { CompanySeed, StandInEntityType } from './types.js';
 
-export const ACCOUNT_TYPES = {
-  Bank: { classification: 'Asset', subType: 'Checking' },
-  'Accounts Receivable': { classification: 'Asset', subType: 'AccountsReceivable' },
-  'Other Current Asset': { classification: 'Asset', subType: 'OtherCurrentAssets' },
-  'Fixed Asset': { classification: 'Asset', subType: 'OtherFixedAssets' },
-  'Other Asset': { classification: 'Asset', subType: 'OtherLongTermAssets' },
-  'Accounts Payable': { classification: 'Liability', subType: 'AccountsPayable' },
-  'Credit Card': { classification: 'Liability', subType: 'CreditCard' },
-  'Other Current Liability': { classification: 'Liability', subType: 'OtherCurrentLiabilities' },
-  'Long Term Liability': { classification: 'Liability', subType: 'OtherLongTermLiabilities' },
-  Equity: { classification: 'Equity', subType: 'OwnersEquity' },
-  Income: { classification: 'Revenue', subType: 'OtherPrimaryIncome' },
-  'Other Income': { classification: 'Revenue', subType: 'OtherMiscellaneousIncome' },
-  'Cost of Goods Sold': { classification: 'Expense', subType: 'SuppliesMaterialsCogs' },
-  Expense: { classification: 'Expense', subType: 'OtherMiscellaneousServiceCost' },
-  'Other Expense': { classification: 'Expense', subType: 'OtherMiscellaneousExpense' },
-  'Non-Posting': { classification: undefined, subType: 'OtherNonPosting' },
-} as const satisfies Record<string, { classification: string | undefined; subType: string }>;
-export type AccountType = keyof typeof ACCOUNT_TYPES;
+export { ACCOUNT_TYPES, type AccountType } from './company-seed.js';
 
 export interface RefOut {
   value: string;
@@ -83,6 +66,14 @@ export type TxnEntity = {
   [key: string]: unknown;
 };
 
+/** A deleted transaction, remembered for change data capture (CDC answers it with `status: "Deleted"`). */
+export interface Deletion {
+  type: 'Deposit' | 'JournalEntry';
+  Id: string;
+  /** Clock time (ms) of the deletion. */
+  at: number;
+}
+
 export interface StoredResponse {
   status: number;
   body: string;
@@ -105,63 +96,6 @@ export interface CompanySettings {
   prefsSyncToken: number;
 }
 
-const seedSchema = z.object({
-  realmId: z.string().regex(/^[0-9A-Za-z_-]{1,40}$/, 'realmId: 1–40 letters, digits, "_" or "-"'),
-  companyName: z.string().min(1).optional(),
-  homeCurrency: z
-    .string()
-    .regex(/^[A-Za-z]{3}$/, 'homeCurrency: a 3-letter ISO code')
-    .optional(),
-  multicurrency: z.boolean().optional(),
-  classTrackingPerTxnLine: z.boolean().optional(),
-  closedBefore: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'closedBefore: YYYY-MM-DD')
-    .optional(),
-  exchangeRates: exchangeRatesSchema.optional(),
-  accounts: z
-    .array(
-      z.object({
-        Id: z.string().regex(/^\d+$/).optional(),
-        Name: z
-          .string()
-          .min(1)
-          .max(100)
-          .refine((s) => !s.includes(':') && !s.includes('"'), 'no ":" or \'"\' in Name'),
-        AccountType: z.enum(Object.keys(ACCOUNT_TYPES) as [AccountType, ...AccountType[]]),
-        AccountSubType: z.string().min(1).optional(),
-        Active: z.boolean().optional(),
-        CurrencyRef: z
-          .string()
-          .regex(/^[A-Za-z]{3}$/)
-          .optional(),
-        ParentName: z.string().min(1).optional(),
-      }),
-    )
-    .optional(),
-  classes: z
-    .array(
-      z.object({
-        Id: z.string().regex(/^\d+$/).optional(),
-        Name: z.string().min(1).max(100),
-        Active: z.boolean().optional(),
-        ParentName: z.string().min(1).optional(),
-      }),
-    )
-    .optional(),
-  customers: z
-    .array(
-      z.object({
-        Id: z.string().regex(/^\d+$/).optional(),
-        DisplayName: z.string().min(1).max(500),
-        Email: z.string().optional(),
-        Active: z.boolean().optional(),
-        CreateTime: z.string().optional(),
-      }),
-    )
-    .optional(),
-});
-
 export class Company {
   readonly accounts = new Map<string, AccountEntity>();
   readonly classes = new Map<string, ClassEntity>();
@@ -173,6 +107,8 @@ export class Company {
   /** lower-cased DisplayName → customer Id (names are unique, inactive ones included). */
   private readonly byName = new Map<string, string>();
   readonly replays = new Map<string, StoredResponse>();
+  /** Deleted Deposits and JournalEntries, for CDC (`<type>#<Id>` → deletion). */
+  readonly deletions = new Map<string, Deletion>();
   private nextId = 1;
 
   private constructor(readonly settings: CompanySettings) {}
@@ -359,70 +295,19 @@ export class Company {
     }
   }
 
+  /** Records a transaction's deletion, for CDC. */
+  recordDeletion(type: Deletion['type'], id: string, at: number): void {
+    this.deletions.set(`${type}#${id}`, { type, Id: id, at });
+  }
+
   // ------------------------------------------------------------------------------ company documents
 
   preferences(): Record<string, unknown> {
-    const s = this.settings;
-    return {
-      AccountingInfoPrefs: {
-        UseAccountNumbers: false,
-        TrackDepartments: false,
-        DepartmentTerminology: 'Location',
-        ClassTrackingPerTxn: false,
-        ClassTrackingPerTxnLine: s.classTrackingPerTxnLine,
-        CustomerTerminology: 'Customers',
-        ...(s.closedBefore ? { BookCloseDate: previousDay(s.closedBefore) } : {}),
-      },
-      SalesFormsPrefs: { CustomTxnNumbers: false, AllowDeposit: true, DefaultTerms: { value: '3' } },
-      VendorAndPurchasesPrefs: { TrackingByCustomer: false, BillableExpenseTracking: false },
-      TaxPrefs: { UsingSalesTax: false, PartnerTaxEnabled: false },
-      CurrencyPrefs: {
-        MultiCurrencyEnabled: s.multicurrency,
-        HomeCurrency: { value: s.homeCurrency },
-      },
-      OtherPrefs: { NameValue: [{ Name: 'SalesFormsPrefs.DefaultCustomerMessage', Value: 'Thank you.' }] },
-      domain: 'QBO',
-      sparse: false,
-      Id: '1',
-      SyncToken: String(s.prefsSyncToken),
-      MetaData: { CreateTime: qboTime(s.createdAt), LastUpdatedTime: qboTime(s.createdAt) },
-    };
+    return preferencesDocument(this.settings);
   }
 
   companyInfo(): Record<string, unknown> {
-    const s = this.settings;
-    const country = COUNTRY_BY_CURRENCY[s.homeCurrency] ?? 'US';
-    const address = {
-      Id: '1',
-      Line1: '1 Main Street',
-      City: 'Mountain View',
-      Country: country,
-      PostalCode: '94043',
-    };
-    return {
-      CompanyName: s.companyName,
-      LegalName: s.companyName,
-      CompanyAddr: address,
-      LegalAddr: address,
-      CustomerCommunicationAddr: address,
-      Country: country,
-      Email: { Address: 'noreply@quickbooks.com' },
-      SupportedLanguages: 'en',
-      FiscalYearStartMonth: 'January',
-      CompanyStartDate: new Date(s.createdAt).toISOString().slice(0, 10),
-      NameValue: [
-        { Name: 'NeoEnabled', Value: 'true' },
-        { Name: 'IndustryType', Value: 'Fitness and Recreation' },
-        { Name: 'QBOIndustryType', Value: 'Fitness' },
-        { Name: 'SubscriptionStatus', Value: 'SUBSCRIBED' },
-        { Name: 'OfferingSku', Value: 'QuickBooks Online Plus' },
-      ],
-      domain: 'QBO',
-      sparse: false,
-      Id: '1',
-      SyncToken: '0',
-      MetaData: { CreateTime: qboTime(s.createdAt), LastUpdatedTime: qboTime(s.createdAt) },
-    };
+    return companyInfoDocument(this.settings);
   }
 
   // ------------------------------------------------------------------------------ persistence
@@ -437,6 +322,7 @@ export class Company {
       deposits: [...this.deposits.values()],
       journalEntries: [...this.journalEntries.values()],
       replays: [...this.replays.entries()],
+      deletions: [...this.deletions.values()],
     };
   }
 
@@ -449,6 +335,7 @@ export class Company {
     for (const d of data.deposits) company.deposits.set(d.Id, d);
     for (const j of data.journalEntries) company.journalEntries.set(j.Id, j);
     for (const [k, v] of data.replays) company.replays.set(k, v);
+    for (const d of data.deletions ?? []) company.recordDeletion(d.type, d.Id, d.at);
     return company;
   }
 }
@@ -462,6 +349,8 @@ export interface PersistedCompany {
   deposits: TxnEntity[];
   journalEntries: TxnEntity[];
   replays: Array<[string, StoredResponse]>;
+  /** Absent in state files written before CDC was modelled. */
+  deletions?: Deletion[];
 }
 
 /** Fields QuickBooks fills on every customer it returns. */
@@ -478,53 +367,4 @@ export function customerDefaults(displayName: string, currency: string): Record<
     PreferredDeliveryMethod: 'Print',
     IsProject: false,
   };
-}
-
-const COUNTRY_BY_CURRENCY: Record<string, string> = {
-  USD: 'US',
-  CAD: 'CA',
-  GBP: 'GB',
-  AUD: 'AU',
-  EUR: 'FR',
-  INR: 'IN',
-};
-
-function previousDay(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
-}
-
-/** Orders seed items so parents come before children; throws on an unknown parent or a cycle. */
-function resolveParents<T>(
-  items: readonly T[],
-  name: (t: T) => string,
-  parentName: (t: T) => string | undefined,
-  what: string,
-): Array<{ item: T; parent: string | undefined }> {
-  const out: Array<{ item: T; parent: string | undefined }> = [];
-  const placed = new Set<string>();
-  const fqn = new Map<string, string>();
-  let pending = [...items];
-  while (pending.length > 0) {
-    const next: T[] = [];
-    for (const item of pending) {
-      const p = parentName(item);
-      const parentFqn = p === undefined ? undefined : placed.has(p) ? p : fqn.get(p);
-      if (p !== undefined && parentFqn === undefined) {
-        next.push(item);
-        continue;
-      }
-      const full = parentFqn ? `${parentFqn}:${name(item)}` : name(item);
-      placed.add(full);
-      if (!fqn.has(name(item))) fqn.set(name(item), full);
-      out.push({ item, parent: parentFqn });
-    }
-    if (next.length === pending.length) {
-      const names = next.map((i) => `${name(i)} (parent ${parentName(i)})`).join(', ');
-      throw new Error(`QuickBooks stand-in: ${what}: unknown parent for ${names}`);
-    }
-    pending = next;
-  }
-  return out;
 }

@@ -46,6 +46,9 @@ const companySchema = z.object({
       z.object({ status: z.number(), body: z.string(), contentType: z.string(), at: z.number().optional() }),
     ]),
   ),
+  deletions: z
+    .array(z.object({ type: z.enum(['Deposit', 'JournalEntry']), Id: z.string(), at: z.number() }))
+    .optional(),
 });
 const stateSchema = z.object({
   version: z.literal(1),

@@ -30,6 +30,7 @@ import { RealmLimiter } from './limits.js';
 import { TokenStore } from './oauth.js';
 import { loadState, type PersistedState, StateFile } from './persistence.js';
 import { demoCompanySeed } from './seed.js';
+import { deleteTxn, updateTxn } from './transactions.js';
 import type {
   CompanySeed,
   FaultEnvelope,
@@ -423,6 +424,26 @@ export async function startQuickBooksStandIn(
     },
     revokeAll(realmId: string): void {
       tokens.revokeAll(realmId);
+      changed();
+    },
+    editAsPerson(realmId, type, id, patch): Record<string, unknown> {
+      const company = companyOf(realmId);
+      const current = company.store(type).get(id);
+      if (!current) throw new Error(`QuickBooks stand-in: no ${type} ${id} in ${realmId}`);
+      const edited = updateTxn({ company, nowMs: now() }, type, {
+        ...patch,
+        Id: id,
+        SyncToken: current.SyncToken,
+        sparse: true,
+      });
+      changed();
+      return structuredClone(edited);
+    },
+    deleteAsPerson(realmId, type, id): void {
+      const company = companyOf(realmId);
+      const current = company.store(type).get(id);
+      if (!current) throw new Error(`QuickBooks stand-in: no ${type} ${id} in ${realmId}`);
+      deleteTxn({ company, nowMs: now() }, type, { Id: id, SyncToken: current.SyncToken });
       changed();
     },
     entities(realmId: string, type: StandInEntityType): Record<string, unknown>[] {

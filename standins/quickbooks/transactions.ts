@@ -352,5 +352,6 @@ export function deleteTxn(
   const existing = checkSyncToken(txnStore(ctx, type).get(parsed.Id), parsed.Id, parsed.SyncToken, type);
   checkTxnDate(ctx, existing.TxnDate);
   txnStore(ctx, type).delete(existing.Id);
+  ctx.company.recordDeletion(type, existing.Id, ctx.nowMs);
   return { Id: existing.Id, status: 'Deleted', domain: 'QBO' };
 }

@@ -155,6 +155,19 @@ export interface QuickBooksStandIn {
   issueRefreshToken(realmId: string): string;
   /** Every token of the realm becomes invalid (`invalid_grant`, 3200). */
   revokeAll(realmId: string): void;
+  /**
+   * Test switch: a person edits a Deposit or JournalEntry in QuickBooks (not through this product). `patch` is
+   * applied as a sparse update (top-level fields replaced, `Line` as a whole) and validated like any update;
+   * SyncToken and `MetaData.LastUpdatedTime` move, so change data capture reports it. Returns the stored entity.
+   */
+  editAsPerson(
+    realmId: string,
+    type: 'Deposit' | 'JournalEntry',
+    id: string,
+    patch: Record<string, unknown>,
+  ): Record<string, unknown>;
+  /** Test switch: a person deletes a Deposit or JournalEntry; CDC then reports it with `status: "Deleted"`. */
+  deleteAsPerson(realmId: string, type: 'Deposit' | 'JournalEntry', id: string): void;
   /** Live (not deleted) entities of the realm, as stored (QuickBooks JSON); copies. */
   entities(realmId: string, type: StandInEntityType): Record<string, unknown>[];
   injectFault(fault: InjectedFault): void;

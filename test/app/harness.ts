@@ -90,7 +90,13 @@ export interface Harness {
 
 export async function startHarness(
   name: string,
-  opts: { maxReceiveCount?: number; companies?: string[]; env?: Record<string, string> } = {},
+  opts: {
+    maxReceiveCount?: number;
+    companies?: string[];
+    env?: Record<string, string>;
+    /** The QuickBooks client's own per-realm limit (default QuickBooks' 500 a minute, shared by the process). */
+    quickbooksPerMinute?: number;
+  } = {},
 ): Promise<Harness> {
   const prefix = `app-${name}-${randomBytes(3).toString('hex')}`;
   const clients = awsClients();
@@ -134,7 +140,13 @@ export async function startHarness(
   const runtime = await buildRuntime(env, {
     settings,
     log: silentLog,
-    quickbooks: HARNESS_QBO_OPTIONS,
+    quickbooks:
+      opts.quickbooksPerMinute === undefined
+        ? HARNESS_QBO_OPTIONS
+        : {
+            ...HARNESS_QBO_OPTIONS,
+            limits: { ...HARNESS_QBO_OPTIONS.limits, perMinute: opts.quickbooksPerMinute },
+          },
     stripeMaxNetworkRetries: 0,
   });
   const tenants = new Map<string, TenantConfig>();

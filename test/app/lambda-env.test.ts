@@ -140,6 +140,8 @@ it('webhook → deposit builder → catch-up → callback, each from its own env
         'QBO_APP_SECRET_ARN',
         'QBO_TOKEN_SECRET_PREFIX',
         'QBO_OAUTH_TOKEN_URL',
+        // The drift audit reads QuickBooks (the stack sets it with the deposit builder's, when configured).
+        'QBO_API_BASE',
       ]),
       {
         log: silentLog,

@@ -78,6 +78,9 @@ function crashingOn(books: QuickBooksBooks, n: number): QuickBooksBooks {
     getEntry: (r) => books.getEntry(r),
     deleteEntry: (r, id) => books.deleteEntry(r, id),
     getChart: () => books.getChart(),
+    changedEntries: (s) => books.changedEntries(s),
+    readEntries: (t, ids) => books.readEntries(t, ids),
+    bookCloseDate: () => books.bookCloseDate(),
     getExchangeRate: (c, d) => books.getExchangeRate(c, d),
   };
 }

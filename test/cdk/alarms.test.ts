@@ -3,8 +3,8 @@
  * SNS topic when it fires and when it recovers. Also the worker's reserved concurrency the throttles alarm relates to.
  */
 
-import { metricsNamespace, STATUS_METRICS } from '../../lib/constructs/sync-alarms.js';
-import { METRICS_SERVICE, PAYOUT_STATUS_METRICS } from '../../src/adapters/metrics.js';
+import { DRIFT_METRICS, metricsNamespace, STATUS_METRICS } from '../../lib/constructs/sync-alarms.js';
+import { DRIFT_METRIC, METRICS_SERVICE, PAYOUT_STATUS_METRICS } from '../../src/adapters/metrics.js';
 import { buildTestApp, logicalIdOf, resourcesOf, Template, type TestApp } from './cdk-app.js';
 
 let built: TestApp;
@@ -39,7 +39,7 @@ function alarmNamed(suffix: string): Props {
   return found[0] as Props;
 }
 
-it('has the nine alarms, each notifying the one topic on ALARM and on OK, never on missing data', () => {
+it('has the ten alarms, each notifying the one topic on ALARM and on OK, never on missing data', () => {
   expect(
     alarms()
       .map((a) => a.AlarmName)
@@ -52,6 +52,7 @@ it('has the nine alarms, each notifying the one topic on ALARM and on OK, never 
       'DepositBuilderErrors',
       'DepositBuilderThrottles',
       'DlqNotEmpty',
+      'EntriesDrifted',
       'PayoutFailed',
       'PayoutHeld',
       'QueueStuck',
@@ -176,4 +177,24 @@ it('the catch-up failing', () => {
     Period: 3600,
     Threshold: 1,
   });
+});
+
+it('posted entries drifted in QuickBooks: the catch-up’s drift audit metric, per stack', () => {
+  // The names the alarm watches are the ones src/adapters/metrics.ts emits.
+  expect(DRIFT_METRICS).toEqual({ service: DRIFT_METRIC.service, drifted: DRIFT_METRIC.name });
+  const namespace = metricsNamespace('qbo-sync-dev');
+  expect(alarmNamed('EntriesDrifted')).toMatchObject({
+    Namespace: namespace,
+    MetricName: 'EntriesDrifted',
+    Dimensions: [{ Name: 'service', Value: 'catch-up' }],
+    Statistic: 'Maximum',
+    Period: 86_400,
+    Threshold: 1,
+  });
+  expect(String(alarmNamed('EntriesDrifted').AlarmDescription)).toContain(
+    'npx qbo-sync payouts audit --stack qbo-sync-dev',
+  );
+  const fn = resourcesOf(template)[ids.catchUp as string];
+  const env = (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables;
+  expect(env?.POWERTOOLS_METRICS_NAMESPACE).toBe(namespace);
 });

@@ -388,7 +388,12 @@ describe('qbo-sync against a local mode', () => {
     expect(parseYaml(exported.stdout)).toEqual({
       tenants: withoutTokens.map((t) => ({
         ...t,
-        quickbooks: { lineDetail: 'customer', maxDepositLines: 1000, ...(t.quickbooks as Json) },
+        quickbooks: {
+          lineDetail: 'customer',
+          maxDepositLines: 1000,
+          closedPeriod: 'hold',
+          ...(t.quickbooks as Json),
+        },
       })),
     });
     expectExit(reimported, 0);

@@ -89,6 +89,7 @@ describe('resolveTenantBooks', () => {
         adjustmentsAccount: { value: '63', name: 'Stripe Adjustments' },
         lineDetail: 'customer',
         maxDepositLines: 1000,
+        closedPeriod: 'hold',
         revenue: [
           { category: 'Class Packs', account: { value: '80', name: 'Class Pack Revenue' } },
           {
@@ -101,6 +102,14 @@ describe('resolveTenantBooks', () => {
         company: { homeCurrency: 'USD', multicurrency: false, classTrackingPerTxnLine: true },
       },
     });
+  });
+
+  it('keeps the closed-period policy, and refuses an unknown one', () => {
+    const r = resolveTenantBooks(tenant({ quickbooks: { closedPeriod: 'nextOpenDate' } }), chart());
+    expect(r.ok && r.books.closedPeriod).toBe('nextOpenDate');
+    expect(() => tenant({ quickbooks: { closedPeriod: 'post' } })).toThrow(
+      'closedPeriod must be hold or nextOpenDate',
+    );
   });
 
   it('finds accounts and classes by Id, Name or FullyQualifiedName, case-insensitively and trimmed', () => {

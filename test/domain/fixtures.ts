@@ -172,6 +172,7 @@ export function tenant(overrides: Partial<TenantBooks> = {}): TenantBooks {
     adjustmentsAccount: ACCOUNTS.adjustments,
     lineDetail: 'customer',
     maxDepositLines: 1000,
+    closedPeriod: 'hold',
     revenue: [
       { category: 'Class Packs', account: ACCOUNTS.classPacks },
       { category: 'Classes', account: ACCOUNTS.classes, class: CLASSES.studio },

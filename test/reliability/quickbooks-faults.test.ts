@@ -6,7 +6,7 @@
  */
 import { depositBuilderDepsFromRuntime, makeDepositBuilderHandler } from '../../lambdas/deposit-builder.js';
 import type { PayoutMessage } from '../../src/app/ports.js';
-import { syncPayout } from '../../src/app/sync-payout.js';
+import { type SyncPayoutDeps, syncPayout } from '../../src/app/sync-payout.js';
 import type { Runtime } from '../../src/runtime.js';
 import {
   demoCompanySeed,
@@ -134,7 +134,8 @@ it('requests that time out after QuickBooks processed them: the redelivery repla
   h.qbo.setLatency(400);
 
   // Act
-  const timedOut = await syncPayout(worker.syncDeps(), { message, receiveCount: 1 }).then(
+  // The closing date is read before any write; here the deposit's own requests are the ones timing out.
+  const timedOut = await syncPayout(openBooks(worker.syncDeps()), { message, receiveCount: 1 }).then(
     () => 'completed',
     (e: unknown) => String(e),
   );
@@ -385,6 +386,15 @@ describe('limits, rotation and revocation on companies of their own', () => {
   });
 });
 
+/** The worker's dependencies with a closing-date read that finds none (and makes no request): the real books else. */
+function openBooks(deps: SyncPayoutDeps): SyncPayoutDeps {
+  return {
+    ...deps,
+    quickbooks: (realmId, ctx) =>
+      Object.assign(Object.create(deps.quickbooks(realmId, ctx)), { bookCloseDate: async () => null }),
+  };
+}
+
 describe('the same faults in every error envelope QuickBooks uses (lower-case, null fields, XML)', () => {
   const ENVELOPES = ['lowercase', 'nulls', 'xml', 'capital'] as const;
 
@@ -404,7 +414,9 @@ describe('the same faults in every error envelope QuickBooks uses (lower-case, n
         // Act
         const { result } = await deliverUntilDone(h.runtime, h.message(payout.id));
         h.qbo.setCompany(REALM, { closedBefore: '2099-01-01' });
-        const held = await syncPayout(h.runtime.syncDeps(), {
+        // The books close between the worker's read of the closing date and its write (the read saw none), so
+        // QuickBooks' own 6210 refusal, in this envelope, is what holds the payout.
+        const held = await syncPayout(openBooks(h.runtime.syncDeps()), {
           message: h.message(closed.id),
           receiveCount: 1,
         });

@@ -17,6 +17,16 @@ import { LEDGER_STATUSES, type LedgerStatus } from '../../domain/types.js';
 import { isConditionFailed, parseItem } from './util.js';
 
 const PostedRefSchema = z.object({ type: z.enum(['Deposit', 'JournalEntry']), id: z.string() });
+const SnapshotSchema = z.object({
+  type: z.enum(['Deposit', 'JournalEntry']),
+  txnDate: z.string(),
+  currency: z.string(),
+  total: z.string(),
+  depositAccount: z.string().nullable(),
+  lines: z.array(z.string()),
+  names: z.record(z.string(), z.string()),
+});
+const DRIFT_KINDS = ['deleted', 'changed', 'redated'] as const;
 export const LedgerRecordSchema = z.object({
   payoutId: z.string(),
   tenantId: z.string(),
@@ -38,6 +48,21 @@ export const LedgerRecordSchema = z.object({
   customersAfterPosting: z.number().int().optional(),
   attempts: z.number().int(),
   lastEventId: z.string().optional(),
+  posted: SnapshotSchema.nullable().optional(),
+  drift: z
+    .object({
+      finding: z.enum(DRIFT_KINDS),
+      detail: z.string(),
+      foundAt: z.string(),
+      found: SnapshotSchema.nullable(),
+    })
+    .nullable()
+    .optional(),
+  accepted: z
+    .object({ finding: z.enum(DRIFT_KINDS), detail: z.string(), at: z.string(), ref: PostedRefSchema })
+    .nullable()
+    .optional(),
+  originalDate: z.string().nullable().optional(),
   actions: z
     .array(
       z.object({

@@ -8,7 +8,7 @@ import { GetCommand, PutCommand, paginateScan, TransactWriteCommand } from '@aws
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../../app/errors.js';
 import type { StoredTenant, TenantStore } from '../../app/ports.js';
-import { LINE_DETAIL_MODES, TenantConfigSchema } from '../../domain/config.js';
+import { CLOSED_PERIOD_POLICIES, LINE_DETAIL_MODES, TenantConfigSchema } from '../../domain/config.js';
 import type { TenantBooks } from '../../domain/types.js';
 import { cancellationCodes, isConditionFailed, parseItem } from './util.js';
 
@@ -26,6 +26,8 @@ export const TenantBooksSchema = z.object({
   walkInCustomer: RefSchema.optional(),
   lineDetail: z.enum(LINE_DETAIL_MODES),
   maxDepositLines: z.number().int().positive(),
+  // Tenants imported before the policy existed read as the default.
+  closedPeriod: z.enum(CLOSED_PERIOD_POLICIES).default('hold'),
   revenue: z.array(
     z.object({
       category: z.string(),

@@ -8,8 +8,16 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { WrittenIdUnknownError } from '../../app/errors.js';
-import type { PostedRef, QboChart, QboCustomer, QuickBooksBooks, TokenStore } from '../../app/ports.js';
+import type {
+  EntryChanges,
+  PostedRef,
+  QboChart,
+  QboCustomer,
+  QuickBooksBooks,
+  TokenStore,
+} from '../../app/ports.js';
 import type { ExchangeRateQuote, QboEntry } from '../../domain/types.js';
+import { bookCloseDate, changedEntries, readEntries } from './changes.js';
 import { QboCallCounters } from './counters.js';
 import { QboCustomers } from './customers.js';
 import { QboValidationFault } from './faults.js';
@@ -273,6 +281,23 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
     return 'refused';
   }
 
+  // ------------------------------------------------------------ after posting (drift, closed books)
+
+  changedEntries(since: Date): Promise<EntryChanges> {
+    return changedEntries(this.http, since);
+  }
+
+  readEntries(
+    type: PostedRef['type'],
+    ids: readonly string[],
+  ): Promise<Map<string, Record<string, unknown>>> {
+    return readEntries(this.http, type, ids);
+  }
+
+  bookCloseDate(): Promise<string | null> {
+    return bookCloseDate(this.http);
+  }
+
   // ------------------------------------------------------------ chart
 
   async getChart(): Promise<QboChart> {
@@ -294,6 +319,9 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
         homeCurrency: (p.CurrencyPrefs?.HomeCurrency?.value ?? 'USD').toUpperCase(),
         multicurrency: p.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
         classTrackingPerTxnLine: p.AccountingInfoPrefs?.ClassTrackingPerTxnLine ?? false,
+        ...(p.AccountingInfoPrefs?.BookCloseDate
+          ? { bookCloseDate: p.AccountingInfoPrefs.BookCloseDate.slice(0, 10) }
+          : {}),
       },
     };
   }

@@ -104,7 +104,13 @@ export const PreferencesSchema = z
   .object({
     Preferences: z
       .object({
-        AccountingInfoPrefs: z.object({ ClassTrackingPerTxnLine: z.boolean().optional() }).loose().optional(),
+        AccountingInfoPrefs: z
+          .object({
+            ClassTrackingPerTxnLine: z.boolean().optional(),
+            BookCloseDate: z.string().nullable().optional(),
+          })
+          .loose()
+          .optional(),
         CurrencyPrefs: z
           .object({
             MultiCurrencyEnabled: z.boolean().optional(),

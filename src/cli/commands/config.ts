@@ -6,7 +6,13 @@ import { stringify } from 'yaml';
 import { readConfigFile } from '../../adapters/config-file.js';
 import { describeError } from '../../app/log.js';
 import type { QuickBooksBooks } from '../../app/ports.js';
-import { type ConfigProblem, checkTenants, importTenants, withoutSecrets } from '../../app/tenant-config.js';
+import {
+  type ClosingDate,
+  type ConfigProblem,
+  checkTenants,
+  importTenants,
+  withoutSecrets,
+} from '../../app/tenant-config.js';
 import type { SyncConfigFile } from '../../domain/config.js';
 import { action, type CliIo, type CommandContext, targetOptions } from '../context.js';
 import { CliError } from '../errors.js';
@@ -21,6 +27,16 @@ interface ValidateJson {
   tenants: string[];
   /** True when accounts and classes were checked against QuickBooks (a target was given). */
   checkedAgainstQuickBooks: boolean;
+  /** With a target: each tenant's closing date (`BookCloseDate`, null when none) and its closedPeriod policy. */
+  closingDates?: ClosingDate[];
+}
+
+function renderClosingDates(dates: readonly ClosingDate[]): string[] {
+  return dates.map((d) =>
+    d.closedThrough === null
+      ? `  ${d.tenant}: the books have no closing date`
+      : `  ${d.tenant}: the books are closed through ${d.closedThrough}; a payout dated then is ${d.closedPeriod === 'hold' ? 'HELD (closedPeriod: hold)' : 'posted on the first open day (closedPeriod: nextOpenDate)'}`,
+  );
 }
 
 function renderProblems(out: Output, file: string, problems: readonly ConfigProblem[]): string {
@@ -79,6 +95,7 @@ export function registerConfig(program: Command, io: CliIo): void {
           problems: checked.problems,
           tenants: parsed.config.tenants.map((t) => t.id),
           checkedAgainstQuickBooks: true,
+          closingDates: checked.closingDates,
         };
       }
       ctx.out.result(result, (r) => {
@@ -86,7 +103,10 @@ export function registerConfig(program: Command, io: CliIo): void {
         const n = r.tenants.length;
         const what = `${n} tenant${n === 1 ? '' : 's'} (${r.tenants.join(', ')})`;
         return r.checkedAgainstQuickBooks
-          ? `${ctx.out.green('✓')} ${file} is valid: ${what}; every account and class was found in QuickBooks.`
+          ? [
+              `${ctx.out.green('✓')} ${file} is valid: ${what}; every account and class was found in QuickBooks.`,
+              ...renderClosingDates(r.closingDates ?? []),
+            ].join('\n')
           : `${ctx.out.green('✓')} ${file} has a valid shape: ${what}.\n  Accounts and classes were not checked: add --local or --stack NAME to check them against QuickBooks.`;
       });
       return result.valid ? 0 : 1;

@@ -1,6 +1,6 @@
 /**
  * `qbo-sync payouts preview | status | list | sync | backfill | resync` (CONTRACT §8): the ledger, the dry run, and
- * the requests a person puts on the queue.
+ * the requests a person puts on the queue. `audit | accept` (drift) are in drift.ts.
  */
 import type { Command } from 'commander';
 import { payoutsInDlq, withCurrentFix } from '../../app/dead-letters.js';
@@ -31,6 +31,7 @@ import {
 import { CliError, CliUsageError } from '../errors.js';
 import { age, clip, type Output, table } from '../output.js';
 import type { Services } from '../services.js';
+import { registerDrift } from './drift.js';
 
 /** The `payouts status` JSON (CONTRACT §8), plus a few keys for people. */
 export interface PayoutStatusJson {
@@ -41,6 +42,10 @@ export interface PayoutStatusJson {
   hint: string | null;
   quickbooks: { type: 'Deposit' | 'JournalEntry'; id: string } | null;
   attempts: number;
+  /** The drift audit's open finding on the live entry (`payouts audit`), else null. */
+  drift: { finding: string; detail: string; foundAt: string } | null;
+  /** The payout's own date when its entry was posted on the first open day (closedPeriod: nextOpenDate). */
+  originalDate: string | null;
   /** Who synced, resynced, replayed or previewed it by hand (the CLI's user, the console's), oldest first. */
   actions: NonNullable<LedgerRecord['actions']>;
   createdAt: string;
@@ -56,6 +61,10 @@ export function statusJson(row: LedgerRecord): PayoutStatusJson {
     hint: row.hint,
     quickbooks: row.quickbooks === null ? null : { type: row.quickbooks.type, id: row.quickbooks.id },
     attempts: row.attempts,
+    drift: row.drift
+      ? { finding: row.drift.finding, detail: row.drift.detail, foundAt: row.drift.foundAt }
+      : null,
+    originalDate: row.originalDate ?? null,
     actions: row.actions ?? [],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -78,6 +87,13 @@ function renderStatus(out: Output, s: PayoutStatusJson): string {
   if (s.quickbooks) rows.push(['QuickBooks', `${s.quickbooks.type} ${s.quickbooks.id}`]);
   if (s.reason) rows.push(['Reason', s.reason]);
   if (s.hint) rows.push(['Fix', s.hint]);
+  if (s.drift) {
+    rows.push(['Drift', out.red(`${s.drift.finding} in QuickBooks: ${s.drift.detail}`)]);
+    rows.push([
+      'Drift fix',
+      `npx qbo-sync payouts resync ${s.payout} (post the computed entry again) or npx qbo-sync payouts accept ${s.payout} (intended)`,
+    ]);
+  }
   rows.push(['Attempts', String(s.attempts)], ['Updated', `${s.updatedAt} (${age(s.updatedAt)})`]);
   const last = s.actions[s.actions.length - 1];
   if (last) rows.push(['Last request', `${last.action} by ${last.by} (${last.via}), ${age(last.at)}`]);
@@ -429,4 +445,6 @@ export function registerPayouts(program: Command, io: CliIo): void {
       return await finishRequest(ctx, services, request, f.wait === true ? 120 : f.wait);
     }),
   );
+
+  registerDrift(payouts, io);
 }

@@ -1,0 +1,51 @@
+/**
+ * `payouts accept <po>` (CONTRACT §8): a person says the edit the drift audit found in QuickBooks was intended.
+ * The entry as QuickBooks had it becomes the ledger's reference (a deletion: the entry is no longer watched), so the
+ * audit stops reporting it, and reports it again only if it changes once more. QuickBooks is not touched.
+ */
+import { PermanentError } from './errors.js';
+import type { Ledger, LedgerRecord } from './ports.js';
+
+export interface AcceptDriftDeps {
+  ledger: Pick<Ledger, 'get' | 'update'>;
+  now?: () => Date;
+}
+
+export async function acceptDrift(deps: AcceptDriftDeps, payoutId: string): Promise<LedgerRecord> {
+  const row = await deps.ledger.get(payoutId);
+  if (row === undefined) {
+    throw new PermanentError(
+      `payout ${payoutId} is not in the ledger`,
+      'check the id with `npx qbo-sync payouts list`',
+    );
+  }
+  const drift = row.drift;
+  if (!drift || row.status !== 'POSTED' || row.quickbooks === null) {
+    throw new PermanentError(
+      `payout ${payoutId} has no drift finding to accept`,
+      'run `npx qbo-sync payouts audit` first; only what it reports can be accepted',
+    );
+  }
+  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const ref = row.quickbooks;
+  const accepted = { finding: drift.finding, detail: drift.detail, at, ref };
+  const updated = await deps.ledger.update(row.payoutId, row.version, {
+    drift: null,
+    accepted,
+    // What QuickBooks has is now what the ledger expects; a deleted entry is no longer expected at all.
+    posted: drift.found,
+    ...(drift.finding === 'deleted'
+      ? {
+          reason: `${ref.type} ${ref.id} was deleted in QuickBooks; accepted as intended on ${at.slice(0, 10)}`,
+        }
+      : {}),
+    updatedAt: row.updatedAt,
+  });
+  if (updated === undefined) {
+    throw new PermanentError(
+      `payout ${payoutId} changed while accepting`,
+      'run `npx qbo-sync payouts audit` again, then accept',
+    );
+  }
+  return updated;
+}
