@@ -7,7 +7,14 @@
 import type { SyncConfigFile } from '../domain/config.js';
 import type { AcceptedDrift, DriftRecord, EntrySnapshot } from '../domain/drift.js';
 import type { BalanceTransaction, Payout } from '../domain/stripe.js';
-import type { LedgerStatus, QboChart, QboCustomer, QboEntry, TenantBooks } from '../domain/types.js';
+import type {
+  ExchangeRateQuote,
+  LedgerStatus,
+  QboChart,
+  QboCustomer,
+  QboEntry,
+  TenantBooks,
+} from '../domain/types.js';
 
 // ---------------------------------------------------------------- Stripe
 
@@ -93,6 +100,11 @@ export interface QuickBooksBooks {
   bookCloseDate(): Promise<string | null>;
   /** Accounts, classes and company preferences, for config validation. */
   getChart(): Promise<QboChart>;
+  /**
+   * QuickBooks' exchange rate (ExchangeRate entity) from `sourceCurrency` into the home currency on `asOfDate`
+   * (YYYY-MM-DD), for a multicurrency company. Undefined when QuickBooks has no usable rate.
+   */
+  getExchangeRate(sourceCurrency: string, asOfDate: string): Promise<ExchangeRateQuote | undefined>;
 }
 
 // ---------------------------------------------------------------- stores

@@ -16,7 +16,7 @@ import {
   type ReturnedPayouts,
   returnedPayoutIds,
 } from '../domain/classify.js';
-import { buildEntry } from '../domain/deposit.js';
+import { buildEntry, needsExchangeRate, utcDate } from '../domain/deposit.js';
 import { collectMembers } from '../domain/members.js';
 import type { BalanceTransaction, Payout } from '../domain/stripe.js';
 import type { BuildResult, CustomerDirectory, Member, TenantBooks } from '../domain/types.js';
@@ -59,12 +59,23 @@ export async function prepareEntry(
       ? await deps.payouts.listPayoutTransactions(tenant.stripeAccount, payout.id)
       : [];
   const returned = await listReturnedPayouts(deps.payouts, tenant.stripeAccount, payout.id, transactions);
+  // A foreign-currency entry of a multicurrency company carries QuickBooks' rate for its date (CONTRACT §4); without
+  // one, buildEntry holds the payout.
+  const rate =
+    payout.automatic &&
+    payout.amount !== 0 &&
+    payout.status !== 'failed' &&
+    payout.status !== 'canceled' &&
+    needsExchangeRate(payout, tenant)
+      ? await deps.books().getExchangeRate(payout.currency, utcDate(payout.arrival_date))
+      : undefined;
+  const withRate = rate === undefined ? {} : { exchangeRate: rate };
   const members = collectMembers(allTransactions(transactions, returned));
   let customers: CustomerDirectory = new Map();
   let resolved: ResolveCustomersResult | undefined;
   if (members.length > 0 && tenant.lineDetail === 'category') {
     return {
-      build: buildEntry({ payout, transactions, tenant, customers, returned }),
+      build: buildEntry({ payout, transactions, tenant, customers, returned, ...withRate }),
       customers,
       deferred: members,
     };
@@ -77,6 +88,7 @@ export async function prepareEntry(
       tenant,
       customers: provisionalDirectory(members),
       returned,
+      ...withRate,
     });
     if (draft.outcome === 'POST' && draft.folded) return { build: draft, customers, deferred: members };
   }
@@ -94,7 +106,7 @@ export async function prepareEntry(
     customers = resolved.directory;
   }
   return {
-    build: buildEntry({ payout, transactions, tenant, customers, returned }),
+    build: buildEntry({ payout, transactions, tenant, customers, returned, ...withRate }),
     customers,
     ...(resolved !== undefined ? { resolved } : {}),
   };

@@ -26,6 +26,7 @@
  * message goes to the DLQ). An OutOfTimeError enqueues a `continue` message and returns normally.
  */
 import { movedNote, moveEntry } from '../domain/closed-period.js';
+import { exchangeRateNote } from '../domain/deposit.js';
 import { snapshotOf } from '../domain/drift.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
 import { describeRemoval, LedgerConflictError, updateOrConflict } from './reverse-payout.js';
@@ -284,6 +285,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
           build.folded
             ? `posted with category lines: ${tenant.lineDetail} lines would exceed maxDepositLines ${tenant.maxDepositLines}${deferred.length > 0 ? `; the ${deferred.length} members' customers are created after posting` : ''}`
             : undefined,
+          build.exchangeRate !== undefined ? exchangeRateNote(build.exchangeRate) : undefined,
           customerNote,
         ]
           .filter((r) => r !== undefined)

@@ -11,7 +11,14 @@ import { depositBody, journalBody } from './entry-body.js';
 import { cmp, held, idList, payoutNotePrefix, plural, quoteList, refName, utcDate } from './entry-common.js';
 import { formatMinor } from './money.js';
 import type { BalanceTransaction, Payout } from './stripe.js';
-import type { BuildResult, CustomerDirectory, LineDetailMode, QboEntry, TenantBooks } from './types.js';
+import type {
+  BuildResult,
+  CustomerDirectory,
+  ExchangeRateQuote,
+  LineDetailMode,
+  QboEntry,
+  TenantBooks,
+} from './types.js';
 
 // Where these lived before deposit.ts was split; kept so work in flight that imports them from here still builds.
 export { payoutNotePrefix, reversalNotePrefix, utcDate } from './entry-common.js';
@@ -29,6 +36,24 @@ export interface BuildInput {
    * an adjustment naming it.
    */
   returned?: ReturnedPayouts;
+  /**
+   * QuickBooks' rate for the payout currency on the entry date, read by the caller when the payout is not in the
+   * home currency of a multicurrency company (CONTRACT §4). Without it such a payout is HELD.
+   */
+  exchangeRate?: ExchangeRateQuote;
+}
+
+/** Whether an entry of this payout needs an `ExchangeRate`: multicurrency on, payout not in the home currency. */
+export function needsExchangeRate(payout: Payout, tenant: TenantBooks): boolean {
+  return (
+    tenant.company.multicurrency &&
+    payout.currency.toUpperCase() !== tenant.company.homeCurrency.toUpperCase()
+  );
+}
+
+/** The ledger's words for the rate put on an entry. */
+export function exchangeRateNote(quote: ExchangeRateQuote): string {
+  return `booked at QuickBooks' exchange rate ${quote.rate} ${quote.targetCurrency} per ${quote.sourceCurrency} (as of ${quote.asOfDate})`;
 }
 
 /**
@@ -66,6 +91,24 @@ export function buildEntry(input: BuildInput): BuildResult {
       `the payout is in ${currency} but the deposit account "${refName(tenant.depositAccount)}" is in ${depositCurrency}`,
       `set depositAccount to a ${currency} bank account in the sync config (\`npx qbo-sync config import\`), ${resyncHint}`,
     );
+  }
+  const txnDate = utcDate(payout.arrival_date);
+  let exchangeRate: ExchangeRateQuote | undefined;
+  if (needsExchangeRate(payout, tenant)) {
+    const quote = input.exchangeRate;
+    if (
+      quote === undefined ||
+      quote.sourceCurrency.toUpperCase() !== currency ||
+      quote.targetCurrency.toUpperCase() !== home ||
+      !Number.isFinite(quote.rate) ||
+      quote.rate <= 0
+    ) {
+      return held(
+        `QuickBooks has no usable exchange rate from ${currency} to ${home} for ${txnDate}${quote === undefined ? '' : ` (it answered ${quote.rate} ${quote.targetCurrency} per ${quote.sourceCurrency})`}; a foreign-currency entry is not posted without one`,
+        `enter the ${currency} rate for ${txnDate} in QuickBooks (Settings → Currencies), ${resyncHint}`,
+      );
+    }
+    exchangeRate = quote;
   }
   const foreign = input.transactions
     .filter((bt) => bt.currency.toUpperCase() !== currency && !isPayoutOwnTransaction(bt, payout))
@@ -172,8 +215,9 @@ export function buildEntry(input: BuildInput): BuildResult {
       : []),
   ].join(' · ');
   const header = {
-    TxnDate: utcDate(payout.arrival_date),
+    TxnDate: txnDate,
     ...(tenant.company.multicurrency ? { CurrencyRef: { value: currency } } : {}),
+    ...(exchangeRate !== undefined ? { ExchangeRate: exchangeRate.rate } : {}),
     PrivateNote: note,
   };
   const entry: QboEntry =
@@ -183,6 +227,7 @@ export function buildEntry(input: BuildInput): BuildResult {
   return {
     outcome: 'POST',
     entry,
+    ...(exchangeRate !== undefined ? { exchangeRate } : {}),
     lineDetail,
     folded,
     lineCount: (entry.body.Line as unknown[]).length,

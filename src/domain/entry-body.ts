@@ -11,6 +11,8 @@ import type { Minor, QboBody, Ref, TenantBooks } from './types.js';
 export interface EntryHeader {
   TxnDate: string;
   CurrencyRef?: { value: string };
+  /** Home-currency units per foreign unit, on a foreign-currency entry of a multicurrency company. */
+  ExchangeRate?: number;
   PrivateNote: string;
 }
 

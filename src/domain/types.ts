@@ -89,10 +89,24 @@ export interface QboEntry {
   body: QboBody;
 }
 
+/**
+ * QuickBooks' exchange rate for a currency on a date (its ExchangeRate entity): `rate` home-currency units per one
+ * unit of `sourceCurrency`, as QuickBooks records every transaction's `ExchangeRate`.
+ */
+export interface ExchangeRateQuote {
+  sourceCurrency: string;
+  targetCurrency: string;
+  rate: number;
+  /** The date the rate applies to (YYYY-MM-DD), as QuickBooks answered it. */
+  asOfDate: string;
+}
+
 export type BuildResult =
   | {
       outcome: 'POST';
       entry: QboEntry;
+      /** The rate put on a foreign-currency entry (`ExchangeRate`), to be stated in the ledger. */
+      exchangeRate?: ExchangeRateQuote;
       /** The line detail actually used (`category` when folded because of `maxDepositLines`). */
       lineDetail: LineDetailMode;
       folded: boolean;

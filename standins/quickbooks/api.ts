@@ -8,6 +8,7 @@ import { changeDataCapture } from './cdc.js';
 import { qboTime } from './clock.js';
 import type { Company } from './company.js';
 import { updateCustomer, writeCustomer } from './customers.js';
+import { readExchangeRate } from './exchange-rates.js';
 import {
   batchTooLarge,
   concreteEnvelope,
@@ -154,6 +155,10 @@ function route(ctx: ApiContext, req: ApiRequest): Reply {
       );
     }
     return jsonReply(200, { CompanyInfo: company.companyInfo() }, nowMs);
+  }
+
+  if (head === 'exchangerate' && parts.length === 1 && req.method === 'GET') {
+    return jsonReply(200, readExchangeRate(company.settings, req.query, nowMs), nowMs);
   }
 
   const readable = READABLE[head];

@@ -3,6 +3,7 @@
  * and the ordering of sub-accounts and sub-classes after their parents. Split from company.ts.
  */
 import { z } from 'zod';
+import { exchangeRatesSchema } from './exchange-rates.js';
 
 export const ACCOUNT_TYPES = {
   Bank: { classification: 'Asset', subType: 'Checking' },
@@ -37,6 +38,7 @@ export const seedSchema = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'closedBefore: YYYY-MM-DD')
     .optional(),
+  exchangeRates: exchangeRatesSchema.optional(),
   accounts: z
     .array(
       z.object({

@@ -5,6 +5,7 @@
 import { qboTime } from './clock.js';
 import { companyInfoDocument, preferencesDocument } from './company-documents.js';
 import { ACCOUNT_TYPES, resolveParents, seedSchema } from './company-seed.js';
+import type { ExchangeRateSeed } from './exchange-rates.js';
 import { currencyName } from './money.js';
 import type { CompanySeed, StandInEntityType } from './types.js';
 
@@ -88,6 +89,8 @@ export interface CompanySettings {
   multicurrency: boolean;
   classTrackingPerTxnLine: boolean;
   closedBefore?: string;
+  /** The ExchangeRate entities: `SourceCurrencyCode` (upper case), `AsOfDate`, `Rate` (home units per one). */
+  exchangeRates?: ExchangeRateSeed[];
   /** Clock time the company was created (CompanyInfo / Preferences MetaData). */
   createdAt: number;
   prefsSyncToken: number;
@@ -128,6 +131,7 @@ export class Company {
       multicurrency: seed.multicurrency ?? false,
       classTrackingPerTxnLine: seed.classTrackingPerTxnLine ?? true,
       ...(seed.closedBefore ? { closedBefore: seed.closedBefore } : {}),
+      ...(seed.exchangeRates ? { exchangeRates: seed.exchangeRates } : {}),
       createdAt: nowMs,
       prefsSyncToken: 0,
     });

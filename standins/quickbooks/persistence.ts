@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { PersistedCompany } from './company.js';
+import { exchangeRatesSchema } from './exchange-rates.js';
 import { type PersistedTokens, persistedTokensSchema } from './oauth.js';
 
 const SAVE_DELAY_MS = 200;
@@ -21,6 +22,7 @@ const companySchema = z.object({
     multicurrency: z.boolean(),
     classTrackingPerTxnLine: z.boolean(),
     closedBefore: z.string().optional(),
+    exchangeRates: exchangeRatesSchema.optional(),
     createdAt: z.number(),
     prefsSyncToken: z.number(),
   }),

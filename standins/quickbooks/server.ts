@@ -15,6 +15,7 @@ import {
   type Reply,
 } from './api.js';
 import { Company } from './company.js';
+import { exchangeRatesSchema } from './exchange-rates.js';
 import {
   authenticationFailed,
   authorizationFailed,
@@ -411,6 +412,7 @@ export async function startQuickBooksStandIn(
       if (patch.classTrackingPerTxnLine !== undefined)
         s.classTrackingPerTxnLine = patch.classTrackingPerTxnLine;
       if (patch.homeCurrency !== undefined) s.homeCurrency = patch.homeCurrency.toUpperCase();
+      if (patch.exchangeRates !== undefined) s.exchangeRates = exchangeRatesSchema.parse(patch.exchangeRates);
       s.prefsSyncToken++;
       changed();
     },

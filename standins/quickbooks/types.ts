@@ -15,6 +15,12 @@ export interface CompanySeed {
   classTrackingPerTxnLine?: boolean;
   /** YYYY-MM-DD: the books are closed before this date; writes dated earlier get fault 6210. */
   closedBefore?: string;
+  /**
+   * The company's exchange rates (its ExchangeRate entities), home-currency units per one `SourceCurrencyCode`,
+   * read by `GET /exchangerate?sourcecurrencycode=…&asofdate=…`. A currency with no rate on or before the date
+   * is answered 610 "Object Not Found".
+   */
+  exchangeRates?: Array<{ SourceCurrencyCode: string; AsOfDate: string; Rate: number }>;
   accounts?: Array<{
     Id?: string;
     Name: string;
@@ -139,7 +145,10 @@ export interface QuickBooksStandIn {
   setCompany(
     realmId: string,
     patch: Partial<
-      Pick<CompanySeed, 'closedBefore' | 'multicurrency' | 'classTrackingPerTxnLine' | 'homeCurrency'>
+      Pick<
+        CompanySeed,
+        'closedBefore' | 'multicurrency' | 'classTrackingPerTxnLine' | 'homeCurrency' | 'exchangeRates'
+      >
     >,
   ): void;
   /** A valid refresh token for the realm, as after "connect". */

@@ -81,6 +81,7 @@ function crashingOn(books: QuickBooksBooks, n: number): QuickBooksBooks {
     changedEntries: (s) => books.changedEntries(s),
     readEntries: (t, ids) => books.readEntries(t, ids),
     bookCloseDate: () => books.bookCloseDate(),
+    getExchangeRate: (c, d) => books.getExchangeRate(c, d),
   };
 }
 

@@ -1,9 +1,15 @@
-import { buildEntry } from '../../src/domain/deposit.js';
+import { buildEntry, exchangeRateNote, needsExchangeRate } from '../../src/domain/deposit.js';
 import { utcDate } from '../../src/domain/entry-common.js';
 import { fromQboAmount } from '../../src/domain/money.js';
 import { buildReversalEntry } from '../../src/domain/reversal-entry.js';
 import type { BalanceTransaction, Payout } from '../../src/domain/stripe.js';
-import type { BuildResult, CustomerDirectory, QboEntry, TenantBooks } from '../../src/domain/types.js';
+import type {
+  BuildResult,
+  CustomerDirectory,
+  ExchangeRateQuote,
+  QboEntry,
+  TenantBooks,
+} from '../../src/domain/types.js';
 import {
   ACCOUNTS,
   CLASSES,
@@ -18,6 +24,12 @@ import {
 } from './fixtures.js';
 
 const JANE = { value: '58', name: 'Jane Doe' };
+const EUR_RATE: ExchangeRateQuote = {
+  sourceCurrency: 'EUR',
+  targetCurrency: 'USD',
+  rate: 1.0875,
+  asOfDate: '2024-03-15',
+};
 const customers = directory({
   'jane@example.com': JANE,
   'bob@example.com': { value: null, name: 'Bob Stone' },
@@ -29,6 +41,7 @@ function build(
     payout?: Partial<Record<keyof Payout, unknown>>;
     tenant?: Partial<TenantBooks>;
     customers?: CustomerDirectory;
+    exchangeRate?: ExchangeRateQuote;
   } = {},
 ): BuildResult {
   const own = transactions.filter((t) => t.type !== 'payout' && t.id !== 'txn_payout');
@@ -38,6 +51,7 @@ function build(
     transactions,
     tenant: tenant(options.tenant),
     customers: options.customers ?? customers,
+    ...(options.exchangeRate !== undefined ? { exchangeRate: options.exchangeRate } : {}),
   });
 }
 
@@ -247,6 +261,7 @@ describe('golden bodies (written out by hand)', () => {
         transactions,
         tenant: books,
         customers,
+        exchangeRate: { sourceCurrency: 'KWD', targetCurrency: 'USD', rate: 3.25, asOfDate: '2024-03-15' },
       }),
     );
 
@@ -256,6 +271,7 @@ describe('golden bodies (written out by hand)', () => {
       body: {
         TxnDate: '2024-03-15',
         CurrencyRef: { value: 'KWD' },
+        ExchangeRate: 3.25,
         PrivateNote: 'Stripe payout po_123 · 2 transactions · tenant downtown-yoga',
         Line: [
           {
@@ -346,9 +362,67 @@ describe('currencies', () => {
       build(eur, {
         payout: { currency: 'eur' },
         tenant: { company, depositAccount: { ...ACCOUNTS.checking, currency: 'EUR' } },
+        exchangeRate: EUR_RATE,
       }),
     );
     expect(ok.entry.body.CurrencyRef).toEqual({ value: 'EUR' });
+  });
+
+  it("a foreign-currency entry carries QuickBooks' ExchangeRate for its date, and the result names it", () => {
+    const eur = [txn({ id: 'txn_e', type: 'transfer', amount: 100, currency: 'eur' })];
+    const company = { homeCurrency: 'USD', multicurrency: true, classTrackingPerTxnLine: true };
+    const ok = posted(
+      build(eur, {
+        payout: { currency: 'eur' },
+        tenant: { company, depositAccount: { ...ACCOUNTS.checking, currency: 'EUR' } },
+        exchangeRate: EUR_RATE,
+      }),
+    );
+    expect(ok.entry.body).toMatchObject({ CurrencyRef: { value: 'EUR' }, ExchangeRate: 1.0875 });
+    expect(ok.exchangeRate).toEqual(EUR_RATE);
+    expect(exchangeRateNote(EUR_RATE)).toBe(
+      "booked at QuickBooks' exchange rate 1.0875 USD per EUR (as of 2024-03-15)",
+    );
+  });
+
+  it('a foreign-currency entry without a usable rate (none, another currency, not positive) → HELD', () => {
+    const eur = [txn({ id: 'txn_e', type: 'transfer', amount: 100, currency: 'eur' })];
+    const company = { homeCurrency: 'USD', multicurrency: true, classTrackingPerTxnLine: true };
+    const opts = {
+      payout: { currency: 'eur' },
+      tenant: { company, depositAccount: { ...ACCOUNTS.checking, currency: 'EUR' } },
+    };
+    for (const exchangeRate of [
+      undefined,
+      { ...EUR_RATE, sourceCurrency: 'GBP' },
+      { ...EUR_RATE, targetCurrency: 'CAD' },
+      { ...EUR_RATE, rate: 0 },
+    ]) {
+      const result = build(eur, { ...opts, ...(exchangeRate ? { exchangeRate } : {}) });
+      expect(result).toMatchObject({
+        outcome: 'HELD',
+        reason: expect.stringMatching(
+          /^QuickBooks has no usable exchange rate from EUR to USD for 2024-03-15/,
+        ),
+        hint: expect.stringMatching(/enter the EUR rate for 2024-03-15 in QuickBooks/),
+      });
+    }
+  });
+
+  it('a home-currency entry carries no ExchangeRate, even when a rate is given', () => {
+    const company = { homeCurrency: 'USD', multicurrency: true, classTrackingPerTxnLine: true };
+    const usd = { ...EUR_RATE, sourceCurrency: 'USD', rate: 1 };
+    expect(posted(build(golden, { tenant: { company }, exchangeRate: usd })).entry.body).not.toHaveProperty(
+      'ExchangeRate',
+    );
+    expect(needsExchangeRate(payout({ currency: 'usd' }), tenant({ company }))).toBe(false);
+    expect(needsExchangeRate(payout({ currency: 'eur' }), tenant({ company }))).toBe(true);
+    expect(
+      needsExchangeRate(
+        payout({ currency: 'eur' }),
+        tenant({ company: { ...company, multicurrency: false } }),
+      ),
+    ).toBe(false);
   });
 
   it('a home-currency payout in a multicurrency company carries CurrencyRef; without multicurrency it does not', () => {

@@ -249,6 +249,17 @@ function run(b: Built): BuildResult {
     transactions: b.transactions,
     tenant: b.tenant,
     customers: b.customers,
+    // A EUR payout on a USD multicurrency company needs QuickBooks' rate for its date (CONTRACT §4).
+    ...(b.currency === 'eur'
+      ? {
+          exchangeRate: {
+            sourceCurrency: 'EUR',
+            targetCurrency: 'USD',
+            rate: 1.0875,
+            asOfDate: '2024-03-15',
+          },
+        }
+      : {}),
   });
 }
 

@@ -16,7 +16,7 @@ import type {
   QuickBooksBooks,
   TokenStore,
 } from '../../app/ports.js';
-import type { QboEntry } from '../../domain/types.js';
+import type { ExchangeRateQuote, QboEntry } from '../../domain/types.js';
 import { bookCloseDate, changedEntries, readEntries } from './changes.js';
 import { QboCallCounters } from './counters.js';
 import { QboCustomers } from './customers.js';
@@ -30,6 +30,7 @@ import {
 } from './limiter.js';
 import {
   EntitySchema,
+  ExchangeRateResponseSchema,
   PreferencesSchema,
   type QboTxn,
   type QueryResponse,
@@ -323,6 +324,38 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
           : {}),
       },
     };
+  }
+
+  // ------------------------------------------------------------ exchange rates
+
+  /**
+   * `GET /exchangerate?sourcecurrencycode=EUR&asofdate=YYYY-MM-DD` → `{ExchangeRate: {SourceCurrencyCode,
+   * TargetCurrencyCode, Rate, AsOfDate}}` (Intuit's API reference, ExchangeRate entity; quickbooks-ruby
+   * `Quickbooks::Service::ExchangeRate#fetch_by_currency` sends the same two parameters). An answer without a
+   * positive `Rate`, or a "not found" fault, means QuickBooks has no rate: undefined, and the payout is held.
+   */
+  async getExchangeRate(sourceCurrency: string, asOfDate: string): Promise<ExchangeRateQuote | undefined> {
+    const source = sourceCurrency.toUpperCase();
+    try {
+      const { data } = await this.http.send({
+        method: 'GET',
+        path: '/exchangerate',
+        params: { sourcecurrencycode: source, asofdate: asOfDate },
+        operation: `reading the ${source} exchange rate for ${asOfDate}`,
+        schema: ExchangeRateResponseSchema,
+      });
+      const r = data.ExchangeRate;
+      if (r?.Rate === undefined || !(r.Rate > 0) || r.TargetCurrencyCode === undefined) return undefined;
+      return {
+        sourceCurrency: (r.SourceCurrencyCode ?? source).toUpperCase(),
+        targetCurrency: r.TargetCurrencyCode.toUpperCase(),
+        rate: r.Rate,
+        asOfDate: r.AsOfDate ?? asOfDate,
+      };
+    } catch (e) {
+      if (e instanceof QboValidationFault && (e.hasCode('610') || e.status === 404)) return undefined;
+      throw e;
+    }
   }
 
   private async pageAll(

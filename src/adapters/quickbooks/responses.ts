@@ -152,3 +152,31 @@ export function toAccount(a: z.infer<typeof AccountSchema>): QboAccount {
 export function toClass(c: z.infer<typeof ClassSchema>): QboClass {
   return { id: c.Id, name: c.Name, fullyQualifiedName: c.FullyQualifiedName ?? c.Name, active: c.Active };
 }
+
+/**
+ * The ExchangeRate entity's read (`GET /exchangerate?sourcecurrencycode=…&asofdate=…`): Intuit's API reference
+ * (ExchangeRate: SourceCurrencyCode, TargetCurrencyCode, Rate, AsOfDate, MetaData). `Rate` may come as a string in
+ * some SDK serialisations; both are accepted. Fields are optional so a partial answer holds the payout with a
+ * reason instead of failing it as an unexpected shape.
+ */
+export const ExchangeRateResponseSchema = z
+  .object({
+    ExchangeRate: z
+      .object({
+        SourceCurrencyCode: z.string().optional(),
+        TargetCurrencyCode: z.string().optional(),
+        Rate: z
+          .union([
+            z.number(),
+            z
+              .string()
+              .regex(/^\d+(\.\d+)?$/)
+              .transform(Number),
+          ])
+          .optional(),
+        AsOfDate: z.string().optional(),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose();
