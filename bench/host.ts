@@ -146,7 +146,11 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
     // Metering off (the benchmark counts calls; the floor it imposes is computed from them), 10 in flight kept.
     const qbo: QuickBooksStandIn = await startQuickBooksStandIn({
       companies: [],
-      limits: { maxInFlight: options.qboMaxInFlight ?? 10, perMinute: Number.MAX_SAFE_INTEGER },
+      limits: {
+        maxInFlight: options.qboMaxInFlight ?? 10,
+        perMinute: Number.MAX_SAFE_INTEGER,
+        batchesPerMinute: Number.MAX_SAFE_INTEGER,
+      },
     });
     closers.push(() => qbo.close());
     const stripe: StripeStandIn = await startStripeStandIn();
@@ -156,8 +160,8 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
     closers.push(() => stripeProxy.close());
     const qboProxy = await startRecordingProxy(qbo.url);
     closers.push(() => qboProxy.close());
-    // The paced pair: QuickBooks' metering on, as QuickBooks has it (its 40 batch requests a minute are not enforced
-    // by the stand-in; the floor counts them).
+    // The paced pair: QuickBooks' metering on, as QuickBooks has it: 10 in flight, 500 units and 40 batch requests a
+    // minute (the stand-in's default batch limit).
     const pacedQbo: QuickBooksStandIn = await startQuickBooksStandIn({
       companies: [],
       limits: { maxInFlight: QUICKBOOKS_LIMITS.maxInFlight, perMinute: QUICKBOOKS_LIMITS.perMinute },

@@ -112,7 +112,12 @@ export type AllocationResult =
 export function chargeAllocations(charge: Charge): AllocationResult {
   const raw = charge.metadata.revenue_split;
   if (raw === undefined || raw.trim() === '') {
-    return { ok: true, allocations: [{ ...chargeCategory(charge), amount: charge.amount }] };
+    const own = chargeCategory(charge);
+    const allocation: RevenueAllocation =
+      own.subcategory === undefined
+        ? { category: own.category, amount: charge.amount }
+        : { category: own.category, subcategory: own.subcategory, amount: charge.amount };
+    return { ok: true, allocations: [allocation] };
   }
   let json: unknown;
   try {
@@ -159,7 +164,12 @@ export function allocateAmount(
   amount: Minor,
 ): RevenueAllocation[] {
   const [only] = allocations;
-  if (allocations.length === 1 && only !== undefined) return amount === 0 ? [] : [{ ...only, amount }];
+  if (allocations.length === 1 && only !== undefined) {
+    if (amount === 0) return [];
+    return only.subcategory === undefined
+      ? [{ category: only.category, amount }]
+      : [{ category: only.category, subcategory: only.subcategory, amount }];
+  }
   const parts = splitLargestRemainder(
     amount,
     allocations.map((a) => a.amount),

@@ -118,11 +118,32 @@ export function classifyTransaction(
   return classifyOne(bt, { charges, returned, path: [payout.id] });
 }
 
+/**
+ * One item of a transaction, built as one object literal (this runs for every item of a 10,000-transaction payout:
+ * no spreads, so every item has the same shape).
+ */
+function newItem(
+  bt: BalanceTransaction,
+  transactionCategory: string,
+  kind: BookingKind,
+  amount: Minor,
+  reference: string,
+): ClassifiedItem {
+  return {
+    kind,
+    amount,
+    transactionId: bt.id,
+    transactionType: bt.type,
+    transactionCategory,
+    reference,
+  };
+}
+
 function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTransaction {
   const problems: string[] = [];
   const items: ClassifiedItem[] = [];
   const returned: ReturnedFunds[] = [];
-  const base = { transactionId: bt.id, transactionType: bt.type, transactionCategory: categoryOf(bt) };
+  const transactionCategory = categoryOf(bt);
   const gross = grossKindOf(bt);
 
   if (bt.net !== bt.amount - bt.fee) {
@@ -136,7 +157,7 @@ function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTr
     const charge = originalCharge(bt.source, ctx.charges);
     const reference =
       gross === 'revenue' ? (charge?.id ?? sourceId(bt.source) ?? bt.id) : (sourceId(bt.source) ?? bt.id);
-    let allocations: RevenueAllocation[] = [{ category: NO_CATEGORY, amount: 1 }];
+    let allocations: readonly RevenueAllocation[] = UNCATEGORISED;
     if (charge !== undefined) {
       const result = chargeAllocations(charge);
       if (result.ok) allocations = result.allocations;
@@ -144,18 +165,13 @@ function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTr
     }
     const member = charge === undefined ? undefined : memberOfCharge(charge);
     for (const part of allocateAmount(allocations, bt.amount)) {
-      const category: CategoryKey =
+      const item = newItem(bt, transactionCategory, gross, part.amount, reference);
+      item.category =
         part.subcategory === undefined
           ? { category: part.category }
           : { category: part.category, subcategory: part.subcategory };
-      items.push({
-        ...base,
-        kind: gross,
-        amount: part.amount,
-        reference,
-        category,
-        ...(member === undefined ? {} : { member }),
-      });
+      if (member !== undefined) item.member = member;
+      items.push(item);
     }
   } else if (gross === 'payoutReversal') {
     const failed = returnedPayoutOf(bt);
@@ -166,13 +182,9 @@ function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTr
       returned.push(...itemised.returned);
     } else if (bt.amount !== 0) {
       const payoutId = failed ?? sourceId(bt.source) ?? 'unknown';
-      items.push({
-        ...base,
-        kind: 'adjustment',
-        amount: bt.amount,
-        reference: payoutId,
-        returnedFrom: payoutId,
-      });
+      const item = newItem(bt, transactionCategory, 'adjustment', bt.amount, payoutId);
+      item.returnedFrom = payoutId;
+      items.push(item);
       returned.push({
         payoutId,
         transactionId: bt.id,
@@ -181,7 +193,7 @@ function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTr
       });
     }
   } else if (bt.amount !== 0) {
-    items.push({ ...base, kind: gross, amount: bt.amount, reference: bt.id });
+    items.push(newItem(bt, transactionCategory, gross, bt.amount, bt.id));
   }
 
   // The fees.
@@ -194,15 +206,17 @@ function classifyOne(bt: BalanceTransaction, ctx: ClassifyContext): ClassifiedTr
       );
     }
     if (fd.amount !== 0) {
-      items.push({ ...base, kind: kindOfFeeDetail(fd.type), amount: -fd.amount, reference: bt.id });
+      items.push(newItem(bt, transactionCategory, kindOfFeeDetail(fd.type), -fd.amount, bt.id));
     }
   }
   const unexplained = bt.fee - explained;
-  if (unexplained !== 0)
-    items.push({ ...base, kind: 'processingFee', amount: -unexplained, reference: bt.id });
+  if (unexplained !== 0) items.push(newItem(bt, transactionCategory, 'processingFee', -unexplained, bt.id));
 
   return { transaction: bt, excluded: false, items, problems, returned };
 }
+
+/** A sale whose charge is unknown: all of it to no category. */
+const UNCATEGORISED: readonly RevenueAllocation[] = [{ category: NO_CATEGORY, amount: 1 }];
 
 interface Itemised {
   items: ClassifiedItem[];
@@ -224,7 +238,7 @@ function itemiseReturned(bt: BalanceTransaction, failed: string, ctx: ClassifyCo
   const listed = ctx.returned.get(failed);
   if (listed === undefined) return none(`the transactions of payout ${failed} could not be listed`);
   const ownId =
-    typeof bt.source === 'object' && bt.source !== null
+    typeof bt.source === 'object' && bt.source !== null && 'balance_transaction' in bt.source
       ? idOfUnknown(bt.source.balance_transaction)
       : undefined;
   const seen = new Set<string>();
@@ -333,19 +347,18 @@ export function classifyPayout(
     out.transactions.push(bt);
     out.problems.push(...classified.problems);
     out.returned.push(...classified.returned);
-    for (const raw of classified.items) {
-      const item = canonicalCategory(raw, tenant);
-      const target = accountFor(item, tenant);
+    for (const item of classified.items) {
+      // The items are this call's own: the category is respelled and the account added in place, not copied.
+      const target = bookingTarget(item, tenant);
       if (target === undefined) {
         out.unbooked.push(item);
         if (item.category !== undefined) unmapped.add(categoryLabel(item.category));
         continue;
       }
-      out.items.push(
-        target.class === undefined
-          ? { ...item, account: target.account }
-          : { ...item, account: target.account, class: target.class },
-      );
+      const booked = item as BookedItem;
+      booked.account = target.account;
+      if (target.class !== undefined) booked.class = target.class;
+      out.items.push(booked);
     }
   }
   out.unmapped = distinctLabels(unmapped);
@@ -380,19 +393,26 @@ export function distinctLabels(labels: Iterable<string>): string[] {
   return [...byKey.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** A sale item's category spelled as in its revenue mapping (the config's names), when one matches. */
-function canonicalCategory(item: ClassifiedItem, tenant: TenantBooks): ClassifiedItem {
-  if (item.category === undefined) return item;
-  const mapping = resolveRevenueTarget(tenant.revenue, item.category.category, item.category.subcategory);
-  if (mapping === undefined) return item;
-  const subcategory = mapping.subcategory ?? item.category.subcategory;
-  return {
-    ...item,
-    category:
-      subcategory === undefined
-        ? { category: mapping.category }
-        : { category: mapping.category, subcategory },
-  };
+/**
+ * An item's account (and class), with its sale category respelled as in its revenue mapping (the config's names)
+ * when one matches; `undefined` for a sale whose category is unmapped. Changes `item.category` in place.
+ */
+function bookingTarget(item: ClassifiedItem, tenant: TenantBooks): { account: Ref; class?: Ref } | undefined {
+  if (item.kind === 'processingFee' || item.kind === 'platformFee' || item.kind === 'adjustment') {
+    return accountFor(item, tenant);
+  }
+  const category = item.category;
+  if (category !== undefined) {
+    const mapping = resolveRevenueTarget(tenant.revenue, category.category, category.subcategory);
+    if (mapping !== undefined) {
+      const subcategory = mapping.subcategory ?? category.subcategory;
+      item.category =
+        subcategory === undefined
+          ? { category: mapping.category }
+          : { category: mapping.category, subcategory };
+    }
+  }
+  return accountFor(item, tenant);
 }
 
 /** The account (and class) of an item; `undefined` for a sale whose category is unmapped. */

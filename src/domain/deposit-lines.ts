@@ -61,8 +61,11 @@ function customerFor(
   return found ?? undefined;
 }
 
+/** One string per distinct tuple: the parts joined by a character no id, name or amount contains. */
 function groupKey(parts: readonly (string | number | null | undefined)[]): string {
-  return JSON.stringify(parts);
+  let key = '';
+  for (const part of parts) key += `${part === undefined || part === null ? '' : `=${part}`}\u0001`;
+  return key;
 }
 
 /** Groups booked items into lines for a line-detail mode; HELD when a member has no customer. */
