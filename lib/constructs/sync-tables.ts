@@ -33,7 +33,7 @@ export const TENANTS_ITEMS = {
 export class SyncTables extends Construct {
   /** Tenants, Stripe-account index and locks: pk `pk` (`TENANT#<id>`, `ACCOUNT#<acct>`, `LOCK#<name>`). */
   readonly tenants: Table;
-  /** Customer map: pk `realmId`, sk `email` (attr `customerId`). */
+  /** Customer map: pk `realmId`, sk `email` (attrs `customerId` and `currency`, the customer's QuickBooks currency). */
   readonly customers: Table;
   /** Payout ledger: pk `payoutId`; GSI `byTenant` (pk `tenantId`, sk `updatedAt`). */
   readonly ledger: Table;

@@ -79,6 +79,8 @@ export interface QuickBooksBooks {
   listCustomers(onPage?: (readSoFar: number) => void): Promise<QboCustomer[]>;
   /** Customer by exact DisplayName (for `walkInCustomer`). */
   findCustomerByName(displayName: string): Promise<QboCustomer | undefined>;
+  /** The active customers among `ids`, by Id (with their currencies); an inactive or deleted one is absent. */
+  findCustomersById(ids: readonly string[]): Promise<Map<string, QboCustomer>>;
   /**
    * Our own live entry (CONTRACT §4): same type, `TxnDate`, total and deposit account as `entry`, its
    * `PrivateNote` beginning `notePrefix` (followed by anything but more of the id). Undefined when there is none.
@@ -126,12 +128,24 @@ export interface TenantStore {
   put(tenant: StoredTenant): Promise<void>;
 }
 
-/** email (normalised) → QuickBooks customer id, per realm. */
+/** One mapping row: the customer's Id and, when stored, its QuickBooks currency (upper case). */
+export interface CustomerMapping {
+  customerId: string;
+  /** Absent in rows written before currencies were stored: unknown, read from QuickBooks when it matters. */
+  currency?: string;
+}
+
+/** email (normalised) → QuickBooks customer id (and currency), per realm. */
 export interface CustomerMap {
-  /** BatchGetItem, ≤ 100 keys a call. */
+  /** BatchGetItem, ≤ 100 keys a call: email → customer Id. */
   getMany(realmId: string, emails: readonly string[]): Promise<Map<string, string>>;
+  /** The same rows with the customer's currency where stored. */
+  getMappings(realmId: string, emails: readonly string[]): Promise<Map<string, CustomerMapping>>;
   /** BatchWriteItem, ≤ 25 items a call. */
-  putMany(realmId: string, entries: readonly { email: string; customerId: string }[]): Promise<void>;
+  putMany(
+    realmId: string,
+    entries: readonly { email: string; customerId: string; currency?: string }[],
+  ): Promise<void>;
 }
 
 /** A person's request recorded on the payout's ledger row: who asked for what, when, from where. */

@@ -16,6 +16,7 @@ import {
   type ReturnedPayouts,
   returnedPayoutIds,
 } from '../domain/classify.js';
+import { customersForEntry, type LeftOffCustomer } from '../domain/customer-currency.js';
 import { buildEntry, needsExchangeRate, utcDate } from '../domain/deposit.js';
 import { collectMembers } from '../domain/members.js';
 import type { BalanceTransaction, Payout } from '../domain/stripe.js';
@@ -45,6 +46,11 @@ export interface PreparedEntry {
   customers: CustomerDirectory;
   /** How the customers were found; undefined when there were none to resolve. */
   resolved?: ResolveCustomersResult;
+  /**
+   * Members whose customer is in a currency the entry cannot name (neither the home nor the entry currency): their
+   * lines carry no customer (CONTRACT §4).
+   */
+  leftOff?: LeftOffCustomer[];
 }
 
 export async function prepareEntry(
@@ -101,14 +107,23 @@ export async function prepareEntry(
         ...(input.dryRun ? { dryRun: true } : {}),
         ...(tenant.walkInCustomer !== undefined ? { walkIn: tenant.walkInCustomer } : {}),
         ...(deps.isOutOfTime !== undefined ? { isOutOfTime: deps.isOutOfTime } : {}),
+        ...(tenant.company.multicurrency ? { customerCurrencies: true } : {}),
       },
     );
     customers = resolved.directory;
   }
+  // A customer in neither the home nor the entry currency would make QuickBooks refuse the entry: not on a line.
+  const usable = customersForEntry(
+    customers,
+    resolved?.currencies ?? new Map(),
+    payout.currency,
+    tenant.company,
+  );
   return {
-    build: buildEntry({ payout, transactions, tenant, customers, returned, ...withRate }),
+    build: buildEntry({ payout, transactions, tenant, customers: usable.directory, returned, ...withRate }),
     customers,
     ...(resolved !== undefined ? { resolved } : {}),
+    ...(usable.leftOff.length > 0 ? { leftOff: usable.leftOff } : {}),
   };
 }
 

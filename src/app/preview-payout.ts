@@ -5,10 +5,13 @@
  * worker would build it. Nothing is written to QuickBooks or the mapping table; the ledger row, when there is one,
  * only records who previewed it (with `actor`).
  */
+
 import { closedPeriodDecision, movedNote, moveEntry } from '../domain/closed-period.js';
+import { leftOffNote } from '../domain/customer-currency.js';
 import { utcDate } from '../domain/deposit.js';
 import type { Payout } from '../domain/stripe.js';
 import type { LineDetailMode, QboEntry } from '../domain/types.js';
+import { maskEmailsIn } from './log.js';
 import type { ActionRecorder, CustomerMap, PayoutSource, QuickBooksBooks, TenantStore } from './ports.js';
 import { prepareEntry } from './prepare-entry.js';
 import { type Actor, recordAction } from './record-action.js';
@@ -17,7 +20,7 @@ import { configuredTenant } from './tenant-config.js';
 export interface PreviewPayoutDeps {
   tenants: Pick<TenantStore, 'get'>;
   payouts: Pick<PayoutSource, 'getPayout' | 'listPayoutTransactions'>;
-  customers: Pick<CustomerMap, 'getMany'>;
+  customers: Pick<CustomerMap, 'getMany' | 'getMappings'>;
   quickbooks: (realmId: string, ctx: { tenantId: string }) => QuickBooksBooks;
   /** Where the person's request is recorded (the ledger); with `actor` in the input. */
   actions?: ActionRecorder;
@@ -75,12 +78,13 @@ export async function previewPayout(
   await recordAction(deps.actions, input.actor, input.payoutId, 'preview');
   const payout = await deps.payouts.getPayout(tenant.stripeAccount, input.payoutId);
   // As the worker, but without writing anything.
-  const { build, customers } = await prepareEntry(
+  const { build, customers, leftOff } = await prepareEntry(
     {
       payouts: deps.payouts,
       books: () => deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId }),
       customers: {
         getMany: (realmId, emails) => deps.customers.getMany(realmId, emails),
+        getMappings: (realmId, emails) => deps.customers.getMappings(realmId, emails),
         putMany: refuseWrite,
       },
     },
@@ -146,7 +150,14 @@ export async function previewPayout(
     return {
       ...common,
       outcome: 'POST',
-      reason: period.action === 'move' ? movedNote(period) : null,
+      reason:
+        [
+          period.action === 'move' ? movedNote(period) : undefined,
+          leftOff ? leftOffNote(leftOff, payout.currency, tenant.company) : undefined,
+        ]
+          .filter((r) => r !== undefined)
+          .map(maskEmailsIn)
+          .join('; ') || null,
       hint: null,
       entry: period.action === 'move' ? moveEntry(build.entry, period) : build.entry,
       transactions: build.transactionCount,

@@ -11,11 +11,18 @@
  *      before returning or throwing (out of time included): ⌈M/25⌉ writes for M emails missing from the table. A crash
  *      can leave at most 24 created customers unmapped; the next attempt finds them by the lookup (never twice);
  *   6. a dry run (`payouts preview`) creates and stores nothing and returns the DisplayName each would get.
+ *
+ * Currencies (CONTRACT §4, multicurrency): each customer's QuickBooks currency comes back in `currencies` and is
+ * stored with its mapping. Customers are created without `CurrencyRef`, so in the company's home currency, the one
+ * currency every entry of the company may name (a home-currency customer fits a EUR entry and a USD one alike;
+ * the mapping holds one customer per email and realm). A mapping row stored before currencies were kept has none:
+ * with `customerCurrencies` (a multicurrency company), those customers are read by Id (`Id IN (…)`, 100 a query)
+ * and the rows completed; one QuickBooks no longer returns (made inactive, deleted) stays unknown.
  */
 
 import type { CustomerDirectory, Member, Ref } from '../domain/types.js';
 import { OutOfTimeError } from './errors.js';
-import type { CustomerMap, QboCustomer, QuickBooksBooks } from './ports.js';
+import type { CustomerMap, CustomerMapping, QboCustomer, QuickBooksBooks } from './ports.js';
 
 /** QuickBooks' create batch limit. */
 export const CREATE_BATCH_SIZE = 30;
@@ -56,6 +63,11 @@ export interface ResolveCustomersInput {
   dryRun?: boolean;
   /** Checked between create batches; when true, the work stops with `OutOfTimeError` (progress kept). */
   isOutOfTime?: () => boolean;
+  /**
+   * Every customer's currency is wanted (a multicurrency company's entry): mapped customers whose row has no
+   * currency are read from QuickBooks, and their rows completed (not in a dry run).
+   */
+  customerCurrencies?: boolean;
 }
 
 export interface ResolveCustomersResult {
@@ -71,6 +83,8 @@ export interface ResolveCustomersResult {
    * QuickBooks email: their lines go to the walk-in customer, or carry no customer (CONTRACT §5).
    */
   refused: Array<{ email: string; reason: string }>;
+  /** email → the QuickBooks currency (upper case) of the member's customer, where known. */
+  currencies: Map<string, string>;
 }
 
 function refusedCustomersOf(e: unknown): Map<string, Error> | undefined {
@@ -114,23 +128,32 @@ export async function resolveCustomers(
   const emails = [...members.keys()];
 
   // 2. The mapping table.
-  const mapped = emails.length > 0 ? await customerMap.getMany(realmId, emails) : new Map<string, string>();
-  for (const [email, customerId] of mapped)
-    if (members.has(email)) directory.set(email, { value: customerId });
+  const currencies = new Map<string, string>();
+  const mapped =
+    emails.length > 0 ? await customerMap.getMappings(realmId, emails) : new Map<string, CustomerMapping>();
+  for (const [email, row] of mapped) {
+    if (!members.has(email)) continue;
+    directory.set(email, { value: row.customerId });
+    if (row.currency !== undefined) currencies.set(email, row.currency);
+  }
   const fromMap = emails.filter((e) => mapped.has(e)).length;
+  const completed = input.customerCurrencies
+    ? await completeCurrencies(books, mapped, currencies, directory)
+    : [];
 
   // 3. QuickBooks lookup for the misses.
   const misses = emails.filter((e) => !mapped.has(e));
   const found = misses.length > 0 ? await books.findCustomersByEmail(misses) : new Map<string, QboCustomer>();
-  const foundEntries: { email: string; customerId: string }[] = [];
+  const foundEntries: MappingEntry[] = [];
   for (const email of misses) {
     const c = found.get(email);
     if (!c) continue;
     directory.set(email, { value: c.id, name: c.displayName });
-    foundEntries.push({ email, customerId: c.id });
+    if (c.currency !== undefined) currencies.set(email, c.currency);
+    foundEntries.push(mappingOf(email, c));
   }
   // 5. Mappings not written yet: written 25 at a time as they accumulate, the rest before returning or throwing.
-  const unwritten: { email: string; customerId: string }[] = input.dryRun ? [] : [...foundEntries];
+  const unwritten: MappingEntry[] = input.dryRun ? [] : [...completed, ...foundEntries];
   const writeMappings = async (all: boolean) => {
     const n = all ? unwritten.length : unwritten.length - (unwritten.length % MAPPING_WRITE_BATCH);
     if (n > 0) await customerMap.putMany(realmId, unwritten.splice(0, n));
@@ -154,14 +177,17 @@ export async function resolveCustomers(
     });
   if (input.dryRun) {
     for (const m of toCreate) directory.set(m.email, { value: null, name: m.displayName });
-    return { directory, created: 0, lookedUp: foundEntries.length, fromMap, refused };
+    return { directory, created: 0, lookedUp: foundEntries.length, fromMap, refused, currencies };
   }
 
   let created = 0;
   const record = async (customers: Map<string, QboCustomer>) => {
-    const entries = [...customers].map(([email, c]) => ({ email, customerId: c.id }));
+    const entries = [...customers].map(([email, c]) => mappingOf(email, c));
     if (entries.length === 0) return;
-    for (const [email, c] of customers) directory.set(email, { value: c.id, name: c.displayName });
+    for (const [email, c] of customers) {
+      directory.set(email, { value: c.id, name: c.displayName });
+      if (c.currency !== undefined) currencies.set(email, c.currency);
+    }
     created += entries.length;
     unwritten.push(...entries);
     await writeMappings(false);
@@ -211,5 +237,35 @@ export async function resolveCustomers(
       `out of time while creating QuickBooks customers: ${created} of ${toCreate.length} created and mapped; the rest continue in the next invocation`,
     );
   }
-  return { directory, created, lookedUp: foundEntries.length, fromMap, refused };
+  return { directory, created, lookedUp: foundEntries.length, fromMap, refused, currencies };
+}
+
+type MappingEntry = { email: string; customerId: string; currency?: string };
+
+function mappingOf(email: string, c: QboCustomer): MappingEntry {
+  return { email, customerId: c.id, ...(c.currency !== undefined ? { currency: c.currency } : {}) };
+}
+
+/**
+ * Mapping rows without a currency (stored before currencies were kept): their customers are read by Id and the
+ * currencies (and names) filled in; returns the rows to store again, now with their currencies.
+ */
+async function completeCurrencies(
+  books: QuickBooksBooks,
+  mapped: ReadonlyMap<string, CustomerMapping>,
+  currencies: Map<string, string>,
+  directory: Map<string, Ref | { value: null; name: string } | null>,
+): Promise<MappingEntry[]> {
+  const unknown = [...mapped].filter(([email]) => directory.has(email) && !currencies.has(email));
+  if (unknown.length === 0) return [];
+  const read = await books.findCustomersById(unknown.map(([, row]) => row.customerId));
+  const out: MappingEntry[] = [];
+  for (const [email, row] of unknown) {
+    const c = read.get(row.customerId);
+    if (c?.currency === undefined) continue;
+    currencies.set(email, c.currency);
+    directory.set(email, { value: c.id, name: c.displayName });
+    out.push(mappingOf(email, c));
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 /**
  * `qbo-sync customers sync --tenant T` (CONTRACT §5): every active QuickBooks customer of the tenant's company is
- * read (paged by the adapter, 1000 a page) and the mapping table gets email → customer Id.
+ * read (paged by the adapter, 1000 a page) and the mapping table gets email → customer Id and the customer's
+ * currency (`CurrencyRef`, which decides the entries it may be named on in a multicurrency company).
  *
  * Several customers may share an email: the oldest one (earliest `MetaData.CreateTime`, then the lowest Id) wins
  * and the others are reported, the winner first, so a person can merge them in QuickBooks. Customers without an
@@ -70,13 +71,17 @@ export async function syncCustomers(
     byEmail.set(email, list);
   }
 
-  const entries: { email: string; customerId: string }[] = [];
+  const entries: { email: string; customerId: string; currency?: string }[] = [];
   const sharedEmails: SharedEmail[] = [];
   for (const [email, list] of byEmail) {
     const ranked = oldestFirst(list);
     const winner = ranked[0];
     if (winner === undefined) continue;
-    entries.push({ email, customerId: winner.id });
+    entries.push({
+      email,
+      customerId: winner.id,
+      ...(winner.currency !== undefined ? { currency: winner.currency } : {}),
+    });
     if (ranked.length > 1) sharedEmails.push({ email, ids: ranked.map((c) => c.id) });
   }
   if (entries.length > 0) await deps.customers.putMany(realmId, entries);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type ClosedPeriodDecision, closedPeriodDecision } from '../domain/closed-period.js';
+import { leftOffNote } from '../domain/customer-currency.js';
 import { payoutNotePrefix, utcDate } from '../domain/entry-common.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
@@ -222,7 +223,7 @@ export async function buildFor(
   payout: Payout,
 ): Promise<{ build: BuildResult; deferred: Member[]; customerNote?: string }> {
   const { deps } = run;
-  const { build, resolved, deferred } = await prepareEntry(
+  const { build, resolved, deferred, leftOff } = await prepareEntry(
     {
       payouts: deps.payouts,
       books: () => booksFor(run, tenant),
@@ -240,17 +241,27 @@ export async function buildFor(
     });
   }
   const refused = resolved?.refused ?? [];
-  if (refused.length === 0) return { build, deferred: deferred ?? [] };
-  const where = tenant.walkInCustomer
-    ? `on the walk-in customer ${tenant.walkInCustomer.name ?? tenant.walkInCustomer.value}`
-    : 'without a customer';
-  const customerNote = maskEmailsIn(
-    `${refused.length} member${refused.length === 1 ? '' : 's'} without a QuickBooks customer, their lines ${where}: ${refused
-      .map((r) => `${r.email} (${r.reason})`)
-      .join('; ')}`,
-  );
-  run.log.warn('customers QuickBooks did not take', { payoutId: payout.id, note: customerNote });
-  return { build, deferred: deferred ?? [], customerNote };
+  const notes: string[] = [];
+  if (refused.length > 0) {
+    const where = tenant.walkInCustomer
+      ? `on the walk-in customer ${tenant.walkInCustomer.name ?? tenant.walkInCustomer.value}`
+      : 'without a customer';
+    const note = maskEmailsIn(
+      `${refused.length} member${refused.length === 1 ? '' : 's'} without a QuickBooks customer, their lines ${where}: ${refused
+        .map((r) => `${r.email} (${r.reason})`)
+        .join('; ')}`,
+    );
+    run.log.warn('customers QuickBooks did not take', { payoutId: payout.id, note });
+    notes.push(note);
+  }
+  const offNote = leftOff && leftOffNote(leftOff, payout.currency, tenant.company);
+  if (offNote !== undefined) {
+    const note = maskEmailsIn(offNote);
+    run.log.warn('customers in another currency left off the lines', { payoutId: payout.id, note });
+    notes.push(note);
+  }
+  if (notes.length === 0) return { build, deferred: deferred ?? [] };
+  return { build, deferred: deferred ?? [], customerNote: notes.join('; ') };
 }
 
 /**

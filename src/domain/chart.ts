@@ -252,8 +252,11 @@ export function resolveTenantBooks(
         )
       : undefined;
 
+  const depositCurrency = chart.accounts.find((a) => a.id === deposit?.value)?.currency;
   const walkIn =
-    q.walkInCustomer !== undefined ? resolveWalkIn(q.walkInCustomer, chart, opts, problems) : undefined;
+    q.walkInCustomer !== undefined
+      ? resolveWalkIn(q.walkInCustomer, chart, { ...opts, depositCurrency }, problems)
+      : undefined;
 
   const revenue: RevenueMapping[] = [];
   const seen = new Map<string, number>();
@@ -386,7 +389,7 @@ function resolveClass(entry: string, value: string, chart: QboChart, problems: P
 function resolveWalkIn(
   value: string,
   chart: QboChart,
-  opts: { walkInCustomer?: QboCustomer },
+  opts: { walkInCustomer?: QboCustomer; depositCurrency?: string | undefined },
   problems: Problems,
 ): Ref | undefined {
   const entry = 'quickbooks.walkInCustomer';
@@ -406,6 +409,18 @@ function resolveWalkIn(
     problems.add(
       entry,
       `walkInCustomer "${v}" is inactive in QuickBooks; reactivate the customer or name an active one`,
+    );
+    return undefined;
+  }
+  // The tenant's entries are in the deposit account's currency; a line may name a customer only in that or the home
+  // currency (CONTRACT §4), else QuickBooks refuses every entry that uses the walk-in customer.
+  const home = chart.company.homeCurrency.toUpperCase();
+  const usable = [...new Set([home, (opts.depositCurrency ?? home).toUpperCase()])];
+  const currency = customer.currency?.toUpperCase();
+  if (chart.company.multicurrency && currency !== undefined && !usable.includes(currency)) {
+    problems.add(
+      entry,
+      `walkInCustomer "${v}" is in ${currency}; this tenant's entries can name only ${usable.join(' or ')} customers; name a customer in ${home}`,
     );
     return undefined;
   }

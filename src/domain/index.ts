@@ -4,6 +4,7 @@ export * from './chart.js';
 export * from './classify.js';
 export * from './closed-period.js';
 export * from './config.js';
+export * from './customer-currency.js';
 export * from './deposit.js';
 export * from './deposit-lines.js';
 export * from './drift.js';

@@ -148,6 +148,8 @@ export interface QboCustomer {
   active: boolean;
   /** `MetaData.CreateTime`, ISO. */
   createTime?: string;
+  /** `CurrencyRef.value`, upper case: the customer's currency, fixed once set (Intuit's Customer reference). */
+  currency?: string;
 }
 
 export interface QboAccount {

@@ -77,6 +77,11 @@ export const seedSchema = z.object({
         Email: z.string().optional(),
         Active: z.boolean().optional(),
         CreateTime: z.string().optional(),
+        /** ISO currency of the customer (its `CurrencyRef`); default the home currency. */
+        CurrencyRef: z
+          .string()
+          .regex(/^[A-Za-z]{3}$/, 'CurrencyRef: a 3-letter ISO code')
+          .optional(),
       }),
     )
     .optional(),

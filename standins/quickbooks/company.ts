@@ -203,11 +203,18 @@ export class Company {
         );
       }
       const created = c.CreateTime ?? meta.CreateTime;
+      const currency = (c.CurrencyRef ?? home).toUpperCase();
+      if (currency !== home && !(seed.multicurrency ?? false)) {
+        throw new Error(
+          `QuickBooks stand-in: seed of ${seed.realmId}: customer "${c.DisplayName}" is in ${currency}, ` +
+            `not the home currency ${home}, and multicurrency is off`,
+        );
+      }
       company.putCustomer({
         Id: c.Id ?? company.newId(),
         DisplayName: c.DisplayName,
         ...(c.Email ? { PrimaryEmailAddr: { Address: c.Email } } : {}),
-        ...customerDefaults(c.DisplayName, home),
+        ...customerDefaults(c.DisplayName, currency),
         Active: c.Active ?? true,
         domain: 'QBO',
         sparse: false,

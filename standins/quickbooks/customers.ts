@@ -1,7 +1,14 @@
 import { qboTime } from './clock.js';
 import { type CustomerEntity, customerDefaults } from './company.js';
 import { businessValidation, duplicateName, objectNotFound, requiredMissing } from './faults.js';
-import { checkLength, checkSyncToken, customer, parseBody, type WriteContext } from './write-rules.js';
+import {
+  checkLength,
+  checkSyncToken,
+  currencyOfCustomer,
+  customer,
+  parseBody,
+  type WriteContext,
+} from './write-rules.js';
 import { type CustomerIn, customerSchema } from './write-schemas.js';
 
 // ------------------------------------------------------------------------------------------ Customer
@@ -12,6 +19,8 @@ function buildCustomer(
   ctx: WriteContext,
   body: CustomerIn,
   selfId: string | undefined,
+  /** An existing customer's currency: "Once set, it cannot be changed" (Intuit's Customer reference). */
+  fixedCurrency?: string,
 ): Record<string, unknown> {
   const fromParts = NAME_PARTS.map((p) => body[p]?.trim())
     .filter((s): s is string => Boolean(s))
@@ -45,7 +54,13 @@ function buildCustomer(
     );
   }
   const s = ctx.company.settings;
-  const currency = (body.CurrencyRef?.value ?? s.homeCurrency).toUpperCase();
+  const currency = (body.CurrencyRef?.value ?? fixedCurrency ?? s.homeCurrency).toUpperCase();
+  if (fixedCurrency !== undefined && currency !== fixedCurrency) {
+    throw businessValidation(
+      `CurrencyRef: the customer is in ${fixedCurrency}; a customer's currency cannot be changed once set.`,
+      'CurrencyRef',
+    );
+  }
   if (!s.multicurrency && currency !== s.homeCurrency) {
     throw businessValidation(
       `CurrencyRef ${currency} differs from the home currency ${s.homeCurrency} and multicurrency is off.`,
@@ -119,7 +134,12 @@ export function updateCustomer(ctx: WriteContext, body: unknown): CustomerEntity
     parsed.sparse === true
       ? parseBody(customerSchema, { ...stripReadOnly(existing), ...parsed }, 'Customer')
       : parsed;
-  const built = buildCustomer(ctx, merged, existing.Id);
+  const built = buildCustomer(
+    ctx,
+    merged,
+    existing.Id,
+    currencyOfCustomer(existing, ctx.company.settings.homeCurrency),
+  );
   const entity: CustomerEntity = {
     ...built,
     DisplayName: String(built.DisplayName),

@@ -11,6 +11,7 @@ import { currencyName, fromMinor } from './money.js';
 import {
   account,
   type BuiltTxn,
+  checkEntityCurrency,
   checkLength,
   checkLineCurrency,
   checkLinkedTxns,
@@ -95,6 +96,7 @@ function buildDeposit(ctx: WriteContext, body: DepositIn): BuiltTxn {
         );
       }
       const c = customer(ctx, d.Entity, `${el}.DepositLineDetail.Entity`);
+      checkEntityCurrency(ctx, c, currency, `${el}.DepositLineDetail.Entity`);
       detail.Entity = { value: c.Id, name: c.DisplayName, type: 'CUSTOMER' };
     }
     if (d?.ClassRef) detail.ClassRef = classRef(ctx, d.ClassRef, `${el}.DepositLineDetail.ClassRef`);
@@ -249,6 +251,7 @@ function buildJournal(ctx: WriteContext, body: JournalIn): BuiltTxn {
         );
       }
       const c = customer(ctx, d.Entity.EntityRef, `${el}.JournalEntryLineDetail.Entity.EntityRef`);
+      checkEntityCurrency(ctx, c, currency, `${el}.JournalEntryLineDetail.Entity.EntityRef`);
       detail.Entity = { Type: 'Customer', EntityRef: { value: c.Id, name: c.DisplayName } };
       entityType = t;
     }

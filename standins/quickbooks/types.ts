@@ -39,6 +39,11 @@ export interface CompanySeed {
     Email?: string;
     Active?: boolean;
     CreateTime?: string;
+    /**
+     * ISO currency of the customer (`CurrencyRef`), default the home currency; another one needs `multicurrency`.
+     * A transaction line may name it only when it is the transaction's currency or the home currency.
+     */
+    CurrencyRef?: string;
   }>;
 }
 

@@ -198,6 +198,42 @@ export function checkLineCurrency(
   }
 }
 
+/**
+ * The currency of a customer named on a transaction line (Deposit `DepositLineDetail.Entity`, JournalEntry
+ * `JournalEntryLineDetail.Entity`) must be the transaction's currency or the home currency, else QuickBooks refuses
+ * the whole transaction. Sources: Intuit's Accounting API reference, Customer entity, `CurrencyRef` ("Reference to
+ * the currency in which all amounts associated with this customer are expressed. Once set, it cannot be changed",
+ * as mirrored by docs.breadwinner.com/quickbooks/customer); the rule itself from the QuickBooks error quoted by
+ * integrators: "The currency of the account must be either in home currency or the transaction currency" naming
+ * the customer (Webgility help center, "There is an invalid reference to QuickBooks Customer…"; Connex,
+ * help.syncwithconnex.com "…either in home currency or the transaction currency": "In QuickBooks, each customer
+ * has a default currency… read only"); external-apis.md §6b. The code QuickBooks Online's API gives it is NOT
+ * FOUND: the stand-in answers it as the business-rule fault 6000 its other currency rules use.
+ */
+export function checkEntityCurrency(
+  ctx: WriteContext,
+  c: CustomerEntity,
+  currency: string,
+  element: string,
+): void {
+  const home = ctx.company.settings.homeCurrency;
+  const customerCurrency = currencyOfCustomer(c, home);
+  if (customerCurrency !== currency && customerCurrency !== home) {
+    throw businessValidation(
+      `The currency of the customer must be either in home currency or the transaction currency: ${element} ` +
+        `names customer ${c.Id} "${c.DisplayName}", which is in ${customerCurrency}; this transaction is in ` +
+        `${currency} and the home currency is ${home}.`,
+      element,
+    );
+  }
+}
+
+/** A customer's `CurrencyRef.value` (upper case), the home currency when it has none. */
+export function currencyOfCustomer(c: CustomerEntity, home: string): string {
+  const ref = c.CurrencyRef as { value?: unknown } | undefined;
+  return typeof ref?.value === 'string' ? ref.value.toUpperCase() : home;
+}
+
 export function checkNoDepartment(r: RefIn | undefined, element: string): void {
   if (r)
     throw invalidReference(

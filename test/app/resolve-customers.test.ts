@@ -73,6 +73,7 @@ function crashingOn(books: QuickBooksBooks, n: number): QuickBooksBooks {
     },
     listCustomers: (p) => books.listCustomers(p),
     findCustomerByName: (d) => books.findCustomerByName(d),
+    findCustomersById: (ids) => books.findCustomersById(ids),
     findEntry: (e, p) => books.findEntry(e, p),
     createEntry: (e, r) => books.createEntry(e, r),
     getEntry: (r) => books.getEntry(r),

@@ -321,6 +321,29 @@ describe('resolveTenantBooks', () => {
     );
   });
 
+  it("refuses a walk-in customer in a currency the tenant's entries cannot name (multicurrency)", () => {
+    // Prepare: a USD company with multicurrency; the deposit account Checking is in USD
+    const withWalkIn = tenant({ quickbooks: { walkInCustomer: 'Walk-in' } });
+    const inCurrency = (currency: string) => ({
+      ...chart({ multicurrency: true }),
+      customers: [{ id: '7', displayName: 'Walk-in', active: true, currency }],
+    });
+
+    // Act + Assess
+    expect(problemsOf(withWalkIn, inCurrency('GBP'))).toEqual([
+      {
+        entry: 'quickbooks.walkInCustomer',
+        message:
+          'walkInCustomer "Walk-in" is in GBP; this tenant\'s entries can name only USD customers; name a customer in USD',
+      },
+    ]);
+    const home = resolveTenantBooks(withWalkIn, inCurrency('USD'));
+    expect(home.ok && home.books.walkInCustomer).toEqual({ value: '7', name: 'Walk-in' });
+    // Without multicurrency every customer is in the home currency: nothing to check.
+    const single = resolveTenantBooks(withWalkIn, { ...inCurrency('GBP'), company: chart().company });
+    expect(single.ok).toBe(true);
+  });
+
   it('asks for the FullyQualifiedName when a Name is ambiguous', () => {
     const c = chart();
     c.accounts.push(

@@ -1,5 +1,6 @@
 /**
- * email → QuickBooks customer id, per realm, in the customers table (pk `realmId`, sk `email`, attr `customerId`).
+ * email → QuickBooks customer id, per realm, in the customers table (pk `realmId`, sk `email`, attr `customerId`,
+ * and `currency`: the customer's QuickBooks currency, absent in rows written before it was stored).
  * Reads are BatchGetItem of ≤ 100 keys, writes BatchWriteItem of ≤ 25 items; whatever DynamoDB leaves unprocessed
  * is retried with jittered backoff. `calls` counts every request (the benchmark reports it).
  */
@@ -7,12 +8,20 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { TransientError } from '../../app/errors.js';
-import type { CustomerMap } from '../../app/ports.js';
+import type { CustomerMap, CustomerMapping } from '../../app/ports.js';
 import { backoffMs, parseItem, sleep } from './util.js';
 
 const READ_BATCH = 100;
 const WRITE_BATCH = 25;
-const MappingItem = z.object({ realmId: z.string(), email: z.string(), customerId: z.string().min(1) });
+const MappingItem = z.object({
+  realmId: z.string(),
+  email: z.string(),
+  customerId: z.string().min(1),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
+});
 
 export interface DynamoCustomerMapOptions {
   doc: DynamoDBDocumentClient;
@@ -40,7 +49,12 @@ export class DynamoCustomerMap implements CustomerMap {
   }
 
   async getMany(realmId: string, emails: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+    const rows = await this.getMappings(realmId, emails);
+    return new Map([...rows].map(([email, row]) => [email, row.customerId]));
+  }
+
+  async getMappings(realmId: string, emails: readonly string[]): Promise<Map<string, CustomerMapping>> {
+    const found = new Map<string, CustomerMapping>();
     const unique = [...new Set(emails)];
     await this.inBatches(unique, READ_BATCH, (batch) =>
       this.untilProcessed(
@@ -52,7 +66,7 @@ export class DynamoCustomerMap implements CustomerMap {
               RequestItems: {
                 [this.table]: {
                   Keys: keys,
-                  ProjectionExpression: 'realmId, email, customerId',
+                  ProjectionExpression: 'realmId, email, customerId, currency',
                 },
               },
             }),
@@ -63,7 +77,10 @@ export class DynamoCustomerMap implements CustomerMap {
               item,
               `${this.table} item (${String(item.realmId)}, ${String(item.email)})`,
             );
-            found.set(row.email, row.customerId);
+            found.set(row.email, {
+              customerId: row.customerId,
+              ...(row.currency !== undefined ? { currency: row.currency } : {}),
+            });
           }
           return (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
         },
@@ -72,10 +89,18 @@ export class DynamoCustomerMap implements CustomerMap {
     return found;
   }
 
-  async putMany(realmId: string, entries: readonly { email: string; customerId: string }[]): Promise<void> {
+  async putMany(
+    realmId: string,
+    entries: readonly { email: string; customerId: string; currency?: string }[],
+  ): Promise<void> {
     // BatchWriteItem refuses two writes of one key in a request: the last entry for an email wins.
-    const byEmail = new Map(entries.map((e) => [e.email, e.customerId]));
-    const items = [...byEmail].map(([email, customerId]) => ({ realmId, email, customerId }));
+    const byEmail = new Map(entries.map((e) => [e.email, e]));
+    const items = [...byEmail].map(([email, e]) => ({
+      realmId,
+      email,
+      customerId: e.customerId,
+      ...(e.currency ? { currency: e.currency.toUpperCase() } : {}),
+    }));
     await this.inBatches(items, WRITE_BATCH, (batch) =>
       this.untilProcessed(
         'writes',

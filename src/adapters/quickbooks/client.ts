@@ -185,6 +185,10 @@ export class QuickBooksRealmClient implements QuickBooksBooks {
     return this.customers.findCustomerByName(displayName);
   }
 
+  findCustomersById(ids: readonly string[]): Promise<Map<string, QboCustomer>> {
+    return this.customers.findCustomersById(ids);
+  }
+
   // ------------------------------------------------------------ entries
 
   async createEntry(entry: QboEntry, requestId: string): Promise<PostedRef> {

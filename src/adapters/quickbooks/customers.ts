@@ -10,6 +10,8 @@ import { batchItemFault, toCustomer } from './responses.js';
 import { BATCH_SIZE, PAGE_SIZE, type QboTransport } from './transport.js';
 
 const MAX_NAME_ATTEMPTS = 10;
+/** Ids a `SELECT … WHERE Id IN (…)` carries (well within a query's length and MAXRESULTS). */
+const ID_QUERY_SIZE = 100;
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -175,6 +177,23 @@ export class QboCustomers {
       rankCustomers(found.filter((c) => c.displayName === name))[0] ??
       rankCustomers(found.filter((c) => c.displayName.trim().toLowerCase() === name.toLowerCase()))[0]
     );
+  }
+
+  /**
+   * The active customers among `ids` (with their currencies), `Id IN (…)` queries of 100 Ids each: what completes
+   * a mapping row stored before customers' currencies were kept.
+   */
+  async findCustomersById(ids: readonly string[]): Promise<Map<string, QboCustomer>> {
+    const found = new Map<string, QboCustomer>();
+    for (const group of chunk([...new Set(ids)], ID_QUERY_SIZE)) {
+      const r = await this.http.query(
+        `SELECT * FROM Customer WHERE Id IN (${group.map(qboQuoted).join(', ')}) MAXRESULTS ${PAGE_SIZE}`,
+        'the customer read by Id',
+      );
+      for (const c of (r.Customer ?? []).map(toCustomer))
+        if (c.active && group.includes(c.id)) found.set(c.id, c);
+    }
+    return found;
   }
 
   // ------------------------------------------------------------ customer lookups

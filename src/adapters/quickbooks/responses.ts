@@ -15,6 +15,8 @@ export const CustomerSchema = z
     PrimaryEmailAddr: z.object({ Address: z.string().optional() }).loose().optional(),
     Active: z.boolean().default(true),
     MetaData: z.object({ CreateTime: z.string().optional() }).loose().optional(),
+    /** The customer's currency (Intuit's Customer reference); absent from some answers, then unknown. */
+    CurrencyRef: z.object({ value: z.string().optional() }).loose().nullish(),
   })
   .loose();
 
@@ -134,6 +136,7 @@ export function toCustomer(c: z.infer<typeof CustomerSchema>): QboCustomer {
     ...(email !== undefined ? { email } : {}),
     active: c.Active,
     ...(c.MetaData?.CreateTime !== undefined ? { createTime: c.MetaData.CreateTime } : {}),
+    ...(c.CurrencyRef?.value ? { currency: c.CurrencyRef.value.trim().toUpperCase() } : {}),
   };
 }
 
