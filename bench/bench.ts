@@ -16,7 +16,13 @@ import {
   stripeLowerBound,
 } from './bounds.js';
 import { type BuilderRun, runBuilder } from './builder.js';
-import { type CpuFloor, measureCpuFloor, postingBytes } from './floor.js';
+import {
+  type CpuFloor,
+  measureCpuFloor,
+  measureRequestFloor,
+  postingBytes,
+  type RequestFloor,
+} from './floor.js';
 import type { StandInHost } from './host.js';
 import { type NaiveRun, runNaive } from './naive.js';
 import {
@@ -88,7 +94,20 @@ interface Measured {
   naive: NaiveRun | null;
   floor: CpuFloor | null;
   postingFloor: CpuFloor | null;
+  requestFloor: RequestFloor | null;
   first: PreparedRun;
+}
+
+/** Every HTTP request the builder process made: Stripe, DynamoDB (idempotency layer included), QuickBooks, SQS, secrets. */
+function requestsMade(r: BuilderRun): number {
+  const c = r.calls;
+  return (
+    c.stripe.requests +
+    c.dynamodb.requests +
+    c.quickbooks.requests +
+    c.sqs.requests +
+    c.secretsManager.requests
+  );
 }
 
 async function measureSize(
@@ -108,6 +127,7 @@ async function measureSize(
   const wantFloor = options.floor ?? true;
   let floor: CpuFloor | null = null;
   let postingFloor: CpuFloor | null = null;
+  let requestFloor: RequestFloor | null = null;
   for (let i = 0; i < repeat; i++) {
     const workload =
       i === 0
@@ -123,6 +143,7 @@ async function measureSize(
       const bytes = await ctx.host.captured();
       floor = measureCpuFloor(bytes);
       postingFloor = r.outcome.withoutCustomers ? measureCpuFloor(postingBytes(bytes)) : floor;
+      requestFloor = await measureRequestFloor(ctx.host.endpoints.sink, requestsMade(r));
     }
     runs.push(r);
     progress(
@@ -131,7 +152,7 @@ async function measureSize(
   }
   if (floor)
     progress(
-      `  CPU floor (JSON.parse/stringify of the same bytes): ${floor.cpuMs} ms (of the posting invocation: ${postingFloor?.cpuMs} ms)`,
+      `  CPU floor (JSON.parse/stringify of the same bytes): ${floor.cpuMs} ms (of the posting invocation: ${postingFloor?.cpuMs} ms); ${fmt(requestFloor?.requests ?? 0)} bare HTTP round trips: ${requestFloor?.cpuMs} ms`,
     );
   let naive: NaiveRun | null = null;
   if (options.naive ?? true) {
@@ -145,7 +166,7 @@ async function measureSize(
       `  naive: ${naive.outcome.status}${naive.complete ? '' : ' (cut short)'} in ${fmt(naive.wallMs)} ms, CPU ${fmt(naive.cpuMs)} ms, ${fmt(naive.calls.stripe.requests + naive.calls.dynamodb.requests + naive.calls.quickbooks.requests)} calls`,
     );
   }
-  return { shape: shapeOf(first), runs, naive, floor, postingFloor, first };
+  return { shape: shapeOf(first), runs, naive, floor, postingFloor, requestFloor, first };
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
@@ -204,6 +225,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       sizeReport(m.shape, medianRun(m.runs), m.naive, m.runs, {
         floor: m.floor,
         postingFloor: m.postingFloor,
+        requestFloor: m.requestFloor,
         timeToBooks: timeToBooks[index] ?? null,
       }),
     );

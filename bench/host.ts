@@ -11,6 +11,8 @@
  * customers) and reads the stand-ins' request logs: the calls actually made to Stripe and to QuickBooks.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Payout } from '../src/domain/stripe.js';
 import { type AwsEndpoints, startAwsEmulators } from '../standins/aws/index.js';
@@ -27,6 +29,8 @@ export interface ServiceEndpoints {
 
 export interface HostEndpoints extends ServiceEndpoints {
   aws: AwsEndpoints;
+  /** An HTTP server that answers every request at once with a small JSON body: the request floor's far end. */
+  sink: string;
   /**
    * A second pair of stand-ins for the time to the books: QuickBooks with its metering on (500 units a minute, 10 in
    * flight) and both answering at the pace `setPace` sets.
@@ -160,6 +164,8 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
     closers.push(() => stripeProxy.close());
     const qboProxy = await startRecordingProxy(qbo.url);
     closers.push(() => qboProxy.close());
+    const sink = await startSink();
+    closers.push(() => sink.close());
     // The paced pair: QuickBooks' metering on, as QuickBooks has it: 10 in flight, 500 units and 40 batch requests a
     // minute (the stand-in's default batch limit).
     const pacedQbo: QuickBooksStandIn = await startQuickBooksStandIn({
@@ -177,6 +183,7 @@ export async function startStandInsInProcess(options: InProcessOptions): Promise
       mode: 'in-process',
       endpoints: {
         aws,
+        sink: sink.url,
         stripe: { url: stripeProxy.url, secretKey: stripe.secretKey },
         quickbooks: {
           url: qboProxy.url,
@@ -412,5 +419,28 @@ export async function startStandInsInChild(): Promise<StandInHost> {
       await exited;
       clearTimeout(timer);
     },
+  };
+}
+
+/** The request floor's far end: reads the request, answers 200 with a small JSON body, keeps the connection. */
+async function startSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const body = Buffer.from('{"ok":true}');
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -15,7 +15,7 @@ import {
   type WorkShape,
 } from './bounds.js';
 import type { BuilderRun, RunCalls, RunOutcome } from './builder.js';
-import type { CpuFloor } from './floor.js';
+import type { CpuFloor, RequestFloor } from './floor.js';
 import type { NaiveRun } from './naive.js';
 import type { TimeToBooksRun } from './time-to-books.js';
 import type { WebhookResult } from './webhook.js';
@@ -109,6 +109,10 @@ export interface SizeReport {
     /** The posting invocation alone: its CPU ÷ its floor (every Stripe answer, the entry's body). */
     postingFloor: CpuFloor | null;
     postingVsFloor: number | null;
+    /** The CPU of as many bare HTTP round trips as the run made (not part of the contract's floor). */
+    requestFloor: RequestFloor | null;
+    /** builder CPU ÷ (floor + requestFloor): how close the builder is to touching its data over the calls it makes. */
+    vsFloorWithRequests: number | null;
   };
   quickbooksUnits: number;
   otherCalls: {
@@ -228,6 +232,7 @@ export function sizeReport(
   extra: {
     floor?: CpuFloor | null;
     postingFloor?: CpuFloor | null;
+    requestFloor?: RequestFloor | null;
     timeToBooks?: TimeToBooksReport | null;
   } = {},
 ): SizeReport {
@@ -288,6 +293,9 @@ export function sizeReport(
       floor,
       postingFloor: extra.postingFloor ?? null,
       postingVsFloor: cpuRatio(run.posting.cpuMs, extra.postingFloor?.cpuMs),
+      requestFloor: extra.requestFloor ?? null,
+      vsFloorWithRequests:
+        floor && extra.requestFloor ? cpuRatio(run.cpuMs, floor.cpuMs + extra.requestFloor.cpuMs) : null,
     },
     quickbooksUnits: c.quickbooks.units,
     otherCalls: {
@@ -377,7 +385,7 @@ export function checkTargets(sizes: readonly SizeReport[], webhook: WebhookResul
       checks.push({
         target: `cpuVsFloor ≤ ${TARGETS.cpuVsFloor} ${at}`,
         met: largest.cpuVsFloor <= TARGETS.cpuVsFloor,
-        detail: `builder ${fmt(largest.cpuMs)} ms ÷ floor ${largest.cpu.floor?.cpuMs ?? 0} ms (JSON.parse of ${fmt(largest.cpu.floor?.stripeBytes ?? 0)} bytes from Stripe, JSON.stringify of ${fmt(largest.cpu.floor?.quickbooksBytes ?? 0)} bytes to QuickBooks) = ${largest.cpuVsFloor}; the posting invocation alone: ${fmt(largest.cpu.postingMs)} ms ÷ ${largest.cpu.postingFloor?.cpuMs ?? 0} ms = ${largest.cpu.postingVsFloor}`,
+        detail: `builder ${fmt(largest.cpuMs)} ms ÷ floor ${largest.cpu.floor?.cpuMs ?? 0} ms (JSON.parse of ${fmt(largest.cpu.floor?.stripeBytes ?? 0)} bytes from Stripe, JSON.stringify of ${fmt(largest.cpu.floor?.quickbooksBytes ?? 0)} bytes to QuickBooks) = ${largest.cpuVsFloor}; the posting invocation alone: ${fmt(largest.cpu.postingMs)} ms ÷ ${largest.cpu.postingFloor?.cpuMs ?? 0} ms = ${largest.cpu.postingVsFloor}${largest.cpu.requestFloor ? `; with the run's ${fmt(largest.cpu.requestFloor.requests)} HTTP round trips added to the floor (bare node:http, ${largest.cpu.requestFloor.cpuMs} ms): ${largest.cpu.vsFloorWithRequests}` : ''}`,
       });
     }
     checks.push({

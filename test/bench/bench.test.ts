@@ -343,6 +343,8 @@ describe('targets', () => {
         floor: null,
         postingFloor: null,
         postingVsFloor: null,
+        requestFloor: null,
+        vsFloorWithRequests: null,
       },
       quickbooksUnits: 4657,
       otherCalls: { secretsManager: 1, sqs: 0, quickbooksTokenRefreshes: 0, quickbooksThrottled: 0 },
