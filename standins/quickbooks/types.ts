@@ -60,7 +60,7 @@ export interface QuickBooksStandInOptions {
    * Per realm. Default `{ maxInFlight: 10, perMinute: 500, batchesPerMinute: 40 }` (each batch item counts toward
    * `perMinute`; batch requests also toward `batchesPerMinute`); `false` turns throttling off.
    */
-  limits?: { maxInFlight: number; perMinute: number; batchesPerMinute?: number } | false;
+  limits?: { maxInFlight: number; perMinute: number; batchesPerMinute?: number; windowMs?: number } | false;
   /**
    * `exact`: `PrimaryEmailAddr = '…'` matches only the case stored (`Surf@Intuit.com` is not found for
    * `surf@intuit.com`). Whether QuickBooks compares case-insensitively is undocumented (external-apis.md §6b);

@@ -4,6 +4,7 @@ import {
   type LimiterClock,
   RateLimiter,
   SharedAdmission,
+  WINDOW_MARGIN_MS,
 } from '../../src/adapters/quickbooks/limiter.js';
 
 /** A manual clock: time only moves when the test says so. */
@@ -75,7 +76,7 @@ describe('RateLimiter', () => {
   it('starts at most perMinute units in any rolling 60 s window, counting a batch as its items', async () => {
     // Prepare
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 100, clock });
+    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 100, marginMs: 0, clock });
     const starts: Array<{ at: number; units: number }> = [];
     const units = [40, 40, 40, 40, 10, 30];
 
@@ -162,7 +163,7 @@ describe('RateLimiter: Intuit batch and throttle limits', () => {
   it('starts at most 40 batch requests a minute, besides the units; single calls pass meanwhile', async () => {
     // Prepare: units are plentiful, so only the batch limit can hold a batch back
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 10_000, clock });
+    const limiter = new RateLimiter({ maxInFlight: 100, perMinute: 10_000, marginMs: 0, clock });
     const started: number[] = [];
     const batch = () =>
       limiter.acquire(2, { batch: true }).then((release) => {
@@ -185,6 +186,31 @@ describe('RateLimiter: Intuit batch and throttle limits', () => {
     expect(inFirstMinute).toBe(40);
     expect(single).toBe(0);
     expect(started.slice(40)).toEqual([60_000, 60_000, 60_000, 60_000, 60_000]);
+  });
+
+  it('counts each start for the window plus a margin, so a start one window after a slow-arriving one is not early', async () => {
+    // Prepare: the defaults (60 s window, 2 s margin), 2 batch requests a minute
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ maxInFlight: 10, perMinute: 500, batchesPerMinute: 2, clock });
+    const started: number[] = [];
+    const batch = () =>
+      limiter.acquire(30, { batch: true }).then((release) => {
+        started.push(clock.now());
+        release();
+      });
+
+    // Act
+    const all = [batch(), batch(), batch()];
+    await flush();
+    await clock.advanceTo(60_000);
+    const atOneMinute = started.length;
+    await clock.advanceTo(60_000 + WINDOW_MARGIN_MS);
+    await Promise.all(all);
+
+    // Assess: QuickBooks counts the first batch from its arrival, a little after its start; the third waits the margin
+    expect(WINDOW_MARGIN_MS).toBe(2_000);
+    expect(atOneMinute).toBe(2);
+    expect(started).toEqual([0, 0, 60_000 + WINDOW_MARGIN_MS]);
   });
 
   it('after pause(t) nothing starts before t, then everything waiting starts in order', async () => {
@@ -258,8 +284,8 @@ describe('background work’s share', () => {
     expect(startedCount).toBe(13);
     expect(share.stats().unitsInWindow).toBe(390);
     expect(realm.stats().unitsInWindow).toBe(391);
-    // A minute later the next ones start.
-    await clock.advanceTo(60_001);
+    // A minute (and the margin) later the next ones start.
+    await clock.advanceTo(60_000 + WINDOW_MARGIN_MS + 1);
     expect(startedCount).toBeGreaterThan(13);
   });
 });

@@ -97,3 +97,39 @@ it('creates 41 batches of customers without one 429 from a stand-in metering 40 
     await fast.close();
   }
 });
+
+it("keeps batch requests at the stand-in's limit free of 429s though each arrives a little after it starts", async () => {
+  // Prepare: a window shortened to 1.5 s with 3 batch requests in it, on both sides; the client counts each start
+  // for the window plus a margin (2 s in production, where the window is 60 s; 100 ms here). Without the margin,
+  // runs of this test saw 1–3 of 12 batches throttled: QuickBooks counts from arrival, the client from its start.
+  const metered = await startQuickBooksStandIn({
+    limits: { maxInFlight: 10, perMinute: 100_000, batchesPerMinute: 3, windowMs: 1_500 },
+  });
+  const { store } = await tokenStoreForTest('limits-margin');
+  await seedTokens(store, metered, REALM);
+  const f = new QuickBooksClientFactory({
+    tokens: store,
+    clientId: metered.clientId,
+    clientSecret: metered.clientSecret,
+    apiBase: metered.url,
+    tokenUrl: metered.tokenUrl,
+    retry: FAST_RETRY,
+    limits: { maxInFlight: 10, perMinute: 100_000, batchesPerMinute: 3, windowMs: 1_500, marginMs: 100 },
+    throttlePauseMs: 20,
+  });
+  const members = Array.from({ length: 9 * 30 }, (_, i) => ({
+    email: `margin${i}@example.com`,
+    displayName: `Margin Member ${i}`,
+  }));
+  try {
+    // Act
+    const created = await f.forRealm(REALM).createCustomers(members);
+
+    // Assess
+    expect(created.size).toBe(members.length);
+    expect(metered.requests.filter((r) => r.path.endsWith('/batch'))).toHaveLength(9);
+    expect(metered.requests.filter((r) => r.status === 429)).toEqual([]);
+  } finally {
+    await metered.close();
+  }
+});

@@ -70,7 +70,13 @@ export interface QuickBooksClientOptions {
    * Per-realm limits; omitted: the process-wide limiter (10 in flight, 500 units a minute, 40 batch requests a
    * minute).
    */
-  limits?: { maxInFlight?: number; perMinute?: number; batchesPerMinute?: number; windowMs?: number };
+  limits?: {
+    maxInFlight?: number;
+    perMinute?: number;
+    batchesPerMinute?: number;
+    windowMs?: number;
+    marginMs?: number;
+  };
   /** After a 429 / 3001, the realm's requests wait this long (Intuit asks for 60 s; default 60 000). */
   throttlePauseMs?: number;
   /** Epoch ms by which calls must give up (a Lambda's remaining time); a `TransientError` is thrown before it. */
