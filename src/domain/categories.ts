@@ -72,9 +72,14 @@ function findRevenueTarget(
   );
 }
 
+/** Any whitespace other than single spaces (what `clean` collapses). */
+const UNTIDY_SPACE = /\s\s|[^\S ]/;
+
 function clean(text: string | null | undefined): string | undefined {
-  const t = text?.trim().replace(/\s+/g, ' ');
-  return t === undefined || t === '' ? undefined : t;
+  if (text === null || text === undefined) return undefined;
+  let t = text.trim();
+  if (UNTIDY_SPACE.test(t)) t = t.replace(/\s+/g, ' ');
+  return t === '' ? undefined : t;
 }
 
 /** The charge's own category from `revenue_category` / `revenue_subcategory` (`(none)` when absent). */

@@ -19,9 +19,15 @@ export function normaliseEmail(email: string | null | undefined): string | undef
   return e === undefined || e === '' ? undefined : e;
 }
 
+/** Any whitespace other than single spaces (what `cleanName` collapses). */
+const UNTIDY_SPACE = /\s\s|[^\S ]/;
+
 function cleanName(name: string | null | undefined): string | undefined {
-  const n = name?.trim().replace(/\s+/g, ' ');
-  return n === undefined || n === '' ? undefined : n;
+  if (name === null || name === undefined) return undefined;
+  let n = name.trim();
+  // Most names are tidy already: tested first, as replacing would copy every one of them.
+  if (UNTIDY_SPACE.test(n)) n = n.replace(/\s+/g, ' ');
+  return n === '' ? undefined : n;
 }
 
 /** The member's email: `metadata.member_email` → `billing_details.email` → `receipt_email`. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { collectMembers, indexCharges, memberOfCharge, originalCharge } from '../../src/domain/members.js';
 import { charge, chargeTxn, disputeTxn, refundTxn, txn } from './fixtures.js';
 
@@ -22,6 +23,33 @@ describe('memberOfCharge', () => {
     ['no name', { email: 'a@b.c' }, undefined],
   ])('%s', (_label, options, name) => {
     expect(memberOfCharge(charge(options))?.name).toBe(name);
+  });
+
+  it('tidies any name as trim and collapse-every-whitespace-run would (the tidy-name fast path changes nothing)', () => {
+    const piece = fc.constantFrom(
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r',
+      '\u00a0',
+      '\u2003',
+      '\u3000',
+      'a',
+      'Zoë',
+      '-',
+      '.',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
+        const raw = pieces.join('');
+        const expected = raw.trim().replace(/\s+/g, ' ');
+        expect(memberOfCharge(charge({ email: 'a@b.c', name: raw }))?.name).toBe(
+          expected === '' ? undefined : expected,
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
