@@ -199,9 +199,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
     if (pace !== null) {
       // Last: customer work left running after POSTED (at the metered rate) must not disturb other measurements.
-      const paced = await createContext(options.host, { paced: true });
-      try {
-        for (const [index, transactions] of sizes.entries()) {
+      // Each size gets a context (tables, queue) of its own: the previous size's poller, once stopped, can leave a
+      // long poll open on its queue that takes the next payout's message out of sight for the visibility timeout
+      // (seen with the SQS emulator: a shared queue made the 1,000-transaction payout POSTED 30 s late).
+      for (const [index, transactions] of sizes.entries()) {
+        const paced = await createContext(options.host, { paced: true });
+        try {
           const prepared = await prepareRun(paced, {
             transactions,
             seed: seedBase + transactions,
@@ -216,9 +219,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           progress(
             `  ${run.outcome.status} ${fmt(report.timeToPostedMs)} ms after the webhook's 200 (floor ${fmt(report.postedFloorMs)} ms)${report.customersAfterPosted ? `; ${fmt(report.customersAfterPosted.toCreate)} customers created after it, at least ${fmt(Math.round(report.customersAfterPosted.floorMs / 1000))} s of QuickBooks' metering` : ''}`,
           );
+        } finally {
+          closeContext(paced);
         }
-      } finally {
-        closeContext(paced);
       }
     }
     const reports: SizeReport[] = measured.map((m, index) =>
