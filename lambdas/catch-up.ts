@@ -4,8 +4,9 @@
  *   were canceled while an entry of theirs may be live, are queued as `sync` messages (src/app/catch-up.ts);
  * - every QuickBooks company whose tokens were last refreshed over 30 days ago is refreshed, so its rolling
  *   ~100-day refresh token never expires for a quiet studio (src/app/keep-alive.ts);
- * - the drift audit: every tenant's posted entries deleted or edited in QuickBooks since posting, counted in the
- *   EntriesDrifted metric the stack alarms on, the findings kept on the ledger rows (src/app/audit-drift.ts).
+ * - the drift audit: every tenant's posted entries (and reversing JournalEntries of payouts that failed after
+ *   posting) deleted or edited in QuickBooks since posting, counted in the EntriesDrifted metric the stack alarms
+ *   on, the findings kept on the ledger rows (src/app/audit-drift.ts).
  * Thin: the logic is in those use cases.
  */
 import { type AuditResult, auditDrift } from '../src/app/audit-drift.js';

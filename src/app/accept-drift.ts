@@ -2,6 +2,7 @@
  * `payouts accept <po>` (CONTRACT §8): a person says the edit the drift audit found in QuickBooks was intended.
  * The entry as QuickBooks had it becomes the ledger's reference (a deletion: the entry is no longer watched), so the
  * audit stops reporting it, and reports it again only if it changes once more. QuickBooks is not touched.
+ * The same for a REVERSED row's reversing JournalEntry (its `reversal.expected` becomes QuickBooks' version).
  */
 import { PermanentError } from './errors.js';
 import type { Ledger, LedgerRecord } from './ports.js';
@@ -20,7 +21,7 @@ export async function acceptDrift(deps: AcceptDriftDeps, payoutId: string): Prom
     );
   }
   const drift = row.drift;
-  if (!drift || row.status !== 'POSTED' || row.quickbooks === null) {
+  if (!drift || (row.status !== 'POSTED' && row.status !== 'REVERSED') || row.quickbooks === null) {
     throw new PermanentError(
       `payout ${payoutId} has no drift finding to accept`,
       'run `npx qbo-sync payouts audit` first; only what it reports can be accepted',
@@ -33,7 +34,11 @@ export async function acceptDrift(deps: AcceptDriftDeps, payoutId: string): Prom
     drift: null,
     accepted,
     // What QuickBooks has is now what the ledger expects; a deleted entry is no longer expected at all.
-    posted: drift.found,
+    ...(row.status === 'POSTED'
+      ? { posted: drift.found }
+      : drift.found !== null && row.reversal
+        ? { reversal: { ...row.reversal, expected: drift.found } }
+        : {}),
     ...(drift.finding === 'deleted'
       ? {
           reason: `${ref.type} ${ref.id} was deleted in QuickBooks; accepted as intended on ${at.slice(0, 10)}`,

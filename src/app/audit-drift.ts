@@ -1,7 +1,10 @@
 /**
  * The drift audit (CONTRACT §8 `payouts audit`): for every entry the ledger says is ours and live (POSTED with a
  * QuickBooks id), is it still what was posted? A person may have deleted it, changed its total or lines (amount,
- * account, class, customer) or moved its date in QuickBooks after it was posted.
+ * account, class, customer) or moved its date in QuickBooks after it was posted. The same holds for the reversing
+ * JournalEntry of a payout that failed in Stripe after posting (REVERSED with a QuickBooks id): deleted or edited,
+ * the books carry money the bank never received again. It is compared with what the ledger kept when the reversal
+ * was posted (`reversal.expected`); a row reversed before that was kept is checked for deletion only.
  *
  * How: QuickBooks' change data capture lists the Deposits and JournalEntries changed since `since` (at most 30 days
  * back, default the full 30); each one that is ours is compared with the snapshot the ledger kept when it posted
@@ -23,13 +26,14 @@ import {
 import type { TenantBooks } from '../domain/types.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks, TenantStore } from './ports.js';
+import { reversedEntryOf } from './reverse-payout.js';
 
 /** QuickBooks' CDC look-back limit. */
 export const CDC_MAX_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** The look-back actually asked for: a margin keeps a request at the limit from arriving just past it. */
 const CDC_REACH_MS = CDC_MAX_DAYS * DAY_MS - 15 * 60_000;
-/** Rows read per tenant (every POSTED row). */
+/** Rows read per tenant and status (every POSTED row, every REVERSED row). */
 const MAX_ROWS = 1_000_000;
 
 export interface AuditDeps {
@@ -88,9 +92,12 @@ export interface AuditResult {
 
 const refKey = (ref: PostedRef) => `${ref.type}#${ref.id}`;
 
-/** Rows whose entry the audit watches: POSTED with an id, unless a person accepted its deletion. */
+/**
+ * Rows whose entry the audit watches, unless a person accepted its deletion: POSTED with an id (the entry), and
+ * REVERSED with an id (the reversing JournalEntry; a deleted entry leaves a REVERSED row without one).
+ */
 function watched(row: LedgerRecord): row is LedgerRecord & { quickbooks: PostedRef } {
-  if (row.status !== 'POSTED' || row.quickbooks === null) return false;
+  if ((row.status !== 'POSTED' && row.status !== 'REVERSED') || row.quickbooks === null) return false;
   const accepted = row.accepted;
   return !(
     accepted?.finding === 'deleted' &&
@@ -144,9 +151,12 @@ async function auditTenant(
   since: Date,
   now: Date,
 ): Promise<{ audit: TenantAudit; findings: DriftFinding[] }> {
-  const rows = (
-    await deps.ledger.list({ tenantId: tenant.tenantId, status: 'POSTED', limit: MAX_ROWS })
-  ).filter(watched);
+  const rows: (LedgerRecord & { quickbooks: PostedRef })[] = [];
+  for (const status of ['POSTED', 'REVERSED'] as const) {
+    rows.push(
+      ...(await deps.ledger.list({ tenantId: tenant.tenantId, status, limit: MAX_ROWS })).filter(watched),
+    );
+  }
   const byRef = new Map(rows.map((row) => [refKey(row.quickbooks), row]));
   const audit: TenantAudit = {
     tenantId: tenant.tenantId,
@@ -211,7 +221,7 @@ async function auditTenant(
         quickbooks: row.quickbooks,
         finding: drift.finding,
         detail: drift.detail,
-        hint: driftHint(row.payoutId, drift.finding),
+        hint: driftHint(row.payoutId, drift.finding, row.status === 'REVERSED'),
       });
     }
   }
@@ -222,7 +232,7 @@ async function auditTenant(
 
 /**
  * The finding for one entry as QuickBooks has it (`body` undefined: deleted): a record, null when it is as expected,
- * or undefined when it cannot be compared (posted before snapshots were kept).
+ * or undefined when it cannot be compared (posted, or reversed, before snapshots were kept).
  */
 function judge(
   row: LedgerRecord & { quickbooks: PostedRef },
@@ -230,21 +240,28 @@ function judge(
   foundAt: string,
 ): DriftRecord | null | undefined {
   const ref = row.quickbooks;
+  const reversed = row.status === 'REVERSED' ? reversedEntryOf(row) : undefined;
+  // A reversing JournalEntry is named as such: "JournalEntry 45, the reversal of Deposit 12 (…), was deleted".
+  const what = row.status === 'REVERSED' ? `${reversalName(ref, reversed)},` : `${ref.type} ${ref.id}`;
   if (body === undefined) {
     // Unchanged finding keeps the time it was first found.
     if (row.drift?.finding === 'deleted') return row.drift;
-    return {
-      finding: 'deleted',
-      detail: `${ref.type} ${ref.id} was deleted in QuickBooks`,
-      foundAt,
-      found: null,
-    };
+    const counts = reversed ? `: ${reversed.type} ${reversed.id} counts in the books again` : '';
+    return { finding: 'deleted', detail: `${what} was deleted in QuickBooks${counts}`, foundAt, found: null };
   }
-  const expected: EntrySnapshot | null | undefined = row.posted;
+  const expected: EntrySnapshot | null | undefined =
+    row.status === 'REVERSED' ? row.reversal?.expected : row.posted;
   if (!expected) return undefined;
   const found = snapshotOf({ type: ref.type, body }, expected.currency);
   const diff = compareSnapshots(expected, found);
   if (diff === undefined) return null;
-  if (row.drift && row.drift.finding === diff.finding && row.drift.detail === diff.detail) return row.drift;
-  return { ...diff, foundAt, found };
+  const detail = row.status === 'REVERSED' ? `${what} was edited: ${diff.detail}` : diff.detail;
+  if (row.drift && row.drift.finding === diff.finding && row.drift.detail === detail) return row.drift;
+  return { finding: diff.finding, detail, foundAt, found };
+}
+
+/** "JournalEntry 45, the reversal of Deposit 12 (the payout failed in Stripe)". */
+function reversalName(ref: PostedRef, reversed: PostedRef | undefined): string {
+  const of = reversed ? ` of ${reversed.type} ${reversed.id}` : '';
+  return `${ref.type} ${ref.id}, the reversal${of} (the payout failed in Stripe)`;
 }

@@ -165,6 +165,14 @@ export interface WriteIntent {
   createdAt?: string;
 }
 
+/** What a REVERSED row keeps about its reversing JournalEntry (`LedgerRecord.reversal`). */
+export interface ReversalRecord {
+  /** The posted entry the reversing JournalEntry cancels (still in QuickBooks: its deletion was refused). */
+  reverses: PostedRef;
+  /** What the reversing JournalEntry should hold. */
+  expected: EntrySnapshot;
+}
+
 export interface LedgerRecord {
   payoutId: string;
   tenantId: string;
@@ -194,6 +202,12 @@ export interface LedgerRecord {
   drift?: DriftRecord | null;
   /** The last finding a person accepted as intended (`payouts accept`). */
   accepted?: AcceptedDrift | null;
+  /**
+   * REVERSED rows whose entry QuickBooks would not delete (`quickbooks` is then the reversing JournalEntry): the
+   * entry it cancels and what the reversing JournalEntry should hold (as posted, or as a person accepted it), which
+   * the drift audit compares with. Absent on rows reversed before it was kept.
+   */
+  reversal?: ReversalRecord | null;
   /** closedPeriod nextOpenDate: the payout's own date, when its entry was posted on the first open day. */
   originalDate?: string | null;
   /** The latest requests people made for this payout, oldest first (at most `MAX_LEDGER_ACTIONS`). */

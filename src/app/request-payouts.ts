@@ -122,7 +122,8 @@ export async function requestSync(
 
 /**
  * `payouts resync <po>`: after a mapping fix, the worker removes the posted object (delete, or a reversing
- * JournalEntry) and posts the corrected one; still at most one live object.
+ * JournalEntry) and posts the corrected one; still at most one live object. For a REVERSED payout whose reversing
+ * JournalEntry the audit found deleted or edited: the worker reverses the entry again.
  */
 export async function requestResync(
   deps: RequestDeps,
@@ -136,10 +137,12 @@ export async function requestResync(
       `sync it instead: \`npx qbo-sync payouts sync ${input.payoutId} --tenant T\``,
     );
   }
-  if (row.status === 'REVERSED') {
+  // A REVERSED payout stays out of the books: a resync only restores its reversal after the audit found it
+  // deleted or edited in QuickBooks (the worker's `restoreReversal`).
+  if (row.status === 'REVERSED' && !row.drift) {
     throw new PermanentError(
       `payout ${input.payoutId} was reversed (${row.reason ?? 'failed or canceled in Stripe'}): there is nothing to resync`,
-      'a failed or canceled payout stays out of the books',
+      'a failed or canceled payout stays out of the books; `npx qbo-sync payouts audit` tells whether its reversal is still live',
     );
   }
   const tenant = await configuredTenant(deps.tenants, row.tenantId);

@@ -11,6 +11,7 @@
  */
 import { reversalNotePrefix } from '../domain/entry-common.js';
 import { buildReversalEntry } from '../domain/reversal-entry.js';
+import type { QboEntry } from '../domain/types.js';
 import { isRefusedWrite, TransientError } from './errors.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks } from './ports.js';
@@ -26,7 +27,8 @@ export interface RemovePostedDeps {
 
 export type RemovalOutcome =
   | { how: 'deleted' | 'gone'; removed: PostedRef; row: LedgerRecord }
-  | { how: 'reversed'; removed: PostedRef; reversal: PostedRef; row: LedgerRecord };
+  /** `entry`: the reversing JournalEntry as it was sent (the drift audit's reference for it). */
+  | { how: 'reversed'; removed: PostedRef; reversal: PostedRef; entry: QboEntry; row: LedgerRecord };
 
 /** The ledger row changed under us (another worker): transient, the queue retries against the fresh row. */
 export class LedgerConflictError extends TransientError {
@@ -131,7 +133,7 @@ export async function removePostedEntry(deps: RemovePostedDeps, row: LedgerRecor
     id: ref.id,
     reversalId: reversal.id,
   });
-  return { how: 'reversed', removed: ref, reversal, row: current };
+  return { how: 'reversed', removed: ref, reversal, entry: reversalEntry, row: current };
 }
 
 /** How a removal reads in the ledger's `reason`. */
@@ -145,4 +147,17 @@ export function describeRemoval(outcome: RemovalOutcome): string {
     case 'reversed':
       return `${what} could not be deleted in QuickBooks; reversed by JournalEntry ${outcome.reversal.id}`;
   }
+}
+
+/**
+ * The entry a REVERSED row's reversing JournalEntry cancels: kept in `reversal` since it exists; for a row reversed
+ * before, read from the reason `describeRemoval` wrote ("Deposit 12 could not be deleted …; reversed by …").
+ */
+export function reversedEntryOf(row: LedgerRecord): PostedRef | undefined {
+  if (row.reversal) return row.reversal.reverses;
+  const m =
+    /\b(Deposit|JournalEntry) (\w+) could not be deleted in QuickBooks; reversed by JournalEntry\b/.exec(
+      row.reason ?? '',
+    );
+  return m ? { type: m[1] as PostedRef['type'], id: m[2] as string } : undefined;
 }

@@ -29,6 +29,7 @@ import { movedNote, moveEntry } from '../domain/closed-period.js';
 import { exchangeRateNote } from '../domain/deposit.js';
 import { snapshotOf } from '../domain/drift.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
+import { restoreReversal } from './restore-reversal.js';
 import { describeRemoval, LedgerConflictError, updateOrConflict } from './reverse-payout.js';
 import { continueLater, recordBuildOutcome, recordFailure, recordPermanent } from './sync-recording.js';
 import {
@@ -116,7 +117,8 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
 
   // No-op decisions on the row alone.
   const status = run.row.status;
-  if (status === 'REVERSED') {
+  // A reversed payout: only a resync after the audit found its reversing JournalEntry deleted or edited.
+  if (status === 'REVERSED' && (type !== 'resync' || !run.row.drift)) {
     log.info('payout already reversed: nothing to do', context);
     return result(run.row, 'unchanged', 'the payout was reversed; nothing to do');
   }
@@ -156,6 +158,8 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
     );
   }
   const failed = isFailedPayout(payout);
+  // The entry is to be removed again (POSTING, `quickbooks` = the entry), like a payout that failed after posting.
+  if (run.row.status === 'REVERSED') await restoreReversal(run, tenant, payout);
 
   if (run.row.status === 'POSTED') {
     // resync, or payout.failed / payout.canceled after posting.

@@ -81,8 +81,8 @@ export async function recordPermanent(run: Run, error: unknown): Promise<SyncPay
   // posted it: the intent stays, so the next attempt replays the same request id (CONTRACT §7).
   const refused = run.postingWithIntent && isRefusedWrite(error);
   const row = await patchLatest(run, (current) => {
-    // A live entry stays live and its row POSTED: only the reason is noted.
-    if (current.status === 'POSTED') return { reason, hint };
+    // A live entry stays live and its row POSTED (a reversed payout REVERSED): only the reason is noted.
+    if (current.status === 'POSTED' || current.status === 'REVERSED') return { reason, hint };
     return {
       status: 'HELD',
       reason,

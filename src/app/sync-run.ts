@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { type ClosedPeriodDecision, closedPeriodDecision } from '../domain/closed-period.js';
 import { leftOffNote } from '../domain/customer-currency.js';
+import { snapshotOf } from '../domain/drift.js';
 import { payoutNotePrefix, utcDate } from '../domain/entry-common.js';
 import { collectMembers } from '../domain/members.js';
 import type { Payout } from '../domain/stripe.js';
@@ -102,6 +103,8 @@ export interface Run {
   /** This run has set the row to POSTING (owns it, as far as the version check goes). */
   claimed: boolean;
   books?: QuickBooksBooks;
+  /** Set by `restoreReversal`: what happened to the previous reversal, added to the REVERSED row's reason. */
+  restoring?: string;
 }
 
 export function isZodError(error: unknown): error is z.core.$ZodError {
@@ -196,7 +199,10 @@ export async function removeLive(run: Run, tenant: TenantBooks): Promise<Removal
   return removal;
 }
 
-/** The payout failed or was canceled in Stripe and nothing of it is live in QuickBooks any more: REVERSED. */
+/**
+ * The payout failed or was canceled in Stripe and nothing of it is live in QuickBooks any more: REVERSED. Where a
+ * reversing JournalEntry cancels the entry, the row keeps what it holds, for the drift audit (`reversal`).
+ */
 export async function recordReversal(run: Run, payout: Payout, removal: RemovalOutcome): Promise<void> {
   run.row = await updateOrConflict(
     run.deps.ledger,
@@ -205,9 +211,14 @@ export async function recordReversal(run: Run, payout: Payout, removal: RemovalO
       status: 'REVERSED',
       quickbooks: removal.how === 'reversed' ? removal.reversal : null,
       intent: null,
-      reason: `${payoutFailure(payout)}: ${describeRemoval(removal)}`,
+      reason: `${payoutFailure(payout)}: ${describeRemoval(removal)}${run.restoring ? ` (resync: ${run.restoring})` : ''}`,
       hint: null,
       lastEventId: run.message.eventId,
+      reversal:
+        removal.how === 'reversed'
+          ? { reverses: removal.removed, expected: snapshotOf(removal.entry, payout.currency) }
+          : null,
+      drift: null,
     },
     'recording the reversal',
   );

@@ -270,9 +270,14 @@ export function compareSnapshots(expected: EntrySnapshot, found: EntrySnapshot):
   return { finding: 'changed', detail: shown.join('; ') };
 }
 
-/** The fixes offered with a finding (CONTRACT §8 `payouts audit`). */
-export function driftHint(payoutId: string, finding: DriftKind): string {
-  const resync = `\`npx qbo-sync payouts resync ${payoutId}\` posts the computed entry again`;
+/**
+ * The fixes offered with a finding (CONTRACT §8 `payouts audit`). `reversal`: the finding is on the reversing
+ * JournalEntry of a payout that failed in Stripe (a REVERSED row), whose resync reverses the entry again.
+ */
+export function driftHint(payoutId: string, finding: DriftKind, reversal = false): string {
+  const resync = reversal
+    ? `\`npx qbo-sync payouts resync ${payoutId}\` reverses the failed payout's entry again`
+    : `\`npx qbo-sync payouts resync ${payoutId}\` posts the computed entry again`;
   const accept =
     finding === 'deleted'
       ? `\`npx qbo-sync payouts accept ${payoutId}\` records that the deletion was intended`

@@ -185,6 +185,10 @@ describe('comparing what was posted with what QuickBooks has', () => {
     expect(driftHint('po_1', 'deleted')).toBe(
       '`npx qbo-sync payouts resync po_1` posts the computed entry again; `npx qbo-sync payouts accept po_1` records that the deletion was intended',
     );
+    // On a reversing JournalEntry (a REVERSED payout), a resync reverses the entry again.
+    expect(driftHint('po_1', 'changed', true)).toBe(
+      "`npx qbo-sync payouts resync po_1` reverses the failed payout's entry again; `npx qbo-sync payouts accept po_1` keeps QuickBooks' version as intended",
+    );
   });
 });
 

@@ -62,6 +62,7 @@ export const LedgerRecordSchema = z.object({
     .object({ finding: z.enum(DRIFT_KINDS), detail: z.string(), at: z.string(), ref: PostedRefSchema })
     .nullable()
     .optional(),
+  reversal: z.object({ reverses: PostedRefSchema, expected: SnapshotSchema }).nullable().optional(),
   originalDate: z.string().nullable().optional(),
   actions: z
     .array(

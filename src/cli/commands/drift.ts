@@ -29,7 +29,7 @@ export function registerDrift(payouts: Command, io: CliIo): void {
     payouts
       .command('audit')
       .description(
-        'drift: posted entries deleted or edited in QuickBooks since posting (via change data capture), each with its fix',
+        'drift: posted entries (and reversing entries of failed payouts) deleted or edited in QuickBooks since posting (via change data capture), each with its fix',
       )
       .addOption(tenantOption('only this tenant', false))
       .option(
@@ -77,13 +77,14 @@ export function registerDrift(payouts: Command, io: CliIo): void {
             ),
             '',
             `${findings.length} of ${entries} live entr${entries === 1 ? 'y' : 'ies'} (${tenants}) differ from what was posted.`,
-            '  `npx qbo-sync payouts resync <po>` posts the computed entry again (one live entry per payout);',
+            '  `npx qbo-sync payouts resync <po>` posts the computed entry again (one live entry per payout), or, for',
+            "  a reversing JournalEntry (a payout that failed in Stripe), reverses the payout's entry again;",
             '  `npx qbo-sync payouts accept <po>` records that the edit was intended: it is not reported again.',
           );
         }
         if (unverifiable > 0) {
           lines.push(
-            `  ${unverifiable} entr${unverifiable === 1 ? 'y' : 'ies'} changed in QuickBooks were posted before the ledger kept what it posted: only a deletion is checked for ${unverifiable === 1 ? 'it' : 'them'}.`,
+            `  ${unverifiable} entr${unverifiable === 1 ? 'y' : 'ies'} changed in QuickBooks were posted (or reversed) before the ledger kept what it posted: only a deletion is checked for ${unverifiable === 1 ? 'it' : 'them'}.`,
           );
         }
         return lines.join('\n');

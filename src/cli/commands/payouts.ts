@@ -91,7 +91,7 @@ function renderStatus(out: Output, s: PayoutStatusJson): string {
     rows.push(['Drift', out.red(`${s.drift.finding} in QuickBooks: ${s.drift.detail}`)]);
     rows.push([
       'Drift fix',
-      `npx qbo-sync payouts resync ${s.payout} (post the computed entry again) or npx qbo-sync payouts accept ${s.payout} (intended)`,
+      `npx qbo-sync payouts resync ${s.payout} (${s.status === 'REVERSED' ? "reverse the failed payout's entry again" : 'post the computed entry again'}) or npx qbo-sync payouts accept ${s.payout} (intended)`,
     ]);
   }
   rows.push(['Attempts', String(s.attempts)], ['Updated', `${s.updatedAt} (${age(s.updatedAt)})`]);
@@ -425,7 +425,7 @@ export function registerPayouts(program: Command, io: CliIo): void {
     payouts
       .command('resync')
       .description(
-        'after a mapping fix: the worker deletes (or reverses) the posted object and posts the corrected one; still one live object per payout',
+        'after a mapping fix: the worker deletes (or reverses) the posted object and posts the corrected one; still one live object per payout. A reversed payout whose reversal the audit found deleted or edited: its entry is reversed again',
       )
       .argument('<payout>', 'the Stripe payout id (po_…)', parsePayoutId)
       .option('--wait [seconds]', 'wait for the worker and print the outcome (default 120 s)', parseSeconds),

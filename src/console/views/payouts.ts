@@ -158,7 +158,7 @@ export function payoutPage(
   const actions = data.canAct
     ? html`<div class="actions">
 <a class="button" href="${ctx.base}/payouts/${r.payoutId}/sync">Sync…</a>
-${r.quickbooks && r.status !== 'REVERSED' ? html`<a class="button" href="${ctx.base}/payouts/${r.payoutId}/resync">Resync…</a>` : ''}
+${r.quickbooks && (r.status !== 'REVERSED' || r.drift) ? html`<a class="button" href="${ctx.base}/payouts/${r.payoutId}/resync">Resync…</a>` : ''}
 <a class="button secondary" href="${ctx.base}/payouts/${r.payoutId}/preview">Preview the entry…</a>
 ${data.inDlq ? html`<a class="button" href="${ctx.base}/dlq/replay?payout=${r.payoutId}">Replay from the DLQ…</a>` : ''}
 </div>`
