@@ -55,23 +55,33 @@ it('after a 429 the realm waits the throttle pause: the retry and a request star
   for (const r of after) expect(r.at - throttledAt).toBeGreaterThanOrEqual(pauseMs - 5);
 });
 
-it('creates 41 batches of customers without one 429 from a stand-in metering 40 batch requests a minute', async () => {
-  // Prepare
-  const fast = await startQuickBooksStandIn({
-    limits: { maxInFlight: 10, perMinute: 100_000, batchesPerMinute: 40 },
+/** A stand-in of its own metering batch requests, and a client factory applying the same limits to it. */
+async function meteredPair(
+  label: string,
+  limits: { batchesPerMinute: number; windowMs?: number },
+  clientExtra: { marginMs?: number } = {},
+) {
+  const standIn = await startQuickBooksStandIn({
+    limits: { maxInFlight: 10, perMinute: 100_000, ...limits },
   });
-  const { store } = await tokenStoreForTest('limits-batches');
-  await seedTokens(store, fast, REALM);
-  const f = new QuickBooksClientFactory({
+  const { store } = await tokenStoreForTest(label);
+  await seedTokens(store, standIn, REALM);
+  const factory = new QuickBooksClientFactory({
     tokens: store,
-    clientId: fast.clientId,
-    clientSecret: fast.clientSecret,
-    apiBase: fast.url,
-    tokenUrl: fast.tokenUrl,
+    clientId: standIn.clientId,
+    clientSecret: standIn.clientSecret,
+    apiBase: standIn.url,
+    tokenUrl: standIn.tokenUrl,
     retry: FAST_RETRY,
-    limits: { maxInFlight: 10, perMinute: 100_000, batchesPerMinute: 40 },
+    limits: { maxInFlight: 10, perMinute: 100_000, ...limits, ...clientExtra },
     throttlePauseMs: 20,
   });
+  return { standIn, factory };
+}
+
+it('creates 41 batches of customers without one 429 from a stand-in metering 40 batch requests a minute', async () => {
+  // Prepare
+  const { standIn: fast, factory: f } = await meteredPair('limits-batches', { batchesPerMinute: 40 });
   const members = Array.from({ length: 41 * 30 }, (_, i) => ({
     email: `batch${i}@example.com`,
     displayName: `Batch Member ${i}`,
@@ -102,21 +112,11 @@ it("keeps batch requests at the stand-in's limit free of 429s though each arrive
   // Prepare: a window shortened to 1.5 s with 3 batch requests in it, on both sides; the client counts each start
   // for the window plus a margin (2 s in production, where the window is 60 s; 100 ms here). Without the margin,
   // runs of this test saw 1–3 of 12 batches throttled: QuickBooks counts from arrival, the client from its start.
-  const metered = await startQuickBooksStandIn({
-    limits: { maxInFlight: 10, perMinute: 100_000, batchesPerMinute: 3, windowMs: 1_500 },
-  });
-  const { store } = await tokenStoreForTest('limits-margin');
-  await seedTokens(store, metered, REALM);
-  const f = new QuickBooksClientFactory({
-    tokens: store,
-    clientId: metered.clientId,
-    clientSecret: metered.clientSecret,
-    apiBase: metered.url,
-    tokenUrl: metered.tokenUrl,
-    retry: FAST_RETRY,
-    limits: { maxInFlight: 10, perMinute: 100_000, batchesPerMinute: 3, windowMs: 1_500, marginMs: 100 },
-    throttlePauseMs: 20,
-  });
+  const { standIn: metered, factory: f } = await meteredPair(
+    'limits-margin',
+    { batchesPerMinute: 3, windowMs: 1_500 },
+    { marginMs: 100 },
+  );
   const members = Array.from({ length: 9 * 30 }, (_, i) => ({
     email: `margin${i}@example.com`,
     displayName: `Margin Member ${i}`,
