@@ -101,7 +101,7 @@ export class SyncAlarms extends Construct {
       description:
         'A payout was HELD: it needs a person (an unmapped category, a closed period, a lost QuickBooks connection…). ' +
         'First: `npx qbo-sync payouts list --status HELD --stack <stack>`; each reason and hint say what to fix and ' +
-        'what to run then (docs/operating.md, "When an alarm fires").',
+        'what to run then (docs/playbook.md, "When an alarm fires").',
       metric: statusMetric(STATUS_METRICS.held),
       threshold: 1,
     });
@@ -171,9 +171,10 @@ export class SyncAlarms extends Construct {
     });
     this.entriesDrifted = this.alarm('EntriesDrifted', {
       description:
-        'The daily drift audit found posted entries deleted or edited in QuickBooks since posting (a person changed ' +
-        'them; the ledger keeps each finding). First: `npx qbo-sync payouts audit --stack <stack>`; then, for each, ' +
-        '`npx qbo-sync payouts resync <po> --stack <stack>` (post the computed entry again) or ' +
+        'The daily drift audit found posted entries, or reversing entries of failed payouts, deleted or edited in ' +
+        'QuickBooks since posting (a person changed them; the ledger keeps each finding). First: ' +
+        '`npx qbo-sync payouts audit --stack <stack>`; then, for each, ' +
+        '`npx qbo-sync payouts resync <po> --stack <stack>` (post the computed entry, or the reversal, again) or ' +
         '`npx qbo-sync payouts accept <po> --stack <stack>` (the edit was intended).',
       metric: new Metric({
         namespace,

@@ -9,6 +9,7 @@
  * no customer created twice, the ledger POSTED with that entry's id and no pending intent.
  */
 import fc from 'fast-check';
+import { auditDrift } from '../../src/app/audit-drift.js';
 import type { PayoutMessage } from '../../src/app/ports.js';
 import { syncPayout } from '../../src/app/sync-payout.js';
 import { generatePayout } from '../../standins/stripe/index.js';
@@ -259,39 +260,79 @@ it('a payout that fails after a crash that followed QuickBooks accepting it: the
   expect((await h.runtime.ledger.get(payout.id))?.intent).toBeNull();
 });
 
-it('a deletion QuickBooks refuses (closed books), crashed at every point: exactly one reversing JournalEntry', async () => {
-  // Prepare: posted in an open period, then the books close and the payout fails
-  const prepare = async () => {
-    const { payout } = newPayout(CLOSED_ACCOUNT);
-    h.qbo.setCompany(OTHER_REALM, { closedBefore: '2020-01-01' });
-    await redeliver(h.message(payout.id, 'payout.paid', CLOSED, CLOSED_ACCOUNT), 1);
-    h.qbo.setCompany(OTHER_REALM, { closedBefore: '2026-11-01' });
-    h.stripe.updatePayout(CLOSED_ACCOUNT, payout.id, { status: 'canceled' });
-    return h.message(payout.id, 'payout.canceled', CLOSED, CLOSED_ACCOUNT);
-  };
-  const points = await probe(prepare);
-  expect(points.filter((p) => p === 'books.createEntry')).toHaveLength(1);
-  const failures: string[] = [];
+/** A payout of the closed-books tenant, posted while its books were open, then the books closed before its date. */
+async function postedThenClosed() {
+  const { payout } = newPayout(CLOSED_ACCOUNT);
+  h.qbo.setCompany(OTHER_REALM, { closedBefore: '2020-01-01' });
+  await redeliver(h.message(payout.id, 'payout.paid', CLOSED, CLOSED_ACCOUNT), 1);
+  h.qbo.setCompany(OTHER_REALM, { closedBefore: '2026-11-01' });
+  return payout;
+}
 
-  // Act
+/**
+ * Crashes `prepare()`'s message after each of `points` in turn, redelivers it twice, and lists what is wrong: the row
+ * not REVERSED, not exactly one reversing JournalEntry (the one the ledger names, passing `isNew`), a finding left,
+ * or the original entry gone (QuickBooks refused its deletion).
+ */
+async function sweepReversal(
+  points: readonly string[],
+  prepare: () => Promise<PayoutMessage>,
+  isNew: (reversal: Record<string, unknown> | undefined) => boolean = () => true,
+): Promise<string[]> {
+  const failures: string[] = [];
   for (let k = 1; k <= points.length; k++) {
     const message = await prepare();
     await crashAfter(message, k);
     await redeliver(message);
     await redeliver(message);
 
-    // Assess
     const crashedAt = `${k}:${points[k - 1]}`;
     const row = await h.runtime.ledger.get(message.payoutId);
     const reversals = liveReversals(h.qbo, OTHER_REALM, message.payoutId);
     if (row?.status !== 'REVERSED') failures.push(`${crashedAt}: ledger ${row?.status} (${row?.reason})`);
     if (reversals.length !== 1) failures.push(`${crashedAt}: ${reversals.length} reversing entries`);
-    if (row?.quickbooks?.id !== String(reversals[0]?.Id))
+    if (row?.quickbooks?.id !== String(reversals[0]?.Id) || !isNew(reversals[0]))
       failures.push(`${crashedAt}: ledger does not name the reversal`);
+    if (row?.drift) failures.push(`${crashedAt}: finding left: ${row.drift.detail}`);
     if (liveEntries(h.qbo, OTHER_REALM, message.payoutId).length !== 1)
       failures.push(`${crashedAt}: original gone?`);
   }
   h.qbo.setCompany(OTHER_REALM, { closedBefore: '2020-01-01' });
+  return failures;
+}
+
+it('a deletion QuickBooks refuses (closed books), crashed at every point: exactly one reversing JournalEntry', async () => {
+  // Prepare: posted in an open period, then the books close and the payout fails
+  const prepare = async () => {
+    const payout = await postedThenClosed();
+    h.stripe.updatePayout(CLOSED_ACCOUNT, payout.id, { status: 'canceled' });
+    return h.message(payout.id, 'payout.canceled', CLOSED, CLOSED_ACCOUNT);
+  };
+  const points = await probe(prepare);
+  expect(points.filter((p) => p === 'books.createEntry')).toHaveLength(1);
+
+  // Act
+  const failures = await sweepReversal(points, prepare);
+
+  // Assess
+  expect(failures).toEqual([]);
+});
+
+it('a resync restoring a reversal a person edited, crashed at every point: exactly one reversing JournalEntry', async () => {
+  // Prepare: reversed in closed books, then a person edits the reversing JournalEntry; the audit finds it.
+  const prepare = async () => {
+    const payout = await postedThenClosed();
+    h.stripe.updatePayout(CLOSED_ACCOUNT, payout.id, { status: 'failed' });
+    const reversed = await redeliver(h.message(payout.id, 'payout.failed', CLOSED, CLOSED_ACCOUNT), 1);
+    h.qbo.editAsPerson(OTHER_REALM, 'JournalEntry', reversed.quickbooks?.id ?? '', { TxnDate: '2026-12-01' });
+    await auditDrift(h.runtime.auditDeps(), { tenantId: CLOSED });
+    return h.message(payout.id, 'resync', CLOSED, CLOSED_ACCOUNT);
+  };
+  const points = await probe(prepare);
+  expect(points).toContain('books.deleteEntry');
+
+  // Act: the edited reversal (dated 2026-12-01) must be gone, a new one in its place.
+  const failures = await sweepReversal(points, prepare, (r) => r?.TxnDate !== '2026-12-01');
 
   // Assess
   expect(failures).toEqual([]);
