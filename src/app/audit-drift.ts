@@ -4,7 +4,9 @@
  * account, class, customer) or moved its date in QuickBooks after it was posted. The same holds for the reversing
  * JournalEntry of a payout that failed in Stripe after posting (REVERSED with a QuickBooks id): deleted or edited,
  * the books carry money the bank never received again. It is compared with what the ledger kept when the reversal
- * was posted (`reversal.expected`); a row reversed before that was kept is checked for deletion only.
+ * was posted (`reversal.expected`); a row reversed before that was kept is checked for deletion only. And for the
+ * reversing JournalEntries resyncs posted for the entries they replaced in closed books (`earlierReversals`, see
+ * earlier-reversals.ts): deleted or edited, the replaced entry counts in the books again beside the new one.
  *
  * How: QuickBooks' change data capture lists the Deposits and JournalEntries changed since `since` (at most 30 days
  * back, default the full 30); each one that is ours is compared with the snapshot the ledger kept when it posted
@@ -24,6 +26,7 @@ import {
   snapshotOf,
 } from '../domain/drift.js';
 import type { TenantBooks } from '../domain/types.js';
+import { earlierHint, judgeEarlier } from './earlier-reversals.js';
 import { type AppLog, describeError } from './log.js';
 import type { Ledger, LedgerRecord, PostedRef, QuickBooksBooks, TenantStore } from './ports.js';
 import { reversedEntryOf } from './reverse-payout.js';
@@ -33,7 +36,7 @@ export const CDC_MAX_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** The look-back actually asked for: a margin keeps a request at the limit from arriving just past it. */
 const CDC_REACH_MS = CDC_MAX_DAYS * DAY_MS - 15 * 60_000;
-/** Rows read per tenant and status (every POSTED row, every REVERSED row). */
+/** Rows read per tenant and status. */
 const MAX_ROWS = 1_000_000;
 
 export interface AuditDeps {
@@ -145,27 +148,42 @@ export async function auditDrift(deps: AuditDeps, input: AuditInput = {}): Promi
   return result;
 }
 
+/** Statuses whose rows may hold earlier reversals (a resync that replaced an entry, then posted or held). */
+const EARLIER_STATUSES = ['POSTED', 'REVERSED', 'HELD', 'FAILED'] as const;
+
+/** One entry the audit watches: a row's live entry, or one of its earlier reversals (`earlier`: its index). */
+interface Watch {
+  row: LedgerRecord;
+  ref: PostedRef;
+  earlier?: number;
+}
+
 async function auditTenant(
   deps: AuditDeps,
   tenant: TenantBooks,
   since: Date,
   now: Date,
 ): Promise<{ audit: TenantAudit; findings: DriftFinding[] }> {
-  const rows: (LedgerRecord & { quickbooks: PostedRef })[] = [];
-  for (const status of ['POSTED', 'REVERSED'] as const) {
-    rows.push(
-      ...(await deps.ledger.list({ tenantId: tenant.tenantId, status, limit: MAX_ROWS })).filter(watched),
-    );
+  const rows: LedgerRecord[] = [];
+  for (const status of EARLIER_STATUSES) {
+    rows.push(...(await deps.ledger.list({ tenantId: tenant.tenantId, status, limit: MAX_ROWS })));
   }
-  const byRef = new Map(rows.map((row) => [refKey(row.quickbooks), row]));
+  const watches: Watch[] = [];
+  for (const row of rows) {
+    if (watched(row)) watches.push({ row, ref: row.quickbooks });
+    (row.earlierReversals ?? []).forEach((e, i) => {
+      watches.push({ row, ref: e.reversal, earlier: i });
+    });
+  }
+  const byRef = new Map(watches.map((w) => [refKey(w.ref), w]));
   const audit: TenantAudit = {
     tenantId: tenant.tenantId,
-    entries: rows.length,
+    entries: watches.length,
     method: 'cdc',
     unverifiable: 0,
     findings: 0,
   };
-  if (rows.length === 0) return { audit, findings: [] };
+  if (watches.length === 0) return { audit, findings: [] };
 
   const books = deps.quickbooks(tenant.realmId, { tenantId: tenant.tenantId });
   // What QuickBooks has now, for the entries it may have changed: undefined = deleted.
@@ -183,7 +201,7 @@ async function auditTenant(
   if (!complete) {
     audit.method = 'read';
     for (const type of ['Deposit', 'JournalEntry'] as const) {
-      const ids = rows.filter((r) => r.quickbooks.type === type).map((r) => r.quickbooks.id);
+      const ids = watches.filter((w) => w.ref.type === type).map((w) => w.ref.id);
       if (ids.length === 0) continue;
       const live = await books.readEntries(type, ids);
       for (const id of ids) seen.set(refKey({ type, id }), live.get(id));
@@ -191,21 +209,55 @@ async function auditTenant(
   }
 
   const foundAt = now.toISOString();
+  /** The finding now: judged where QuickBooks reported the entry, else the one kept on the row. */
+  const judged = (
+    kept: DriftRecord | null | undefined,
+    ref: PostedRef,
+    judge: (body: Record<string, unknown> | undefined) => DriftRecord | null | undefined,
+  ): DriftRecord | null => {
+    const key = refKey(ref);
+    if (!seen.has(key)) return kept ?? null;
+    const drift = judge(seen.get(key));
+    if (drift !== undefined) return drift;
+    audit.unverifiable += 1;
+    return kept ?? null;
+  };
   const findings: DriftFinding[] = [];
   for (const row of rows) {
-    const key = refKey(row.quickbooks);
-    let drift: DriftRecord | null | undefined = row.drift ?? null;
-    if (seen.has(key)) {
-      const body = seen.get(key);
-      drift = judge(row, body, foundAt);
-      if (drift === undefined) {
-        audit.unverifiable += 1;
-        drift = row.drift ?? null;
+    let drift: DriftRecord | null = row.drift ?? null;
+    if (watched(row)) {
+      const ref = row.quickbooks;
+      drift = judged(row.drift, ref, (body) => judge({ ...row, quickbooks: ref }, body, foundAt));
+      if (drift) {
+        findings.push({
+          payout: row.payoutId,
+          tenant: row.tenantId,
+          quickbooks: ref,
+          finding: drift.finding,
+          detail: drift.detail,
+          hint: driftHint(row.payoutId, drift.finding, row.status === 'REVERSED'),
+        });
       }
     }
-    if (!sameFinding(row.drift, drift)) {
+    const earlier = (row.earlierReversals ?? []).map((item) => {
+      const found = judged(item.drift, item.reversal, (body) => judgeEarlier(row, item, body, foundAt));
+      if (found) {
+        findings.push({
+          payout: row.payoutId,
+          tenant: row.tenantId,
+          quickbooks: item.reversal,
+          finding: found.finding,
+          detail: found.detail,
+          hint: earlierHint(row, item, found),
+        });
+      }
+      return { ...item, drift: found };
+    });
+    const earlierMoved = earlier.some((e, i) => !sameFinding(row.earlierReversals?.[i]?.drift, e.drift));
+    if (!sameFinding(row.drift, drift) || earlierMoved) {
       const updated = await deps.ledger.update(row.payoutId, row.version, {
         drift,
+        ...(earlierMoved ? { earlierReversals: earlier } : {}),
         // A finding is a note on the row, not a change of its status: the listing order stays.
         updatedAt: row.updatedAt,
       });
@@ -213,16 +265,6 @@ async function auditTenant(
         // The row moved meanwhile (a resync, say): the next audit looks again.
         deps.log.info('ledger row changed during the audit; not noted', { payoutId: row.payoutId });
       }
-    }
-    if (drift) {
-      findings.push({
-        payout: row.payoutId,
-        tenant: row.tenantId,
-        quickbooks: row.quickbooks,
-        finding: drift.finding,
-        detail: drift.detail,
-        hint: driftHint(row.payoutId, drift.finding, row.status === 'REVERSED'),
-      });
     }
   }
   audit.findings = findings.length;

@@ -173,6 +173,22 @@ export interface ReversalRecord {
   expected: EntrySnapshot;
 }
 
+/**
+ * A reversing JournalEntry a resync posted for the entry it replaced, when QuickBooks would not delete that entry
+ * (closed books): the replaced entry stays in QuickBooks and only this JournalEntry keeps it out of the books
+ * (`LedgerRecord.earlierReversals`).
+ */
+export interface EarlierReversal {
+  /** The replaced entry (an earlier generation of the payout's entry). */
+  reverses: PostedRef;
+  /** The reversing JournalEntry. */
+  reversal: PostedRef;
+  /** What it should hold (as sent, or as a person accepted it); null once dropped to bound the row: deletion only. */
+  expected: EntrySnapshot | null;
+  /** The drift audit's open finding on it (cleared by `payouts accept`, or when found as expected again). */
+  drift?: DriftRecord | null;
+}
+
 export interface LedgerRecord {
   payoutId: string;
   tenantId: string;
@@ -208,6 +224,12 @@ export interface LedgerRecord {
    * the drift audit compares with. Absent on rows reversed before it was kept.
    */
   reversal?: ReversalRecord | null;
+  /**
+   * The reversing JournalEntries resyncs posted for this payout's earlier entries, oldest first, which the drift
+   * audit watches like the live entry (at most `MAX_EARLIER_REVERSALS`, the newest `EARLIER_SNAPSHOTS` with their
+   * snapshot). Absent on rows resynced before they were kept (nothing to audit).
+   */
+  earlierReversals?: EarlierReversal[] | null;
   /** closedPeriod nextOpenDate: the payout's own date, when its entry was posted on the first open day. */
   originalDate?: string | null;
   /** The latest requests people made for this payout, oldest first (at most `MAX_LEDGER_ACTIONS`). */

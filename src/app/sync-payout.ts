@@ -28,6 +28,7 @@
 import { movedNote, moveEntry } from '../domain/closed-period.js';
 import { exchangeRateNote } from '../domain/deposit.js';
 import { snapshotOf } from '../domain/drift.js';
+import { keepEarlierReversal } from './earlier-reversals.js';
 import { OutOfTimeError, PermanentError } from './errors.js';
 import { restoreReversal } from './restore-reversal.js';
 import { describeRemoval, LedgerConflictError, updateOrConflict } from './reverse-payout.js';
@@ -199,7 +200,9 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
       log.info('payout reversed', { ...context, how: removal.how });
       return result(run.row, 'reversed');
     }
-    // Resync: the next generation is posted under a new intent, recorded in the same write.
+    // Resync: the next generation is posted under a new intent, recorded in the same write; a reversing
+    // JournalEntry of the replaced entry is kept for the drift audit (the row moves on to the new entry).
+    const earlierReversals = keepEarlierReversal(run.row, removal, payout.currency);
     run.row = await updateOrConflict(
       deps.ledger,
       run.row,
@@ -211,6 +214,7 @@ async function runSync(run: Run): Promise<SyncPayoutResult> {
         reason: `resync: ${describeRemoval(removal)}; posting the corrected entry`,
         hint: null,
         lastEventId: message.eventId,
+        ...(earlierReversals ? { earlierReversals } : {}),
       },
       'recording the removal',
     );

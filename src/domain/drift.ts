@@ -284,3 +284,21 @@ export function driftHint(payoutId: string, finding: DriftKind, reversal = false
       : `\`npx qbo-sync payouts accept ${payoutId}\` keeps QuickBooks' version as intended`;
   return `${resync}; ${accept}`;
 }
+
+/**
+ * The fixes offered with a finding on a reversing JournalEntry a resync posted for the entry it replaced (the
+ * replaced entry stays in QuickBooks, its deletion refused; only the JournalEntry keeps it out of the books). No
+ * resync can help: it replaces the live entry, not the earlier one. `reverses`, `reversal`: "Deposit 12".
+ */
+export function earlierReversalHint(
+  payoutId: string,
+  finding: DriftKind,
+  reverses: string,
+  reversal: string,
+): string {
+  const accept = `\`npx qbo-sync payouts accept ${payoutId}\``;
+  if (finding === 'deleted') {
+    return `in QuickBooks, delete ${reverses} where its period is open, or enter a JournalEntry that reverses it again; then ${accept} (also if the deletion was intended)`;
+  }
+  return `undo the edit of ${reversal} in QuickBooks (the detail says what changed); ${accept} keeps QuickBooks' version as intended`;
+}

@@ -337,3 +337,41 @@ it('a resync restoring a reversal a person edited, crashed at every point: exact
   // Assess
   expect(failures).toEqual([]);
 });
+
+it('a resync in closed books, crashed at every point: the replaced entry reversed once, the row keeps that reversal', async () => {
+  // Prepare: posted in an open period, then the books close and a person asks for a resync (closedPeriod hold: the
+  // corrected entry waits, HELD; the replaced one stays, cancelled by a reversing JournalEntry).
+  const prepare = async () => {
+    const payout = await postedThenClosed();
+    return h.message(payout.id, 'resync', CLOSED, CLOSED_ACCOUNT);
+  };
+  const points = await probe(prepare);
+  expect(points.filter((p) => p === 'books.createEntry')).toHaveLength(1);
+  const failures: string[] = [];
+  const swept: string[] = [];
+
+  // Act
+  for (let k = 1; k <= points.length; k++) {
+    const message = await prepare();
+    swept.push(message.payoutId);
+    await crashAfter(message, k);
+    await redeliver(message);
+    await redeliver(message);
+
+    // Assess
+    const crashedAt = `${k}:${points[k - 1]}`;
+    const row = await h.runtime.ledger.get(message.payoutId);
+    const reversals = liveReversals(h.qbo, OTHER_REALM, message.payoutId);
+    const kept = row?.earlierReversals ?? [];
+    if (row?.status !== 'HELD') failures.push(`${crashedAt}: ledger ${row?.status} (${row?.reason})`);
+    if (reversals.length !== 1) failures.push(`${crashedAt}: ${reversals.length} reversing entries`);
+    if (kept.length !== 1 || kept[0]?.reversal.id !== String(reversals[0]?.Id) || !kept[0]?.expected)
+      failures.push(`${crashedAt}: the row keeps ${JSON.stringify(kept.map((e) => e.reversal))}`);
+  }
+  h.qbo.setCompany(OTHER_REALM, { closedBefore: '2020-01-01' });
+  const audit = await auditDrift(h.runtime.auditDeps(), { tenantId: CLOSED });
+
+  // Assess: each kept reversal is as sent.
+  expect(failures).toEqual([]);
+  expect(audit.findings.filter((f) => swept.includes(f.payout))).toEqual([]);
+});

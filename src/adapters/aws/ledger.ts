@@ -27,6 +27,13 @@ const SnapshotSchema = z.object({
   names: z.record(z.string(), z.string()),
 });
 const DRIFT_KINDS = ['deleted', 'changed', 'redated'] as const;
+const DriftSchema = z.object({
+  finding: z.enum(DRIFT_KINDS),
+  detail: z.string(),
+  foundAt: z.string(),
+  found: SnapshotSchema.nullable(),
+});
+
 export const LedgerRecordSchema = z.object({
   payoutId: z.string(),
   tenantId: z.string(),
@@ -49,20 +56,23 @@ export const LedgerRecordSchema = z.object({
   attempts: z.number().int(),
   lastEventId: z.string().optional(),
   posted: SnapshotSchema.nullable().optional(),
-  drift: z
-    .object({
-      finding: z.enum(DRIFT_KINDS),
-      detail: z.string(),
-      foundAt: z.string(),
-      found: SnapshotSchema.nullable(),
-    })
-    .nullable()
-    .optional(),
+  drift: DriftSchema.nullable().optional(),
   accepted: z
     .object({ finding: z.enum(DRIFT_KINDS), detail: z.string(), at: z.string(), ref: PostedRefSchema })
     .nullable()
     .optional(),
   reversal: z.object({ reverses: PostedRefSchema, expected: SnapshotSchema }).nullable().optional(),
+  earlierReversals: z
+    .array(
+      z.object({
+        reverses: PostedRefSchema,
+        reversal: PostedRefSchema,
+        expected: SnapshotSchema.nullable(),
+        drift: DriftSchema.nullable().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
   originalDate: z.string().nullable().optional(),
   actions: z
     .array(

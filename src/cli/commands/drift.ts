@@ -23,6 +23,12 @@ function findingLabel(finding: DriftFinding['finding']): string {
   return finding === 'deleted' ? 'deleted' : finding === 'redated' ? 'date moved' : 'changed';
 }
 
+/**
+ * A finding on a reversing JournalEntry an earlier resync posted: no resync fixes it (it replaces the live entry), so
+ * its hint (src/domain/drift.ts `earlierReversalHint`) offers a fix by hand in QuickBooks, then `payouts accept`.
+ */
+const byHand = (d: DriftFinding) => !d.hint.includes('payouts resync');
+
 export function registerDrift(payouts: Command, io: CliIo): void {
   // ---------------------------------------------------------------------------------------------- audit
   targetOptions(
@@ -59,7 +65,7 @@ export function registerDrift(payouts: Command, io: CliIo): void {
         const lines: string[] = [];
         if (findings.length === 0) {
           lines.push(
-            `${ctx.out.green('✓')} No drift: the ${entries} live entr${entries === 1 ? 'y' : 'ies'} of ${tenants} are as posted.`,
+            `${ctx.out.green('✓')} No drift: the ${entries} live entr${entries === 1 ? 'y' : 'ies'} of ${tenants} ${entries === 1 ? 'is' : 'are'} as posted.`,
           );
         } else {
           lines.push(
@@ -71,7 +77,9 @@ export function registerDrift(payouts: Command, io: CliIo): void {
                 `${d.quickbooks.type} ${d.quickbooks.id}`,
                 ctx.out.red(findingLabel(d.finding)),
                 d.detail,
-                `payouts resync ${d.payout} | payouts accept ${d.payout}`,
+                byHand(d)
+                  ? `by hand, then payouts accept ${d.payout}`
+                  : `payouts resync ${d.payout} | payouts accept ${d.payout}`,
               ]),
               { paint: ctx.out.bold },
             ),
@@ -80,6 +88,12 @@ export function registerDrift(payouts: Command, io: CliIo): void {
             '  `npx qbo-sync payouts resync <po>` posts the computed entry again (one live entry per payout), or, for',
             "  a reversing JournalEntry (a payout that failed in Stripe), reverses the payout's entry again;",
             '  `npx qbo-sync payouts accept <po>` records that the edit was intended: it is not reported again.',
+            ...findings
+              .filter(byHand)
+              .map(
+                (d) =>
+                  `  ${d.payout} (${d.quickbooks.type} ${d.quickbooks.id}, replaced by a resync): ${d.hint}.`,
+              ),
           );
         }
         if (unverifiable > 0) {
@@ -112,10 +126,12 @@ export function registerDrift(payouts: Command, io: CliIo): void {
         const verb = accepted?.finding === 'deleted' ? 'deleted' : 'edited';
         return [
           `${ctx.out.green('✓')} Accepted: ${what} of ${r.payout} was ${verb} in QuickBooks on purpose (${accepted?.detail ?? ''}).`,
-          accepted?.finding === 'deleted'
-            ? '  The audit no longer watches it. To post the computed entry again: npx qbo-sync payouts resync ' +
-              r.payout
-            : '  The audit now compares QuickBooks with this version and reports it only if it changes again.',
+          accepted && r.quickbooks?.id !== accepted.ref.id
+            ? `  The audit ${accepted.finding === 'deleted' ? 'no longer watches it' : 'now compares QuickBooks with this version'} (the reversal of an entry a resync replaced).`
+            : accepted?.finding === 'deleted'
+              ? '  The audit no longer watches it. To post the computed entry again: npx qbo-sync payouts resync ' +
+                r.payout
+              : '  The audit now compares QuickBooks with this version and reports it only if it changes again.',
         ].join('\n');
       });
       return 0;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { payoutsInDlq, withCurrentFix } from '../../app/dead-letters.js';
+import { earlierHint } from '../../app/earlier-reversals.js';
 import type { LedgerRecord } from '../../app/ports.js';
 import { previewPayout } from '../../app/preview-payout.js';
 import {
@@ -42,14 +43,25 @@ export interface PayoutStatusJson {
   hint: string | null;
   quickbooks: { type: 'Deposit' | 'JournalEntry'; id: string } | null;
   attempts: number;
-  /** The drift audit's open finding on the live entry (`payouts audit`), else null. */
-  drift: { finding: string; detail: string; foundAt: string } | null;
+  /**
+   * The drift audit's open finding on the live entry (`payouts audit`), else on a reversing JournalEntry an earlier
+   * resync posted (with its `hint`: a resync does not fix that one), else null.
+   */
+  drift: { finding: string; detail: string; foundAt: string; hint?: string } | null;
   /** The payout's own date when its entry was posted on the first open day (closedPeriod: nextOpenDate). */
   originalDate: string | null;
   /** Who synced, resynced, replayed or previewed it by hand (the CLI's user, the console's), oldest first. */
   actions: NonNullable<LedgerRecord['actions']>;
   createdAt: string;
   updatedAt: string;
+}
+
+function driftOf(row: LedgerRecord): PayoutStatusJson['drift'] {
+  if (row.drift) return { finding: row.drift.finding, detail: row.drift.detail, foundAt: row.drift.foundAt };
+  const item = row.earlierReversals?.find((e) => e.drift);
+  if (!item?.drift) return null;
+  const { finding, detail, foundAt } = item.drift;
+  return { finding, detail, foundAt, hint: earlierHint(row, item, item.drift) };
 }
 
 export function statusJson(row: LedgerRecord): PayoutStatusJson {
@@ -61,9 +73,7 @@ export function statusJson(row: LedgerRecord): PayoutStatusJson {
     hint: row.hint,
     quickbooks: row.quickbooks === null ? null : { type: row.quickbooks.type, id: row.quickbooks.id },
     attempts: row.attempts,
-    drift: row.drift
-      ? { finding: row.drift.finding, detail: row.drift.detail, foundAt: row.drift.foundAt }
-      : null,
+    drift: driftOf(row),
     originalDate: row.originalDate ?? null,
     actions: row.actions ?? [],
     createdAt: row.createdAt,
@@ -91,7 +101,8 @@ function renderStatus(out: Output, s: PayoutStatusJson): string {
     rows.push(['Drift', out.red(`${s.drift.finding} in QuickBooks: ${s.drift.detail}`)]);
     rows.push([
       'Drift fix',
-      `npx qbo-sync payouts resync ${s.payout} (${s.status === 'REVERSED' ? "reverse the failed payout's entry again" : 'post the computed entry again'}) or npx qbo-sync payouts accept ${s.payout} (intended)`,
+      s.drift.hint ??
+        `npx qbo-sync payouts resync ${s.payout} (${s.status === 'REVERSED' ? "reverse the failed payout's entry again" : 'post the computed entry again'}) or npx qbo-sync payouts accept ${s.payout} (intended)`,
     ]);
   }
   rows.push(['Attempts', String(s.attempts)], ['Updated', `${s.updatedAt} (${age(s.updatedAt)})`]);
