@@ -132,6 +132,51 @@ test('audit reports a deletion with its fix; resync restores one live entry; acc
   });
 });
 
+test('a reversal a resync posted in closed books, deleted by a person: reported with its fix by hand, then accepted', async () => {
+  // Prepare: a second payout posted, the books closed after its date, a resync (closedPeriod hold: the corrected
+  // entry waits, HELD; the old deposit is reversed), then a person deletes the reversing JournalEntry.
+  const second = generatePayout({ seed: 42, transactions: 6, account: ACCOUNT });
+  stripe.addPayout({ account: ACCOUNT, ...second });
+  const po = second.payout.id;
+  expectExit(await cli('payouts', 'sync', po, '--tenant', STUDIO, '--wait', '60'), 0);
+  const [old] = depositsOf(po);
+  const closedBefore = new Date(Date.parse(String(old?.TxnDate)) + 86_400_000).toISOString().slice(0, 10);
+  qbo.setCompany(REALM, { closedBefore });
+  try {
+    // Exit 1: the worker left it HELD (the corrected entry waits for the books to open).
+    const resynced = await cli('payouts', 'resync', po, '--wait', '60');
+    expect(resynced.stdout).toMatch(/Status:\s+HELD/);
+    const reversal = qbo
+      .entities(REALM, 'JournalEntry')
+      .find((j) => String(j.PrivateNote ?? '').startsWith(`Reversal of Stripe payout ${po}`));
+    qbo.deleteAsPerson(REALM, 'JournalEntry', String(reversal?.Id));
+
+    // Act
+    const human = await cli('payouts', 'audit', '--tenant', STUDIO);
+    const status = await cli('payouts', 'status', po);
+    const accepted = await cli('payouts', 'accept', po);
+    const after = await cli('payouts', 'audit', '--json');
+
+    // Assess
+    expectExit(human, 0);
+    expect(human.stdout).toContain(`by hand, then payouts accept ${po}`);
+    expect(human.stdout).toContain(
+      `${po} (JournalEntry ${reversal?.Id}, replaced by a resync): in QuickBooks, delete Deposit ${old?.Id} where its period is open`,
+    );
+    expect(status.stdout).toMatch(
+      new RegExp(`Drift fix:\\s+in QuickBooks, delete Deposit ${old?.Id} where its period is open`),
+    );
+    expectExit(accepted, 0);
+    expect(accepted.stdout).toContain(`Accepted: JournalEntry ${reversal?.Id} of ${po} was deleted`);
+    expect(accepted.stdout).toContain(
+      'The audit no longer watches it (the reversal of an entry a resync replaced).',
+    );
+    expect(after.json()).toEqual([]);
+  } finally {
+    qbo.setCompany(REALM, { closedBefore: undefined });
+  }
+});
+
 test('config validate against QuickBooks shows each tenant’s closing date and policy', async () => {
   qbo.setCompany(REALM, { closedBefore: '2026-07-01' });
   writeFileSync(path.join(local.cwd, 'next.yaml'), configYaml('rt-unused', 'nextOpenDate'));
