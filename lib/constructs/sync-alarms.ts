@@ -171,11 +171,13 @@ export class SyncAlarms extends Construct {
     });
     this.entriesDrifted = this.alarm('EntriesDrifted', {
       description:
-        'The daily drift audit found posted entries, or reversing entries of failed payouts, deleted or edited in ' +
+        'The daily drift audit found posted entries, or reversing entries (of failed payouts, or of entries a resync ' +
+        'replaced in closed books), deleted or edited in ' +
         'QuickBooks since posting (a person changed them; the ledger keeps each finding). First: ' +
         '`npx qbo-sync payouts audit --stack <stack>`; then, for each, ' +
         '`npx qbo-sync payouts resync <po> --stack <stack>` (post the computed entry, or the reversal, again) or ' +
-        '`npx qbo-sync payouts accept <po> --stack <stack>` (the edit was intended).',
+        "`npx qbo-sync payouts accept <po> --stack <stack>` (the edit was intended); a replaced entry's reversal: " +
+        'the fix by hand its hint gives, then accept.',
       metric: new Metric({
         namespace,
         metricName: DRIFT_METRICS.drifted,
