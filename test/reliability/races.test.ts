@@ -41,17 +41,27 @@ function newPayout(newCount = 3, transactions = 8) {
   return generated.payout;
 }
 
-/** Runs every message at once; each loser is retried until it completes (at most 6 deliveries). */
+/**
+ * Runs every message at once; each loser is delivered again until it completes (at most 6 deliveries), as the queue
+ * would: a redelivery comes after the visibility timeout, which the product makes grow, so it is modelled as a
+ * growing, jittered wait (20, 40, 80 … 400 ms here). With a fixed 0–20 ms wait, three resyncs kept colliding on a
+ * loaded machine until one ran out of deliveries: a test artefact, not a lost payout.
+ */
 async function race(messages: PayoutMessage[]): Promise<void> {
   await Promise.all(
     messages.map(async (message) => {
       for (let receiveCount = 1; ; receiveCount++) {
         try {
-          await syncPayout(h.runtime.syncDeps(), { message, receiveCount, maxReceiveCount: 10 });
+          await syncPayout(h.runtime.syncDeps(), {
+            message,
+            receiveCount,
+            maxReceiveCount: 10,
+          });
           return;
         } catch (error) {
           if (receiveCount >= 6) throw error;
-          await new Promise((r) => setTimeout(r, Math.random() * 20));
+          const waitMs = Math.min(400, 10 * 2 ** receiveCount);
+          await new Promise((r) => setTimeout(r, waitMs / 2 + Math.random() * (waitMs / 2)));
         }
       }
     }),
