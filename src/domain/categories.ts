@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { formatMinor, splitLargestRemainder } from './money.js';
 import type { Charge } from './stripe.js';
+import { tidyText } from './text.js';
 import type { Minor, RevenueMapping } from './types.js';
 
 /** The category of a charge without `revenue_category` (unmapped unless `uncategorizedAccount` is set). */
@@ -72,21 +73,11 @@ function findRevenueTarget(
   );
 }
 
-/** Any whitespace other than single spaces (what `clean` collapses). */
-const UNTIDY_SPACE = /\s\s|[^\S ]/;
-
-function clean(text: string | null | undefined): string | undefined {
-  if (text === null || text === undefined) return undefined;
-  let t = text.trim();
-  if (UNTIDY_SPACE.test(t)) t = t.replace(/\s+/g, ' ');
-  return t === '' ? undefined : t;
-}
-
 /** The charge's own category from `revenue_category` / `revenue_subcategory` (`(none)` when absent). */
 export function chargeCategory(charge: Charge): CategoryKey {
-  const category = clean(charge.metadata.revenue_category);
+  const category = tidyText(charge.metadata.revenue_category);
   if (category === undefined) return { category: NO_CATEGORY };
-  const subcategory = clean(charge.metadata.revenue_subcategory);
+  const subcategory = tidyText(charge.metadata.revenue_subcategory);
   return subcategory === undefined ? { category } : { category, subcategory };
 }
 
@@ -143,8 +134,8 @@ export function chargeAllocations(charge: Charge): AllocationResult {
     };
   }
   const allocations = parsed.data.map((p): RevenueAllocation => {
-    const category = clean(p.category) ?? NO_CATEGORY;
-    const subcategory = clean(p.subcategory);
+    const category = tidyText(p.category) ?? NO_CATEGORY;
+    const subcategory = tidyText(p.subcategory);
     return subcategory === undefined
       ? { category, amount: p.amount }
       : { category, subcategory, amount: p.amount };

@@ -398,10 +398,7 @@ export function distinctLabels(labels: Iterable<string>): string[] {
  * when one matches; `undefined` for a sale whose category is unmapped. Changes `item.category` in place.
  */
 function bookingTarget(item: ClassifiedItem, tenant: TenantBooks): { account: Ref; class?: Ref } | undefined {
-  if (item.kind === 'processingFee' || item.kind === 'platformFee' || item.kind === 'adjustment') {
-    return accountFor(item, tenant);
-  }
-  const category = item.category;
+  const category = item.category; // only sale items (revenue, refunds, disputes) have one
   if (category !== undefined) {
     const mapping = resolveRevenueTarget(tenant.revenue, category.category, category.subcategory);
     if (mapping !== undefined) {

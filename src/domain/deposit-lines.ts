@@ -61,10 +61,19 @@ function customerFor(
   return found ?? undefined;
 }
 
-/** One string per distinct tuple: the parts joined by a character no id, name or amount contains. */
+/**
+ * One string per distinct tuple, whatever the parts contain (a customer's name is free text): each part is written
+ * with its length, an absent one as `-`.
+ */
 function groupKey(parts: readonly (string | number | null | undefined)[]): string {
   let key = '';
-  for (const part of parts) key += `${part === undefined || part === null ? '' : `=${part}`}\u0001`;
+  for (const part of parts) {
+    if (part === undefined || part === null) key += '-|';
+    else {
+      const text = String(part);
+      key += `${text.length}:${text}|`;
+    }
+  }
   return key;
 }
 

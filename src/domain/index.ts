@@ -15,4 +15,5 @@ export * from './money.js';
 export * from './reporting.js';
 export * from './reversal-entry.js';
 export * from './stripe.js';
+export * from './text.js';
 export * from './types.js';

@@ -11,23 +11,13 @@ import {
   isDispute,
   isRefund,
 } from './stripe.js';
+import { tidyText } from './text.js';
 import type { Member } from './types.js';
 
 /** An email lower-cased and trimmed; `undefined` when empty. */
 export function normaliseEmail(email: string | null | undefined): string | undefined {
   const e = email?.trim().toLowerCase();
   return e === undefined || e === '' ? undefined : e;
-}
-
-/** Any whitespace other than single spaces (what `cleanName` collapses). */
-const UNTIDY_SPACE = /\s\s|[^\S ]/;
-
-function cleanName(name: string | null | undefined): string | undefined {
-  if (name === null || name === undefined) return undefined;
-  let n = name.trim();
-  // Most names are tidy already: tested first, as replacing would copy every one of them.
-  if (UNTIDY_SPACE.test(n)) n = n.replace(/\s+/g, ' ');
-  return n === '' ? undefined : n;
 }
 
 /** The member's email: `metadata.member_email` → `billing_details.email` → `receipt_email`. */
@@ -41,7 +31,7 @@ export function memberEmailOf(charge: Charge): string | undefined {
 
 /** The member's name: `metadata.member_name` → `billing_details.name`. */
 export function memberNameOf(charge: Charge): string | undefined {
-  return cleanName(charge.metadata.member_name) ?? cleanName(charge.billing_details?.name);
+  return tidyText(charge.metadata.member_name) ?? tidyText(charge.billing_details?.name);
 }
 
 /** The charge's member, or `undefined` when the charge carries no email at all (a walk-in). */
@@ -110,8 +100,8 @@ export function collectMembers(transactions: readonly BalanceTransaction[]): Mem
   for (const charge of charges.values()) {
     const email = memberEmailOf(charge);
     if (email === undefined) continue;
-    const metaName = cleanName(charge.metadata.member_name);
-    const name = metaName ?? cleanName(charge.billing_details?.name);
+    const metaName = tidyText(charge.metadata.member_name);
+    const name = metaName ?? tidyText(charge.billing_details?.name);
     const candidate = {
       name,
       rank: metaName !== undefined ? 2 : name !== undefined ? 1 : 0,

@@ -138,33 +138,42 @@ export const OtherSourceSchema = z
   .strip();
 export type OtherSource = z.infer<typeof OtherSourceSchema>;
 
+/** The schema of an expanded source's own kind; undefined for a kind read as `OtherSource`. */
+function schemaOfKind(kind: unknown) {
+  return kind === 'charge'
+    ? ChargeSchema
+    : kind === 'refund'
+      ? RefundSchema
+      : kind === 'dispute'
+        ? DisputeSchema
+        : undefined;
+}
+
+/**
+ * An expanded source, checked in one walk: a `charge`, `refund` or `dispute` against its own schema (its problems
+ * reported with their paths, prefixed with the object's kind and id), any other object type as `OtherSource`.
+ */
+function parseExpandedSource(value: unknown, ctx: z.RefinementCtx): Charge | Refund | Dispute | OtherSource {
+  const kind =
+    typeof value === 'object' && value !== null ? (value as { object?: unknown }).object : undefined;
+  const own = schemaOfKind(kind);
+  if (own === undefined) {
+    const other = OtherSourceSchema.safeParse(value);
+    if (other.success) return other.data;
+    reportIssues(ctx, other.error.issues, '');
+    return z.NEVER;
+  }
+  const parsed = own.safeParse(value);
+  if (parsed.success) return parsed.data;
+  reportIssues(ctx, parsed.error.issues, `${String(kind)} ${String((value as { id?: unknown }).id)}: `);
+  return z.NEVER;
+}
+
 /**
  * An expanded balance transaction source. A `charge`, `refund` or `dispute` must match its own schema
  * (its problems are reported with their paths); any other object type is accepted as `OtherSource`.
  */
-export const ExpandedSourceSchema = OtherSourceSchema.transform(
-  (value, ctx): Charge | Refund | Dispute | OtherSource => {
-    const schema =
-      value.object === 'charge'
-        ? ChargeSchema
-        : value.object === 'refund'
-          ? RefundSchema
-          : value.object === 'dispute'
-            ? DisputeSchema
-            : undefined;
-    if (schema === undefined) return value;
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues) {
-      ctx.addIssue({
-        code: 'custom',
-        path: issue.path,
-        message: `${value.object} ${value.id}: ${issue.message}`,
-      });
-    }
-    return z.NEVER;
-  },
-);
+export const ExpandedSourceSchema = z.unknown().transform(parseExpandedSource);
 export type ExpandedSource = z.infer<typeof ExpandedSourceSchema>;
 
 /** A balance transaction's `source`: `null`, an id, or the expanded object. */
@@ -173,33 +182,7 @@ export const BalanceTransactionSourceSchema = z
   .transform((value, ctx): ExpandedSource | string | null => {
     if (value === null || value === undefined) return null;
     if (typeof value === 'string') return value;
-    // The common kinds straight to their own schema (one walk of the object instead of two).
-    const kind = typeof value === 'object' ? (value as { object?: unknown }).object : undefined;
-    const direct =
-      kind === 'charge'
-        ? ChargeSchema
-        : kind === 'refund'
-          ? RefundSchema
-          : kind === 'dispute'
-            ? DisputeSchema
-            : undefined;
-    if (direct !== undefined) {
-      const own = direct.safeParse(value);
-      if (own.success) return own.data;
-      const id = (value as { id?: unknown }).id;
-      for (const issue of own.error.issues) {
-        ctx.addIssue({
-          code: 'custom',
-          path: issue.path,
-          message: `${String(kind)} ${String(id)}: ${issue.message}`,
-        });
-      }
-      return z.NEVER;
-    }
-    const parsed = ExpandedSourceSchema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    reportIssues(ctx, parsed.error.issues, '');
-    return z.NEVER;
+    return parseExpandedSource(value, ctx);
   });
 export type BalanceTransactionSource = z.infer<typeof BalanceTransactionSourceSchema>;
 

@@ -12,11 +12,10 @@
  * arrival was slower lands inside QuickBooks' window and is throttled, which then stops the realm for 60 s (the
  * benchmark saw 10 such 429s in 155 batch requests at 40 a minute).
  */
+import { QboTransientError } from './faults.js';
 
 /** How much longer than the window a start is counted (see above). */
 export const WINDOW_MARGIN_MS = 2_000;
-
-import { QboTransientError } from './faults.js';
 
 export interface LimiterClock {
   now(): number;
